@@ -1,0 +1,33 @@
+"""RNN Playground: the router. Shared page config, the sidebar status, and st.navigation over pages/."""
+
+import importlib
+import threading
+
+import streamlit as st
+
+st.set_page_config(page_title="RNN Playground", page_icon="🔁", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_tensorflow() -> threading.Thread:
+    """Import TensorFlow in the background once per server, so Home never waits for it."""
+    thread = threading.Thread(target=importlib.import_module, args=("core.tf",), daemon=True)
+    thread.start()
+    return thread
+
+
+_warm_tensorflow()
+
+from ui import state, widgets  # noqa: E402  (after set_page_config)
+
+state.init()
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/text.py", title="Text", icon="📄"),
+    st.Page("pages/model.py", title="Model", icon="🧱"),
+    st.Page("pages/train.py", title="Train", icon="🏋️"),
+    st.Page("pages/generate.py", title="Generate", icon="✍️"),
+]
+page = st.navigation(PAGES)
+widgets.sidebar_status()
+page.run()

@@ -1,0 +1,83 @@
+"""Plotly figure builders for training and generation: arrays in, `go.Figure` out, no Streamlit."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.text import display_token
+
+COLORS = {"train": "#d1495b", "val": "#00798c", "acc": "#edae49", "grid": "#e5e5e5"}
+_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15), hovermode="x unified")
+
+
+def loss_figure(progress) -> go.Figure:
+    """Training and validation loss (left axis) and accuracy (right axis) against the step.
+
+    Args:
+        progress: a `core.trainer.Progress` snapshot.
+    """
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=progress.steps, y=progress.loss, name="train loss", line=dict(color=COLORS["train"])))
+    if progress.val_steps:
+        fig.add_trace(go.Scatter(
+            x=progress.val_steps, y=progress.val_loss, name="validation loss", mode="lines+markers",
+            line=dict(color=COLORS["val"], dash="dash"), marker=dict(size=9),
+        ))
+    fig.add_trace(
+        go.Scatter(x=progress.steps, y=progress.accuracy, name="train accuracy", line=dict(color=COLORS["acc"], width=1.5)),
+        secondary_y=True,
+    )
+    fig.update_layout(title="Loss and accuracy", legend=dict(orientation="h", y=-0.2), height=380, **_LAYOUT)
+    fig.update_xaxes(title_text="step (batch)", rangemode="tozero")
+    fig.update_yaxes(title_text="cross-entropy loss", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title_text="accuracy", range=[0, 1], secondary_y=True, showgrid=False)
+    return fig
+
+
+def layer_norms_figure(progress) -> go.Figure:
+    """Gradient norm of each weighted layer against the step, on a log axis."""
+    fig = go.Figure()
+    rows = progress.layer_norms
+    for j, name in enumerate(progress.layer_names):
+        fig.add_trace(go.Scatter(x=progress.steps[: len(rows)], y=[r[j] for r in rows], name=name, mode="lines"))
+    fig.update_layout(title="Gradient norm per layer (before clipping)", height=320, legend=dict(orientation="h", y=-0.25), **_LAYOUT)
+    fig.update_xaxes(title_text="step (batch)")
+    fig.update_yaxes(title_text="‖∂L/∂W‖", type="log")
+    return fig
+
+
+def topk_figure(steps: Sequence, last: int = 5) -> go.Figure:
+    """Bars of the top-k next-token probabilities for the last `last` generated steps.
+
+    Args:
+        steps: `core.generate.StepGuess` items, oldest first.
+        last: how many of the final steps to show, one panel each.
+    """
+    shown = list(steps)[-last:]
+    fig = make_subplots(rows=1, cols=max(len(shown), 1), subplot_titles=[f"chose “{display_token(s.token)}”" for s in shown])
+    for i, s in enumerate(shown, start=1):
+        labels = [display_token(c) for c in s.candidates][::-1]
+        colors = [COLORS["train"] if c == s.token else "#8d99ae" for c in s.candidates][::-1]
+        fig.add_trace(
+            go.Bar(x=list(s.probs)[::-1], y=labels, orientation="h", marker_color=colors, showlegend=False,
+                   hovertemplate="%{y}: %{x:.1%}<extra></extra>"),
+            row=1, col=i,
+        )
+        fig.update_xaxes(range=[0, 1], tickformat=".0%", row=1, col=i)
+        fig.update_yaxes(type="category", row=1, col=i)
+    fig.update_layout(height=300, title="Next-token probabilities of the last steps", **{**_LAYOUT, "hovermode": "closest"})
+    return fig
+
+
+def params_figure(rows: Sequence) -> go.Figure:
+    """A horizontal bar per layer: where the parameters are."""
+    fig = go.Figure(go.Bar(
+        x=[r.count for r in rows], y=[r.layer for r in rows], orientation="h", marker_color=COLORS["val"],
+        text=[f"{r.count:,}" for r in rows], textposition="auto", hovertemplate="%{y}: %{x:,}<extra></extra>",
+    ))
+    fig.update_layout(title="Parameters per layer", height=60 + 45 * len(rows), **{**_LAYOUT, "hovermode": "closest"})
+    fig.update_yaxes(autorange="reversed")
+    return fig

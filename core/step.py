@@ -1,0 +1,114 @@
+"""The compiled train step and the validation pass, shared by the trainer and the benchmarks."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from core.config import ModelConfig, TrainConfig
+from core.data import lanes
+from core.model import build_model
+from core.tf import keras, tf
+
+VAL_MAX_TOKENS = 20_000  # validation reads at most this many tokens from the end of the text
+
+
+def make_optimizer(train: TrainConfig) -> keras.optimizers.Optimizer:
+    """The optimizer named in `train`, with its learning rate."""
+    cls = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
+    return cls[train.optimizer](learning_rate=train.learning_rate)
+
+
+def layer_groups(model: keras.Model) -> tuple[list[str], list[int]]:
+    """Names of the layers that own weights, and the group index of each trainable variable."""
+    names, index = [], []
+    for layer in model.layers:
+        if layer.trainable_variables:
+            names.append(layer.name)
+            index.extend([len(names) - 1] * len(layer.trainable_variables))
+    return names, index
+
+
+def fast_path_available(config: ModelConfig) -> bool:
+    """True when the fused SimpleRNN path (core.fastrnn) can train this configuration."""
+    try:
+        from core import fastrnn
+    except ImportError:
+        return False
+    return fastrnn.supports(config)
+
+
+def make_forward(model: keras.Model, config: ModelConfig, fast: bool | None = None) -> Callable:
+    """forward(x) -> logits for training: the fused SimpleRNN path when it applies, else stock Keras."""
+    if fast is None:
+        fast = fast_path_available(config)
+    if fast:
+        from core import fastrnn
+
+        return fastrnn.make_forward(model, config)
+    return lambda x: model(x, training=True)
+
+
+def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig, fast: bool | None = None):
+    """Build a compiled train step for `model`.
+
+    Args:
+        model: a model from `build_model(config)`.
+        config: its settings (decides whether the fused SimpleRNN path applies).
+        train: learning rate, optimizer and gradient clipping.
+        fast: force the fused path on or off; None picks it whenever it applies.
+
+    Returns:
+        (step, optimizer): `step(x, y)` takes int32 (batch, time) inputs and targets, applies one update
+        and returns a dict of scalars `loss`, `accuracy`, `grad_norm` (before clipping) and the vector
+        `layer_norms` (gradient norm of each weighted layer, in `layer_groups(model)` order).
+    """
+    forward = make_forward(model, config, fast)
+    optimizer = make_optimizer(train)
+    variables = model.trainable_variables
+    optimizer.build(variables)
+    _, group_of = layer_groups(model)
+    n_groups = max(group_of) + 1
+    clip = float(train.clip_norm)
+
+    @tf.function(reduce_retracing=True)
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            logits = forward(x)  # (batch, time, vocab)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        grads = tape.gradient(loss, variables)
+        grad_norm = tf.linalg.global_norm(grads)
+        squares = [tf.reduce_sum(tf.square(g)) for g in grads]
+        layer_norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.stack(squares), group_of, n_groups))
+        if clip > 0:
+            grads, _ = tf.clip_by_global_norm(grads, clip, use_norm=grad_norm)
+        optimizer.apply_gradients(zip(grads, variables))
+        accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32))
+        return {"loss": loss, "accuracy": accuracy, "grad_norm": grad_norm, "layer_norms": layer_norms}
+
+    return step, optimizer
+
+
+class Evaluator:
+    """Validation loss and accuracy on a stateless copy of the model, one long lane per row."""
+
+    def __init__(self, config: ModelConfig, val_ids: np.ndarray):
+        self.x, self.y = lanes(val_ids, config.batch_size, VAL_MAX_TOKENS)  # (lanes, lane_len)
+        self.model = build_model(config, stateful=False)
+
+        @tf.function(reduce_retracing=True)
+        def evaluate(x, y):
+            logits = self.model(x, training=False)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32))
+            return loss, acc
+
+        self._evaluate = evaluate
+
+    def __call__(self, model: keras.Model) -> tuple[float, float]:
+        """(loss, accuracy) of `model`'s current weights on the validation text."""
+        for mine, theirs in zip(self.model.weights, model.weights):
+            mine.assign(theirs)
+        loss, acc = self._evaluate(tf.constant(self.x), tf.constant(self.y))
+        return float(loss), float(acc)

@@ -1,0 +1,58 @@
+"""Generate: let the trained model write, and see which tokens it hesitated between."""
+
+import contextlib
+
+import streamlit as st
+
+from core.figures import topk_figure
+from core.text import display_token
+from ui import state
+
+st.title("Generate")
+ss = st.session_state
+run = state.run()
+if run is None or run.trained_steps == 0:
+    st.info("There is no trained model yet. Train one first; even a minute of training makes a difference.")
+    st.page_link("pages/train.py", label="Go to Train", icon="🏋️")
+    st.stop()
+
+st.session_state.setdefault("g_prompt", run.vocab.decode(state.encoded()[1][:20]) if run.vocab == state.encoded()[0] else "")
+st.text_input("Prompt", key="g_prompt", max_chars=2000)
+c1, c2, c3 = st.columns(3)
+c1.slider("Length (tokens)", 10, 2000, 300, step=10, key="g_length")
+c2.slider("Temperature", 0.1, 2.0, 0.8, step=0.05, key="g_temperature",
+          help="Below 1 the model plays safe and repeats itself; above 1 it takes more risks.")
+c3.number_input("Top-k (0 = all tokens)", 0, len(run.vocab), 0, key="g_top_k")
+
+missing = run.vocab.unknown(ss.g_prompt)
+if missing:
+    st.warning("Not in the model's vocabulary, so skipped: " + " ".join(display_token(t) for t in missing[:20]))
+
+
+def reset_state() -> None:
+    if run.stepper is not None:
+        run.stepper.reset()
+    ss.pop("g_result", None)
+
+
+b1, b2, _ = st.columns([1, 1, 4])
+clicked = b1.button("Generate", key="g_generate", type="primary")
+b2.button("Reset state", key="g_reset", on_click=reset_state)
+st.caption("The model's memory is its hidden state h. It is carried from one token to the next and from one "
+           "**Generate** to the next, so a new prompt continues the same train of thought. **Reset state** sets h back to zeros.")
+
+if clicked:
+    from core.generate import Stepper, generate
+
+    # The model is not safe to call from two threads: pause the trainer's steps while we write.
+    lock = run.trainer.lock if run.trainer is not None else contextlib.nullcontext()
+    with st.spinner("Writing…"), lock:
+        if run.stepper is None:
+            run.stepper = Stepper(run.model)
+        ss.g_result = generate(run.stepper, run.vocab, ss.g_prompt, int(ss.g_length), float(ss.g_temperature), int(ss.g_top_k))
+
+result = ss.get("g_result")
+if result is not None:
+    st.code(result.prompt + result.text, language=None, wrap_lines=True)
+    if result.steps:
+        st.plotly_chart(topk_figure(result.steps), width="stretch", key="g_topk_chart")

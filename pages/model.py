@@ -1,0 +1,98 @@
+"""Model: the sizes, model.summary(), where every parameter comes from, and what training will cost."""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from core.config import ACTIVATIONS, CELLS, RECURRENT_INITIALIZERS
+from core.estimate import GIB, check_fits, estimate
+from core.figures import params_figure
+from core.model import parameter_rows
+from ui import state, widgets
+
+st.title("Model")
+ss = st.session_state
+CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+KEYS = {  # config field -> widget key
+    "cell": "m_cell", "embedding_dim": "m_embedding", "rnn_units": "m_units", "num_layers": "m_layers",
+    "batch_size": "m_batch", "seq_len": "m_seq", "stateful": "m_stateful", "activation": "m_activation",
+    "recurrent_initializer": "m_rinit", "recurrent_init_scale": "m_rscale", "dropout": "m_dropout", "seed": "m_seed",
+}
+for name, key in KEYS.items():
+    widgets.bind(key, getattr(ss.model_config, name))
+
+p1, p2, _ = st.columns([1, 1, 3])
+p1.button("Quick demo", key="m_quick", on_click=widgets.choose_preset, args=("quick",), width="stretch")
+p2.button("Article's model", key="m_article", on_click=widgets.choose_preset, args=("article",), width="stretch")
+widgets.preset_confirmation("m")
+
+c1, c2, c3 = st.columns(3)
+with c1:
+    st.selectbox("Cell", CELLS, key="m_cell", format_func=CELL_NAMES.get)
+    st.number_input("Embedding size E", 1, 4096, key="m_embedding")
+    st.number_input("RNN units U", 1, 4096, key="m_units")
+    st.number_input("Layers", 1, 4, key="m_layers")
+with c2:
+    st.number_input("Batch size B", 1, 1024, key="m_batch")
+    st.number_input("Sequence length S", 1, 2000, key="m_seq")
+    st.toggle("Stateful", key="m_stateful",
+              help="Carry the hidden state from one batch to the next, so the model can remember beyond S steps.")
+    st.caption("Stateful: each row of a batch continues the same row of the batch before, and the memory carries over.")
+with c3:
+    st.selectbox("Activation", ACTIVATIONS, key="m_activation")
+    st.selectbox("Recurrent initializer", RECURRENT_INITIALIZERS, key="m_rinit")
+    st.number_input("Initializer scale (gain)", 0.01, 10.0, step=0.1, key="m_rscale")
+    st.slider("Dropout", 0.0, 0.9, step=0.05, key="m_dropout")
+    st.number_input("Seed", 0, 2**31 - 1, key="m_seed")
+
+try:
+    draft = widgets.config_from_widgets(ss.model_config, KEYS)
+    draft = replace(draft, vocab_size=state.wanted_config().vocab_size)
+except ValueError as err:
+    st.error(str(err))
+    st.stop()
+
+if draft != replace(ss.model_config, vocab_size=draft.vocab_size):
+    if widgets.needs_confirmation(draft):
+        st.warning(f"These settings need a new model: your trained model ({state.run().trained_steps:,} steps) would be thrown away.")
+        a, b = st.columns(2)
+        if a.button("Use the new settings (discard the trained model)", key="m_confirm"):
+            state.discard_run()
+            ss.model_config = draft
+            st.rerun()
+        b.button("Keep my trained model", key="m_cancel", on_click=widgets.forget_widgets, args=("m_",))
+    else:
+        ss.model_config = draft
+
+try:
+    check_fits(draft)
+except ValueError as err:
+    st.error(str(err))
+    st.stop()
+
+vocab, ids = state.encoded()
+est = estimate(draft, tokens_per_epoch=max(len(ids) - 1, 1))
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("model.summary()")
+    with st.spinner("Building the model…"):
+        summary = state.summary_text(draft)
+    st.code(summary, language=None)
+with right:
+    st.subheader("Where the parameters come from")
+    rows = parameter_rows(draft)
+    st.dataframe(pd.DataFrame([r.__dict__ for r in rows]).rename(columns={"count": "parameters"}), hide_index=True,
+                 width="stretch")
+    st.caption(f"V = {draft.vocab_size:,} tokens, E = {draft.embedding_dim:,}, U = {draft.rnn_units:,}. "
+               "Each SimpleRNN unit has a weight for every input, every unit (the loop) and a bias. "
+               "LSTM and GRU repeat that for 4 and 3 gates; Keras' GRU keeps two biases per gate.")
+    st.plotly_chart(params_figure(rows), width="stretch", key="m_params_chart")
+
+st.subheader("Before you train")
+e1, e2, e3 = st.columns(3)
+e1.metric("Memory to train", f"{est.total_bytes / GIB:.2f} GiB" if est.total_bytes > GIB / 4 else f"{est.total_bytes / 2**20:.0f} MiB")
+e2.metric("Time per epoch (estimate)", f"{est.seconds_per_epoch:,.0f} s" if est.seconds_per_epoch >= 1 else "< 1 s")
+e3.metric("Work per token", f"{est.flops_per_token / 1e6:,.1f} MFLOP")
+st.caption(f"One epoch reads the whole text once: {len(ids):,} tokens, {len(ids) // max(draft.batch_size * draft.seq_len, 1):,} "
+           "batches. Estimated from this machine's measured matrix-multiply speed.")

@@ -1,0 +1,113 @@
+"""Text: bring a text, choose characters or words, and see what "predict the next token" means."""
+
+import pandas as pd
+import streamlit as st
+
+from core.data import check_length, stateful_batches
+from core.samples import list_samples
+from core.text import TextError, display_token, load_text
+from ui import state
+from ui.widgets import bind
+
+st.title("Text")
+ss = st.session_state
+
+
+def use_sample() -> None:
+    sample = state.cached_sample(ss.t_sample)
+    state.set_text(load_text(sample.text), sample.title)
+    ss.text_sample = ss.t_sample
+
+
+def use_upload() -> None:
+    upload = ss.get("t_upload")
+    if upload is None:
+        return
+    try:
+        state.set_text(load_text(upload.getvalue()), upload.name)
+        ss.pop("t_error", None)
+    except TextError as err:
+        ss.t_error = f"“{upload.name}” was not loaded: {err} Your current text is still loaded."
+
+
+def use_paste() -> None:
+    try:
+        state.set_text(load_text(ss.get("t_paste", "")), "pasted text")
+        ss.pop("t_error", None)
+    except TextError as err:
+        ss.t_error = f"The pasted text was not loaded: {err} Your current text is still loaded."
+
+
+samples = {s.file: s for s in list_samples()}
+source = st.radio("Where the text comes from", ["Sample", "Upload a file", "Paste"], key="t_source", horizontal=True)
+if source == "Sample":
+    bind("t_sample", ss.get("text_sample", state.DEFAULT_SAMPLE))
+    st.selectbox("Sample text", list(samples), key="t_sample", format_func=lambda f: samples[f].title, on_change=use_sample)
+    st.caption(samples[ss.t_sample].teaches)
+elif source == "Upload a file":
+    st.file_uploader("A plain-text file (UTF-8 is best), up to 5 MB", key="t_upload", on_change=use_upload)
+else:
+    st.text_area("Paste your text", key="t_paste", height=180)
+    st.button("Use this text", key="t_use_paste", on_click=use_paste)
+
+if "t_error" in ss:
+    st.error(ss.pop("t_error"))
+
+text = ss.text
+if text is None:
+    st.info("Pick a sample, upload a file or paste text to begin.")
+    st.stop()
+if getattr(text, "warning", None):
+    st.warning(text.warning)
+
+st.divider()
+c1, c2 = st.columns([1, 2])
+with c1:
+    bind("t_level", ss.level)
+    st.radio("Tokens", ["char", "word"], key="t_level", horizontal=True,
+             format_func=lambda v: {"char": "characters", "word": "words"}[v])
+    ss.level = ss.t_level
+    if ss.level == "word":
+        bind("t_vocab_cap", ss.vocab_cap)
+        st.number_input("Vocabulary cap (rarer words become <unk>)", 50, 50_000, step=500, key="t_vocab_cap")
+        ss.vocab_cap = int(ss.t_vocab_cap)
+vocab, ids = state.encoded()
+with c2:
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Loaded", ss.text_name if len(ss.text_name) < 24 else ss.text_name[:21] + "…")
+    m2.metric("Length in tokens", f"{len(ids):,}")
+    m3.metric("Vocabulary size", f"{len(vocab):,}")
+    st.caption(f"{len(text):,} characters. Every token gets an id from 0 to {len(vocab) - 1}; the model sees only ids.")
+
+config = ss.model_config
+try:
+    check_length(len(ids), config.batch_size, config.seq_len)
+except ValueError as err:
+    st.error(f"{err} (Batch size and sequence length are set on the Model page.)")
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    st.subheader("Most frequent tokens")
+    freq = vocab.frequencies().head(15)
+    freq["token"] = freq["token"].map(display_token)
+    st.dataframe(freq, hide_index=True, width="stretch",
+                 column_config={"share": st.column_config.NumberColumn("share", format="percent")})
+with right:
+    st.subheader("One training window")
+    st.markdown("The model reads the **input** row and, at every position, must predict the **target** below it: "
+                "the same text shifted by one token.")
+    n = min(config.seq_len, 24, len(ids) - 1)
+    if len(ids) >= config.batch_size * config.seq_len + 1:
+        x, y = next(stateful_batches(ids, config.batch_size, config.seq_len))
+        x, y = x[0, :n], y[0, :n]
+    else:
+        x, y = ids[:n], ids[1 : n + 1]
+    window = pd.DataFrame(
+        [[display_token(vocab.tokens[i]) for i in x], [display_token(vocab.tokens[i]) for i in y]],
+        index=["input", "target"], columns=[str(t) for t in range(n)],
+    )
+    st.dataframe(window, width="stretch")
+    st.caption("⏎ is a line break and ␣ a space. Columns are time steps t = 0, 1, 2, …")
+
+with st.expander("Read the text"):
+    st.text(text[:3000] + ("\n…" if len(text) > 3000 else ""))

@@ -1,0 +1,93 @@
+"""Train: start, pause, resume and stop; the charts move while the model learns."""
+
+import streamlit as st
+
+from core.config import OPTIMIZERS
+from core.data import check_length
+from core.estimate import check_fits
+from core.figures import layer_norms_figure, loss_figure
+from ui import state, widgets
+
+st.title("Train")
+ss = st.session_state
+KEYS = {"learning_rate": "tr_lr", "optimizer": "tr_optimizer", "epochs": "tr_epochs", "clip_norm": "tr_clip",
+        "max_steps_per_epoch": "tr_steps"}
+for name, key in KEYS.items():
+    widgets.bind(key, getattr(ss.train_config, name))
+widgets.preset_confirmation("tr")
+
+active = state.training_active()
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.number_input("Learning rate", 1e-5, 10.0, format="%.4f", step=0.0005, key="tr_lr", disabled=active)
+c2.selectbox("Optimizer", OPTIMIZERS, key="tr_optimizer", disabled=active)
+c3.number_input("Epochs", 1, 1000, key="tr_epochs", disabled=active)
+c4.number_input("Clip gradient norm (0 = off)", 0.0, 1e6, step=0.5, key="tr_clip", disabled=active)
+c5.number_input("Batches per epoch (0 = all)", 0, 10**7, step=50, key="tr_steps", disabled=active)
+try:
+    ss.train_config = widgets.config_from_widgets(ss.train_config, KEYS)
+except ValueError as err:
+    st.error(str(err))
+    st.stop()
+
+# Guards: what is missing, said once, then stop.
+vocab, ids = state.encoded()
+wanted = state.wanted_config()
+try:
+    check_length(len(ids), wanted.batch_size, wanted.seq_len, "The loaded text")
+    check_fits(wanted)
+except ValueError as err:
+    st.error(f"{err} Change it on the Text or Model page.")
+    st.stop()
+
+run = state.run()
+if run is not None and not state.run_is_current(run) and widgets.needs_confirmation(wanted):
+    st.warning("The text or the model settings changed since this model was trained. "
+               "Training now builds a new model and throws the trained one away.")
+
+b1, b2, b3, _ = st.columns([1.2, 1, 1, 3])
+b1.button("Start training", key="tr_start", type="primary", disabled=active, on_click=widgets.start_training)
+trainer = run.trainer if run is not None else None
+paused = trainer is not None and trainer.progress().status == "paused"
+if paused:
+    b2.button("Resume", key="tr_resume", on_click=trainer.resume)
+else:
+    b2.button("Pause", key="tr_pause", disabled=not active, on_click=trainer.pause if trainer else None)
+b3.button("Stop", key="tr_stop", disabled=not active, on_click=trainer.stop if trainer else None)
+
+if trainer is None:
+    st.info("Press **Start training**. The model learns in the background; this page keeps drawing while it does.")
+    st.stop()
+
+
+@st.fragment(run_every=0.5 if active else None)
+def live() -> None:
+    """Redraw the progress from the trainer's latest snapshot."""
+    p = trainer.progress()
+    if active and not p.active:
+        st.rerun(scope="app")  # training ended: redraw the buttons too
+    if p.status == "finished":
+        st.success("**Training finished.** Try the Generate page.")
+    elif p.status == "failed":
+        st.error(p.message)
+    elif p.status in ("stopped", "waiting", "paused") or p.message:
+        st.info(p.message or p.status)
+    frac = min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0
+    eta = f", about {p.eta_s:,.0f} s left" if p.eta_s and p.status == "running" else ""
+    st.progress(frac, text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}{eta}")
+    m = st.columns(5)
+    m[0].metric("Loss", f"{p.loss[-1]:.3f}" if p.loss else "–")
+    m[1].metric("Validation loss", f"{p.val_loss[-1]:.3f}" if p.val_loss else "after epoch 1")
+    m[2].metric("Accuracy", f"{p.accuracy[-1]:.1%}" if p.accuracy else "–")
+    m[3].metric("Perplexity", f"{p.perplexity:.1f}" if p.perplexity else "–")
+    m[4].metric("Tokens / s", f"{p.tokens_per_s:,.0f}" if p.tokens_per_s else "–")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(loss_figure(p), width="stretch", key="tr_loss_chart")
+    right.plotly_chart(layer_norms_figure(p), width="stretch", key="tr_norms_chart")
+    if p.fast_path:
+        st.caption("Trained with the fused SimpleRNN step (same weights and results as Keras' SimpleRNN, faster).")
+    for epoch, sample in reversed(p.samples):
+        st.markdown(f"**Sample after epoch {epoch}**")
+        st.code(sample, language=None, wrap_lines=True)
+
+
+live()

@@ -1,0 +1,1 @@
+"""Streamlit glue shared by the pages: per-session state and shared widgets."""

@@ -1,0 +1,148 @@
+"""Pieces several pages share: presets, the sidebar training status, starting a training."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import streamlit as st
+
+from core.config import ARTICLE, ARTICLE_TRAIN, QUICK_DEMO, QUICK_DEMO_TRAIN, ModelConfig, TrainConfig
+from ui import state
+
+PRESETS = {
+    "quick": (QUICK_DEMO, QUICK_DEMO_TRAIN),
+    "article": (ARTICLE, ARTICLE_TRAIN),
+}
+# Settings that change how a model is trained but not its weights: a trained model keeps its weights.
+TRAINING_ONLY = ("batch_size", "seq_len", "stateful", "dropout")
+
+
+def bind(key: str, value) -> None:
+    """Seed a widget's state from the canonical settings (widget state is dropped off its page)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def forget_widgets(prefix: str) -> None:
+    """Drop the widget states starting with `prefix`, so they re-read the canonical settings."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
+
+
+def set_configs(model: ModelConfig | None = None, train: TrainConfig | None = None) -> None:
+    """Replace the canonical settings and let the widgets follow them."""
+    if model is not None:
+        st.session_state.model_config = model
+        forget_widgets("m_")
+    if train is not None:
+        st.session_state.train_config = train
+        forget_widgets("tr_")
+
+
+def same_weights(a: ModelConfig, b: ModelConfig) -> bool:
+    """True when a model built for `a` can carry the trained weights of one built for `b`."""
+    strip = {name: None for name in TRAINING_ONLY}
+    return replace(a, **strip, seed=0) == replace(b, **strip, seed=0) if a.vocab_size == b.vocab_size else False
+
+
+def needs_confirmation(new: ModelConfig) -> bool:
+    """True when applying `new` would throw away a trained model."""
+    r = state.run()
+    if r is None or r.trained_steps == 0:
+        return False
+    return not same_weights(replace(new, vocab_size=len(state.encoded()[0])), r.config)
+
+
+def ensure_run() -> state.Run:
+    """The current run, rebuilt for the wanted settings; trained weights are carried over when they fit."""
+    from core.model import twin
+
+    r, wanted = state.run(), state.wanted_config()
+    if state.run_is_current(r):
+        return r
+    if r is not None and r.trained_steps and r.vocab == state.encoded()[0] and same_weights(wanted, r.config):
+        state.discard_run()
+        st.session_state.run = state.Run(twin(r.model, wanted), wanted, r.vocab, trainer=r.trainer)
+        return st.session_state.run
+    return state.new_run()
+
+
+def start_training() -> None:
+    """Start (or continue) training the current run in the background."""
+    from core.trainer import Trainer
+
+    r = ensure_run()
+    _, ids = state.encoded()
+    old = r.trainer
+    if old is not None and old.progress().status == "stopped" and old.train == st.session_state.train_config:
+        old.start()  # continue from where it stopped
+        return
+    r.trainer = Trainer(r.model, r.config, st.session_state.train_config, ids, r.vocab, keep_alive=state.keep_alive())
+    r.stepper = None
+    r.trainer.start()
+
+
+def sidebar_status() -> None:
+    """A small live status of the training in the sidebar, on every page."""
+    r = state.run()
+    if r is None or r.trainer is None:
+        return
+
+    @st.fragment(run_every=1.0 if r.trainer.progress().active else None)
+    def status() -> None:
+        p = r.trainer.progress()
+        with st.sidebar:
+            st.caption(f"**Training:** {p.status}")
+            if p.total_steps:
+                st.progress(min(p.step / p.total_steps, 1.0), text=f"step {p.step:,} of {p.total_steps:,}")
+
+    status()
+
+
+def config_from_widgets(base, widget_keys: dict[str, str]):
+    """Read widget values into a copy of `base`; `widget_keys` maps field name to widget key."""
+    names = {f.name for f in fields(base)}
+    changes = {name: st.session_state[key] for name, key in widget_keys.items() if name in names and key in st.session_state}
+    return replace(base, **changes)
+
+
+def choose_preset(name: str, start: bool = False) -> None:
+    """Button callback: apply a preset, asking first when it would throw away a trained model."""
+    if needs_confirmation(PRESETS[name][0]):
+        st.session_state.pending_preset = (name, start)
+        return
+    apply_preset(name, start)
+
+
+def apply_preset(name: str, start: bool = False) -> None:
+    """Use a preset's model and training settings; with `start`, begin training and go to Train."""
+    from core.data import check_length
+
+    model, train = PRESETS[name]
+    st.session_state.pop("pending_preset", None)
+    set_configs(replace(model, seed=st.session_state.model_config.seed), train)
+    if not start:
+        return
+    try:
+        check_length(len(state.encoded()[1]), model.batch_size, model.seq_len, "The loaded text")
+    except ValueError as err:
+        st.session_state.flash = str(err)
+        return
+    start_training()
+    st.session_state.goto = "pages/train.py"
+
+
+def preset_confirmation(where: str) -> None:
+    """Ask before a preset replaces a trained model; then follow a pending page switch."""
+    if "flash" in st.session_state:
+        st.error(st.session_state.pop("flash"))
+    pending = st.session_state.get("pending_preset")
+    if pending:
+        steps = state.run().trained_steps
+        st.warning(f"This replaces your trained model ({steps:,} steps of training) with a new, untrained one.")
+        a, b = st.columns(2)
+        a.button("Replace the trained model", key=f"{where}_confirm_preset", on_click=apply_preset, args=pending)
+        b.button("Keep my trained model", key=f"{where}_cancel_preset", on_click=lambda: st.session_state.pop("pending_preset", None))
+    goto = st.session_state.pop("goto", None)
+    if goto:
+        st.switch_page(goto)
