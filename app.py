@@ -5,7 +5,7 @@ import threading
 
 import streamlit as st
 
-st.set_page_config(page_title="RNN Playground", page_icon="🔁", layout="wide")
+st.set_page_config(page_title="RNN Playground", page_icon=":material/autorenew:", layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
@@ -22,11 +22,11 @@ from ui import state, widgets  # noqa: E402  (after set_page_config)
 
 state.init()
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/text.py", title="Text", icon="📄"),
-    st.Page("pages/model.py", title="Model", icon="🧱"),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
-    st.Page("pages/generate.py", title="Generate", icon="✍️"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/text.py", title="Text", icon=":material/description:"),
+    st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
 ]
 page = st.navigation(PAGES)
 widgets.sidebar_status()

@@ -13,7 +13,7 @@ ss = st.session_state
 run = state.run()
 if run is None or run.trained_steps == 0:
     st.info("There is no trained model yet. Train one first; even a minute of training makes a difference.")
-    st.page_link("pages/train.py", label="Go to Train", icon="🏋️")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 st.session_state.setdefault("g_prompt", run.vocab.decode(state.encoded()[1][:20]) if run.vocab == state.encoded()[0] else "")

@@ -6,30 +6,24 @@ from ui import widgets
 
 UNROLLED = """
 digraph {
-  rankdir=LR; bgcolor="transparent"; node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=16];
-  subgraph cluster_loop { label="the loop"; style=dashed; h [label="h", fillcolor="#d1495b", fontcolor=white];
-    x [label="x", fillcolor="#edae49"]; y [label="y", fillcolor="#00798c", fontcolor=white];
-    x -> h; h -> y; h -> h [label=" U"]; }
-  eq [shape=plaintext, style="", label="=  unrolled  ="];
-  node [width=0.6];
-  x1 [label="x₁ 'h'", fillcolor="#edae49"]; x2 [label="x₂ 'e'", fillcolor="#edae49"];
-  x3 [label="x₃ 'l'", fillcolor="#edae49"]; x4 [label="x₄ 'l'", fillcolor="#edae49"];
+  rankdir=BT; bgcolor="transparent"; nodesep=0.5; ranksep=0.45;
+  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=18, width=0.9, height=0.5];
+  edge [color="#555555", penwidth=1.6, fontname="Helvetica", fontsize=14];
   h0 [label="h₀ = 0", fillcolor="#eeeeee"];
-  h1 [label="h₁", fillcolor="#d1495b", fontcolor=white]; h2 [label="h₂", fillcolor="#d1495b", fontcolor=white];
-  h3 [label="h₃", fillcolor="#d1495b", fontcolor=white]; h4 [label="h₄", fillcolor="#d1495b", fontcolor=white];
-  y1 [label="'e'?", fillcolor="#00798c", fontcolor=white]; y2 [label="'l'?", fillcolor="#00798c", fontcolor=white];
-  y3 [label="'l'?", fillcolor="#00798c", fontcolor=white]; y4 [label="'o'?", fillcolor="#00798c", fontcolor=white];
-  y -> eq [style=invis]; eq -> h0 [style=invis];
-  h0 -> h1 -> h2 -> h3 -> h4 [label=" U"];
-  x1 -> h1; x2 -> h2; x3 -> h3; x4 -> h4; h1 -> y1; h2 -> y2; h3 -> y3; h4 -> y4;
-  {rank=same; x1; h1; y1} {rank=same; x2; h2; y2}
+  node [fillcolor="#edae49"]; x1 [label="'h'"]; x2 [label="'e'"]; x3 [label="'l'"]; x4 [label="'l'"];
+  node [fillcolor="#d1495b", fontcolor=white]; h1 [label="h₁"]; h2 [label="h₂"]; h3 [label="h₃"]; h4 [label="h₄"];
+  node [fillcolor="#00798c", fontcolor=white]; y1 [label="'e'?"]; y2 [label="'l'?"]; y3 [label="'l'?"]; y4 [label="'o'?"];
+  {rank=same; h0; h1; h2; h3; h4}
+  h0 -> h1 -> h2 -> h3 -> h4 [label=" U ", color="#d1495b", fontcolor="#d1495b"];
+  x1 -> h1 [label=" W"]; x2 -> h2 [label=" W"]; x3 -> h3 [label=" W"]; x4 -> h4 [label=" W"];
+  h1 -> y1; h2 -> y2; h3 -> y3; h4 -> y4;
 }
 """
 
 st.title("RNN Playground")
 st.markdown("#### Watch a recurrent neural network learn to write, one character at a time.")
 
-left, right = st.columns([3, 2], gap="large")
+left, right = st.columns([1, 1], gap="large")
 with left:
     st.markdown(
         """
@@ -46,6 +40,8 @@ the guess gets better, and the only teacher is the text itself: the target is al
     )
 with right:
     st.graphviz_chart(UNROLLED, width="stretch")
+    st.caption("The loop, unrolled over the word “hell”: token in (yellow) → hidden state (red) → guess of the next token "
+               "(teal). The red arrows carry the memory, with the same weights U at every step.")
 
 st.subheader("Start in one click")
 c1, c2 = st.columns(2)

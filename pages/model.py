@@ -73,20 +73,19 @@ except ValueError as err:
 
 vocab, ids = state.encoded()
 est = estimate(draft, tokens_per_epoch=max(len(ids) - 1, 1))
+st.subheader("model.summary()")
+with st.spinner("Building the model…"):
+    st.code(state.summary_text(draft), language=None)
 left, right = st.columns([3, 2], gap="large")
+rows = parameter_rows(draft)
 with left:
-    st.subheader("model.summary()")
-    with st.spinner("Building the model…"):
-        summary = state.summary_text(draft)
-    st.code(summary, language=None)
-with right:
     st.subheader("Where the parameters come from")
-    rows = parameter_rows(draft)
     st.dataframe(pd.DataFrame([r.__dict__ for r in rows]).rename(columns={"count": "parameters"}), hide_index=True,
-                 width="stretch")
+                 width="stretch", column_config={"parameters": st.column_config.NumberColumn(format="localized")})
     st.caption(f"V = {draft.vocab_size:,} tokens, E = {draft.embedding_dim:,}, U = {draft.rnn_units:,}. "
                "Each SimpleRNN unit has a weight for every input, every unit (the loop) and a bias. "
                "LSTM and GRU repeat that for 4 and 3 gates; Keras' GRU keeps two biases per gate.")
+with right:
     st.plotly_chart(params_figure(rows), width="stretch", key="m_params_chart")
 
 st.subheader("Before you train")

@@ -1,0 +1,101 @@
+"""core.model and core.config: the Keras 3 model, checked against NumPy and hand-counted parameters."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from core.config import ARTICLE, ModelConfig, TrainConfig, from_query, to_query
+from core.model import build_model, build_simple_rnn, count_params, parameter_rows, reset_states, rnn_layers, summary_text
+
+TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4, batch_size=2, seq_len=5)
+
+
+def numpy_forward(model, ids, h0=None):
+    """Embedding -> tanh(x W + h U + b) -> dense, in NumPy from the model's own weights."""
+    emb = model.get_layer("embedding").get_weights()[0]
+    W, U, b = rnn_layers(model)[0].get_weights()
+    Wd, bd = model.get_layer("logits").get_weights()
+    h = np.zeros((ids.shape[0], U.shape[0])) if h0 is None else h0
+    hs, logits = [], []
+    for t in range(ids.shape[1]):
+        h = np.tanh(emb[ids[:, t]] @ W + h @ U + b)
+        hs.append(h)
+        logits.append(h @ Wd + bd)
+    return np.stack(logits, 1), np.stack(hs, 1)
+
+
+def test_simple_rnn_forward_matches_numpy_and_carries_state():
+    model = build_model(TINY)
+    ids = np.random.default_rng(0).integers(0, 7, (2, 5)).astype(np.int32)
+    logits, hs = numpy_forward(model, ids)
+    np.testing.assert_allclose(model(ids).numpy(), logits, rtol=1e-5, atol=1e-6)
+    # Stateful: a second call starts from the last state of the first.
+    ids2 = np.random.default_rng(1).integers(0, 7, (2, 5)).astype(np.int32)
+    logits2, _ = numpy_forward(model, ids2, h0=hs[:, -1])
+    np.testing.assert_allclose(model(ids2).numpy(), logits2, rtol=1e-5, atol=1e-6)
+    reset_states(model)
+    np.testing.assert_allclose(model(ids).numpy(), logits, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gated_cells_shapes_and_state_carry(cell):
+    config = dataclasses.replace(TINY, cell=cell, num_layers=2)
+    model = build_model(config)
+    ids = np.ones((2, 5), np.int32)
+    first = model(ids).numpy()
+    assert first.shape == (2, 5, 7)
+    second = model(ids).numpy()
+    assert not np.allclose(first, second)  # the carried state changed the output
+    reset_states(model)
+    np.testing.assert_allclose(model(ids).numpy(), first, rtol=1e-6)
+    stateless = build_model(config, stateful=False)
+    assert stateless(np.ones((3, 9), np.int32)).shape == (3, 9, 7)
+
+
+def test_reference_sizes_and_hand_counted_parameters():
+    model = build_simple_rnn(10000, 256, 1024, 64)
+    assert [layer.count_params() for layer in model.layers[1:]] == [2_560_000, 1_311_744, 10_250_000]
+    assert model.count_params() == 14_121_744
+    config = ModelConfig(vocab_size=10000, embedding_dim=256, rnn_units=1024, batch_size=64)
+    assert count_params(config) == 14_121_744
+    assert model.input_shape == (64, None)
+    text = summary_text(model)
+    assert "Total params: 14,121,744" in text and "Param #" in text and "(64, None, 1024)" in text
+
+
+@pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_parameter_rows_match_keras(cell, layers):
+    config = ModelConfig(vocab_size=11, embedding_dim=5, rnn_units=6, num_layers=layers, cell=cell)
+    model = build_model(config)
+    rows = parameter_rows(config)
+    assert [r.count for r in rows] == [layer.count_params() for layer in model.layers[1:]]
+
+
+def test_same_seed_same_weights_other_seed_other_weights():
+    a, b = build_model(TINY).get_weights(), build_model(TINY).get_weights()
+    c = build_model(dataclasses.replace(TINY, seed=7)).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[1], c[1])
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [("rnn_units", 0, "rnn_units.*1 to 4096.*got 0"), ("cell", "transformer", "cell.*simple_rnn, lstm, gru"),
+     ("batch_size", 10**6, "batch_size"), ("dropout", 1.5, "dropout"), ("recurrent_init_scale", float("nan"), "scale"),
+     ("num_layers", True, "num_layers")],
+)
+def test_config_rejects_bad_values_naming_the_field(field, value, words):
+    with pytest.raises(ValueError, match=words):
+        dataclasses.replace(ModelConfig(), **{field: value})
+
+
+def test_config_round_trips_through_a_query_string():
+    config = dataclasses.replace(ARTICLE, cell="gru", stateful=False, dropout=0.25)
+    query = to_query(config)
+    assert query["cell"] == "gru" and query["stateful"] == "false"
+    assert from_query(ModelConfig, query) == config
+    assert from_query(TrainConfig, {"epochs": "7", "unknown": "x"}).epochs == 7
+    with pytest.raises(ValueError, match="rnn_units"):
+        from_query(ModelConfig, {"rnn_units": "many"})

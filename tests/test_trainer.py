@@ -1,0 +1,99 @@
+"""core.trainer: it learns, stops and resumes, recovers from NaN, and is deterministic."""
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+
+from core.config import ModelConfig, TrainConfig
+from core.model import build_model
+from core.text import Vocabulary
+from core.trainer import Trainer
+
+TEXT = "the quick brown fox jumps over the lazy dog.\n" * 60
+VOCAB = Vocabulary.build(TEXT)
+IDS = VOCAB.encode(TEXT)
+CONFIG = ModelConfig(vocab_size=len(VOCAB), embedding_dim=8, rnn_units=16, batch_size=4, seq_len=16)
+TRAIN = TrainConfig(epochs=2, learning_rate=0.01, max_steps_per_epoch=20, sample_length=20, grad_curve_len=0)
+
+
+def train(config=CONFIG, train_config=TRAIN, timeout=120):
+    model = build_model(config)
+    trainer = Trainer(model, config, train_config, IDS, VOCAB)
+    trainer.start()
+    trainer.join(timeout)
+    return trainer, model
+
+
+def test_loss_falls_and_everything_is_recorded():
+    trainer, _ = train()
+    p = trainer.progress()
+    assert p.status == "finished" and p.message == "Training finished."
+    assert p.step == p.total_steps == 40 and len(p.loss) == 40
+    assert np.mean(p.loss[-5:]) < np.mean(p.loss[:5]) - 0.5
+    assert len(p.val_loss) == 2 and len(p.samples) == 2 and len(p.samples[0][1]) > 20
+    assert len(p.layer_norms[0]) == len(p.layer_names) == 3 and all(n > 0 for n in p.layer_norms[0])
+    assert p.perplexity == pytest.approx(np.exp(p.loss[-1]))
+
+
+def test_same_seed_same_loss_curve():
+    a, _ = train()
+    b, _ = train()
+    assert a.progress().loss == b.progress().loss
+    c, _ = train(dataclasses.replace(CONFIG, seed=3))
+    assert c.progress().loss != a.progress().loss
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gated_cells_train(cell):
+    trainer, _ = train(dataclasses.replace(CONFIG, cell=cell), dataclasses.replace(TRAIN, epochs=1))
+    assert trainer.progress().status == "finished"
+
+
+def test_nan_loss_stops_and_restores_last_good_weights():
+    config = dataclasses.replace(CONFIG, activation="relu", recurrent_init_scale=3.0)
+    huge = dataclasses.replace(TRAIN, learning_rate=50.0, clip_norm=0.0, optimizer="sgd", epochs=3)
+    trainer, model = train(config, huge)
+    p = trainer.progress()
+    assert p.status == "failed" and "not a finite number" in p.message and "learning rate" in p.message
+    assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+    assert p.step < p.total_steps
+
+
+def test_pause_stop_and_continue_from_the_same_step():
+    long = dataclasses.replace(TRAIN, epochs=50, max_steps_per_epoch=20)
+    model = build_model(CONFIG)
+    trainer = Trainer(model, CONFIG, long, IDS, VOCAB)
+    trainer.start()
+    deadline = time.monotonic() + 60
+    while trainer.progress().step < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    trainer.pause()
+    time.sleep(0.5)
+    paused_at = trainer.progress().step
+    time.sleep(0.5)
+    assert trainer.progress().status == "paused"
+    assert len(trainer._history.loss) <= paused_at + 1  # no training while paused
+    trainer.resume()
+    time.sleep(0.3)
+    trainer.stop()
+    trainer.join(30)
+    p = trainer.progress()
+    assert p.status == "stopped" and "weights so far are kept" in p.message
+    weights = [w.copy() for w in model.get_weights()]
+    trainer.start()  # continue
+    time.sleep(0.5)
+    trainer.stop()
+    trainer.join(30)
+    q = trainer.progress()
+    assert q.step > p.step and q.steps[: len(p.steps)] == p.steps and q.steps == tuple(range(1, q.step + 1))
+    assert not all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
+
+
+def test_keep_alive_false_stops_the_thread():
+    long = dataclasses.replace(TRAIN, epochs=1000)
+    trainer = Trainer(build_model(CONFIG), CONFIG, long, IDS, VOCAB, keep_alive=lambda: False)
+    trainer.start()
+    trainer.join(30)
+    assert trainer.progress().status == "stopped" and "closed" in trainer.progress().message
