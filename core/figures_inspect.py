@@ -1,0 +1,135 @@
+"""Figures for the inspection views: state heatmaps, gradient decay, eigenvalue plots, coloured text.
+
+Each builder takes arrays and returns a plotly Figure (or an HTML string); none calls streamlit.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.lab import DecayFit, fit_decay
+from core.text import display_token
+
+
+def state_heatmap(states: np.ndarray, tokens: Sequence[str], units: Sequence[int] | None = None, title: str = "Hidden state") -> go.Figure:
+    """Units × time heatmap of hidden states with the characters along x.
+
+    Args:
+        states: (T, units) hidden states, e.g. from `core.inspect.hidden_states`.
+        tokens: the T tokens read (characters for a char model).
+        units: which units to show, top row first (e.g. from `core.lab.order_units`); all when None.
+        title: the figure title.
+
+    Returns:
+        A plotly heatmap, top row first; hovering shows step, character, unit and value.
+    """
+    states = np.asarray(states)
+    if states.ndim != 2 or states.shape[0] != len(tokens):
+        raise ValueError(f"Expected states of shape ({len(tokens)}, units) for {len(tokens)} tokens, got {states.shape}.")
+    units = np.arange(states.shape[1]) if units is None else np.asarray(units, dtype=int)
+    shown = [display_token(t) for t in tokens]
+    # Category labels carry the hover text, so no per-cell customdata (200 x 1024 of it would be megabytes).
+    xcat = [f"step {t}: {ch}" for t, ch in enumerate(shown)]  # unique even when characters repeat
+    ycat = [str(u) for u in units]
+    z = states[:, units].T  # (shown units, T)
+    limit = max(float(np.max(np.abs(z))) if z.size else 1.0, 1e-6)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=xcat, y=ycat, colorscale="RdBu", reversescale=True, zmid=0.0, zmin=-limit, zmax=limit,
+        hovertemplate="%{x}<br>unit %{y}<br>value %{z:.3f}<extra></extra>", colorbar=dict(title="h"),
+    ))
+    step = max(1, len(tokens) // 100)  # at most ~100 character ticks
+    fig.update_xaxes(type="category", tickmode="array", tickvals=xcat[::step], ticktext=shown[::step], tickangle=0, title="text")
+    fig.update_yaxes(type="category", autorange="reversed", title="unit", showticklabels=len(units) <= 64)
+    fig.update_layout(title=title, height=max(250, min(900, 14 * len(units) + 120)), margin=dict(l=50, r=20, t=50, b=40))
+    return fig
+
+
+def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradient norm vs lag") -> go.Figure:
+    """||dL/dh_t|| against lag on a log axis, one line per named curve, with its fitted decay.
+
+    Args:
+        curves: name -> (T,) gradient norms in time order (lag of entry t is T-1-t).
+        title: the figure title.
+
+    Returns:
+        A plotly figure; each legend entry names the curve and its factor per step ("×0.91 per step").
+    """
+    fig = go.Figure()
+    for name, norms in curves.items():
+        norms = np.asarray(norms, dtype=float)
+        lag = np.arange(len(norms))[::-1]  # (T,)
+        keep = np.isfinite(norms) & (norms > 0)  # a log axis cannot show zeros
+        fit: DecayFit = fit_decay(norms)
+        fig.add_trace(go.Scatter(x=lag[keep], y=norms[keep], mode="lines", name=f"{name} ({fit.label})",
+                                 hovertemplate="lag %{x}<br>norm %{y:.3g}<extra>" + html.escape(str(name)) + "</extra>"))
+        if fit.points >= 2:
+            fitted = 10.0 ** (fit.intercept + fit.slope * lag[keep])
+            fig.add_trace(go.Scatter(x=lag[keep], y=fitted, mode="lines", line=dict(dash="dot", width=1),
+                                     name=f"{name} fit", showlegend=False, hoverinfo="skip"))
+    fig.update_yaxes(type="log", title="‖dL/dh_t‖", exponentformat="power")
+    fig.update_xaxes(title="lag (steps before the prediction)")
+    fig.update_layout(title=title, height=400, margin=dict(l=60, r=20, t=50, b=40))
+    return fig
+
+
+def eigenvalue_figure(eigenvalues: Mapping[str, np.ndarray], title: str = "Eigenvalues of the recurrent kernel") -> go.Figure:
+    """Eigenvalues in the complex plane with the unit circle.
+
+    Args:
+        eigenvalues: name (e.g. gate block) -> complex eigenvalues.
+        title: the figure title.
+
+    Returns:
+        A plotly scatter with equal axis scales; points outside the circle can make the
+        linearised recurrence grow, points inside make it shrink.
+    """
+    theta = np.linspace(0, 2 * np.pi, 241)
+    fig = go.Figure(go.Scatter(x=np.cos(theta), y=np.sin(theta), mode="lines", name="unit circle",
+                               line=dict(color="gray", dash="dash", width=1), hoverinfo="skip"))
+    for name, values in eigenvalues.items():
+        values = np.asarray(values, dtype=complex)
+        radius = float(np.max(np.abs(values))) if values.size else 0.0
+        fig.add_trace(go.Scatter(x=values.real, y=values.imag, mode="markers", marker=dict(size=5, opacity=0.7),
+                                 name=f"{name} (radius {radius:.3g})",
+                                 hovertemplate="re %{x:.3f}<br>im %{y:.3f}<extra>" + html.escape(str(name)) + "</extra>"))
+    fig.update_xaxes(title="real", zeroline=True)
+    fig.update_yaxes(title="imaginary", zeroline=True, scaleanchor="x", scaleratio=1)
+    fig.update_layout(title=title, height=450, margin=dict(l=50, r=20, t=50, b=40))
+    return fig
+
+
+def _colour(value: float, limit: float) -> str:
+    """Diverging red (positive) / blue (negative) background, transparent at zero."""
+    a = 0.0 if limit <= 0 or not np.isfinite(value) else min(abs(value) / limit, 1.0)
+    rgb = "214,39,40" if value > 0 else "31,119,180"
+    return f"rgba({rgb},{a * 0.85:.3f})"
+
+
+def activation_html(tokens: Sequence[str], values: np.ndarray, limit: float | None = None) -> str:
+    """Text with each token's background coloured by one neuron's activation, as safe HTML.
+
+    Args:
+        tokens: the tokens read (characters for a char model); every one is HTML-escaped.
+        values: (len(tokens),) activations, e.g. one column of `hidden_states`.
+        limit: the value drawn at full colour; max |value| when None.
+
+    Returns:
+        An HTML string: red for positive, blue for negative, newlines as <br>. No raw user text.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(tokens),):
+        raise ValueError(f"Expected one value per token ({len(tokens)}), got shape {values.shape}.")
+    if limit is None:
+        finite = values[np.isfinite(values)]
+        limit = float(np.max(np.abs(finite))) if finite.size else 1.0
+    parts = ['<div style="font-family:monospace;white-space:pre-wrap;line-height:1.7">']
+    for tok, v in zip(tokens, values):
+        tok = str(tok)
+        text = "<br>".join(html.escape(piece, quote=True) for piece in tok.split("\n"))
+        parts.append(f'<span style="background:{_colour(v, limit)}" title="{v:.3f}">{text}</span>')
+    parts.append("</div>")
+    return "".join(parts)
