@@ -1,0 +1,157 @@
+"""The fast SimpleRNN path against a NumPy BPTT reference and against stock Keras, at tiny sizes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from core import fastrnn
+from core.config import ModelConfig
+from core.model import build_model, rnn_layers, twin
+from core.tf import keras, tf
+
+TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4, batch_size=2, seq_len=5)
+LENGTHS = (1, 4, 9)  # fed one after the other, so a stateful model carries its state across them
+
+
+def rel_err(a, b) -> float:
+    """Largest absolute difference relative to the largest magnitude of the reference `b`."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-12))
+
+
+def numpy_rnn(x, h0, w, u, b, dy, dh_last, activation):
+    """Forward and BPTT of h_t = act(x_t W + h_{t-1} U + b) in NumPy, float64, one step at a time."""
+    act = np.tanh if activation == "tanh" else (lambda z: np.maximum(z, 0))
+    hs, h = [], h0
+    for x_t in x:
+        h = act(x_t @ w + h @ u + b)
+        hs.append(h)
+    grads = {"x": np.zeros_like(x), "w": np.zeros_like(w), "u": np.zeros_like(u), "b": np.zeros_like(b)}
+    dh = dh_last.copy()
+    for t in reversed(range(len(x))):
+        dh = dh + dy[t]
+        dp = dh * (1 - hs[t] ** 2) if activation == "tanh" else dh * (hs[t] > 0)
+        h_prev = h0 if t == 0 else hs[t - 1]
+        grads["w"] += x[t].T @ dp
+        grads["u"] += h_prev.T @ dp
+        grads["b"] += dp.sum(0)
+        grads["x"][t] = dp @ w.T
+        dh = dp @ u.T
+    grads["h0"] = dh
+    return np.stack(hs), grads
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("steps", [1, 2, 6])
+def test_sequence_matches_numpy_bptt(activation, steps):
+    rng = np.random.default_rng(steps)
+    batch, feats, units = 3, 5, 4
+    x = rng.normal(size=(steps, batch, feats))
+    h0 = rng.normal(size=(batch, units)) * 0.5
+    w, u = rng.normal(size=(feats, units)) * 0.5, rng.normal(size=(units, units)) * 0.5
+    b = rng.normal(size=units) * 0.1
+    dy, dh_last = rng.normal(size=(steps, batch, units)), rng.normal(size=(batch, units))
+    want_y, want = numpy_rnn(x, h0, w, u, b, dy, dh_last, activation)
+
+    args = [tf.constant(a, tf.float32) for a in (x, h0, w, u, b)]
+    with tf.GradientTape() as tape:
+        tape.watch(args)
+        y, h_last = fastrnn.simple_rnn_sequence(*args, activation=activation)
+        loss = tf.reduce_sum(y * dy) + tf.reduce_sum(h_last * dh_last)  # upstream grads dy and dh_last
+    got = dict(zip(["x", "h0", "w", "u", "b"], tape.gradient(loss, args)))
+
+    assert y.shape == (steps, batch, units)
+    assert rel_err(y, want_y) < 1e-5
+    assert rel_err(h_last, want_y[-1]) < 1e-5
+    for name in ("x", "h0", "w", "u", "b"):
+        assert rel_err(got[name], want[name]) < 1e-5, name
+
+
+def _loss(logits, y):
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("stateful", [True, False])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_forward_gradients_and_state_match_keras(activation, stateful, num_layers):
+    config = replace(TINY, activation=activation, stateful=stateful, num_layers=num_layers, seed=3 + num_layers)
+    stock = build_model(config)
+    fast_model = twin(stock, config)
+    forward = fastrnn.make_forward(fast_model, config)
+    rng = np.random.default_rng(num_layers)
+    for length in LENGTHS:
+        x = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
+        y = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
+        with tf.GradientTape() as tape:
+            want_logits = stock(x, training=True)
+            want_loss = _loss(want_logits, y)
+        want = tape.gradient(want_loss, stock.trainable_variables)
+        with tf.GradientTape() as tape:
+            got_logits = forward(x)
+            got_loss = _loss(got_logits, y)
+        got = tape.gradient(got_loss, fast_model.trainable_variables)
+
+        assert got_logits.shape == (config.batch_size, length, config.vocab_size)
+        assert rel_err(got_logits, want_logits) < 1e-5
+        assert len(got) == len(want) == len(stock.trainable_variables)
+        for var, g, w in zip(stock.trainable_variables, got, want):
+            assert g is not None, var.path
+            assert rel_err(tf.convert_to_tensor(g), tf.convert_to_tensor(w)) < 1e-5, (length, var.path)
+        for mine, theirs in zip(rnn_layers(fast_model), rnn_layers(stock)):
+            if stateful:  # the carried state is stored back exactly as Keras stores it
+                assert rel_err(mine.states[0], theirs.states[0]) < 1e-5
+                assert np.any(np.asarray(mine.states[0]) != 0)
+            else:
+                assert mine.states is None
+
+
+def test_training_steps_match_stock_keras():
+    """A few compiled Adam steps on the same batches give the same losses and weights both ways."""
+    config = replace(TINY, rnn_units=8, embedding_dim=4, seq_len=6, num_layers=2, stateful=True)
+    rng = np.random.default_rng(0)
+    batches = [rng.integers(0, config.vocab_size, (2, config.batch_size, config.seq_len)).astype(np.int32)] * 6  # memorise one
+
+    def train(fast: bool) -> tuple[list[float], list[np.ndarray]]:
+        keras.utils.set_random_seed(1)
+        model = build_model(config)
+        forward = fastrnn.make_forward(model, config) if fast else (lambda x: model(x, training=True))
+        optimizer = keras.optimizers.Adam(0.01)
+        optimizer.build(model.trainable_variables)
+
+        @tf.function
+        def step(x, y):
+            with tf.GradientTape() as tape:
+                loss = _loss(forward(x), y)
+            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+            return loss
+
+        losses = [float(step(tf.constant(x), tf.constant(y))) for x, y in batches]
+        return losses, [np.asarray(v) for v in model.weights]
+
+    fast_losses, fast_weights = train(fast=True)
+    stock_losses, stock_weights = train(fast=False)
+    assert fast_losses[-1] < fast_losses[0]  # it learns
+    assert rel_err(fast_losses, stock_losses) < 1e-5
+    assert len(fast_weights) == len(stock_weights)  # includes each layer's carried state
+    for mine, theirs in zip(fast_weights, stock_weights):
+        assert rel_err(mine, theirs) < 1e-4
+
+
+def test_supports_only_plain_simple_rnn():
+    assert fastrnn.supports(TINY)
+    assert fastrnn.supports(replace(TINY, activation="relu", num_layers=3))
+    assert not fastrnn.supports(replace(TINY, cell="lstm"))
+    assert not fastrnn.supports(replace(TINY, cell="gru"))
+    assert not fastrnn.supports(replace(TINY, dropout=0.2))
+    with pytest.raises(ValueError, match="stock Keras path"):
+        fastrnn.make_forward(build_model(replace(TINY, cell="lstm")), replace(TINY, cell="lstm"))
+
+
+def test_sequence_rejects_unknown_activation():
+    zeros = tf.zeros((1, 1, 1))
+    with pytest.raises(ValueError, match="tanh or relu"):
+        fastrnn.simple_rnn_sequence(zeros, zeros[0], zeros[0], zeros[0], zeros[0, 0], "sigmoid")
