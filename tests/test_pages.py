@@ -1,0 +1,133 @@
+"""AppTest for every page: presets, a bad upload that keeps the text, a tiny training, generation."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 120  # importing TensorFlow alone takes several seconds
+
+
+def open_page(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def wait_for_training(at: AppTest, timeout: float = 120) -> None:
+    run = at.session_state["run"]
+    deadline = time.monotonic() + timeout
+    while run.trainer.progress().active and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.run()
+
+
+def test_home_explains_and_quick_demo_starts_training():
+    at = open_page()
+    assert at.title[0].value == "RNN Playground"
+    assert any("hidden state" in m.value for m in at.markdown)
+    at.button(key="home_quick").click().run()
+    run = at.session_state["run"]
+    assert run is not None and run.trainer is not None
+    assert run.config.rnn_units == 128 and run.config.embedding_dim == 32
+    run.trainer.stop()
+    run.trainer.join(60)
+
+
+def test_model_presets_and_summary():
+    at = open_page("pages/model.py")
+    at.button(key="m_article").click().run()
+    assert at.number_input(key="m_units").value == 1024
+    assert at.number_input(key="m_embedding").value == 256
+    assert at.number_input(key="m_batch").value == 64
+    summary = at.code[0].value
+    assert "Total params" in summary and "(64, None, 1024)" in summary
+    assert at.session_state["model_config"].rnn_units == 1024
+    at.button(key="m_quick").click().run()
+    assert at.number_input(key="m_units").value == 128
+    assert "Total params" in at.code[0].value
+
+
+def test_absurd_sizes_are_refused_with_a_sentence():
+    at = open_page("pages/model.py")
+    at.number_input(key="m_units").set_value(4096).run()
+    at.number_input(key="m_batch").set_value(1024).run()
+    at.number_input(key="m_seq").set_value(2000).run()
+    assert not at.exception
+    assert any("GiB" in e.value and "lower the batch size" in e.value for e in at.error)
+
+
+def test_bad_upload_keeps_the_loaded_text():
+    at = open_page("pages/text.py")
+    before = at.session_state["text"]
+    at.radio(key="t_source").set_value("Upload a file").run()
+    at.file_uploader(key="t_upload").upload("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png").run()
+    assert not at.exception
+    assert any("photo.png" in e.value and "binary" in e.value for e in at.error)
+    assert at.session_state["text"] == before
+    at.file_uploader(key="t_upload").upload("empty.txt", b"", "text/plain").run()
+    assert any("empty" in e.value for e in at.error)
+    at.file_uploader(key="t_upload").upload("poem.txt", ("roses are red\n" * 300).encode(), "text/plain").run()
+    assert at.session_state["text"].startswith("roses are red")
+    assert at.metric[2].value == str(len(set("roses are red\n")))
+
+
+def test_too_short_text_says_what_to_do():
+    at = open_page("pages/text.py")
+    at.radio(key="t_source").set_value("Paste").run()
+    at.text_area(key="t_paste").input("just a few words, " * 12).run()
+    at.button(key="t_use_paste").click().run()
+    assert any("too short for one batch" in e.value and "lower the batch size" in e.value for e in at.error)
+    at.switch_page("pages/train.py").run()
+    assert any("too short" in e.value for e in at.error)
+    assert "tr_start" not in [b.key for b in at.button]  # nothing to start until it is fixed
+
+
+def test_train_then_generate_a_tiny_model():
+    at = open_page("pages/model.py")
+    at.number_input(key="m_units").set_value(16).run()
+    at.number_input(key="m_embedding").set_value(8).run()
+    at.number_input(key="m_batch").set_value(8).run()
+    at.number_input(key="m_seq").set_value(16).run()
+    at.switch_page("pages/generate.py").run()
+    assert any("no trained model" in i.value for i in at.info)
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="tr_epochs").set_value(1).run()
+    at.number_input(key="tr_steps").set_value(15).run()
+    at.button(key="tr_start").click().run()
+    wait_for_training(at)
+    assert not at.exception
+    assert any("Training finished" in s.value for s in at.success)
+    progress = at.session_state["run"].trainer.progress()
+    assert progress.step == 15 and progress.loss[-1] < progress.loss[0]
+    at.switch_page("pages/generate.py").run()
+    at.slider(key="g_length").set_value(50).run()
+    at.button(key="g_generate").click().run()
+    assert not at.exception
+    result = at.session_state["g_result"]
+    assert len(result.text) == 50 and at.code[0].value == result.prompt + result.text
+
+
+def test_changing_the_model_asks_before_discarding_a_trained_one():
+    at = open_page("pages/model.py")
+    at.number_input(key="m_units").set_value(16).run()
+    at.number_input(key="m_batch").set_value(8).run()
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="tr_epochs").set_value(1).run()
+    at.number_input(key="tr_steps").set_value(5).run()
+    at.button(key="tr_start").click().run()
+    wait_for_training(at)
+    at.switch_page("pages/model.py").run()
+    at.number_input(key="m_units").set_value(32).run()
+    assert any("thrown away" in w.value for w in at.warning)
+    assert at.session_state["run"].config.rnn_units == 16  # nothing discarded yet
+    at.button(key="m_cancel").click().run()
+    assert at.number_input(key="m_units").value == 16
+    at.number_input(key="m_units").set_value(32).run()
+    at.button(key="m_confirm").click().run()
+    assert at.session_state["run"] is None and at.session_state["model_config"].rnn_units == 32
