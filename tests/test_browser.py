@@ -1,0 +1,109 @@
+"""The whole flow in a real browser: Playwright drives Debian's Chromium against `streamlit run app.py`.
+
+AppTest does not fire `run_every` fragments; this test does, so it sees the live training page.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    assert Path(CHROMIUM).exists(), "Chromium is missing: run `make test` (it installs Debian's chromium)."
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start within 60 s: " + proc.stdout.read().decode(errors="replace")[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.set_default_timeout(60_000)
+        yield pg
+        browser.close()
+
+
+def no_exception(pg) -> None:
+    pg.wait_for_timeout(300)
+    count = pg.locator("[data-testid='stException']").count()
+    assert count == 0, pg.locator("[data-testid='stException']").first.inner_text()
+
+
+def goto(pg, title: str) -> None:
+    pg.get_by_role("link", name=title, exact=True).click()
+    pg.get_by_role("heading", name=title, exact=True).first.wait_for()
+
+
+def test_home_to_generate(page, server, tmp_path):
+    pg = page
+    pg.goto(server)
+    pg.get_by_role("heading", name="RNN Playground").wait_for()
+    assert pg.get_by_role("button", name="Quick demo").count() == 1
+    no_exception(pg)
+
+    goto(pg, "Text")
+    pg.get_by_text("Upload a file").click()
+    upload = tmp_path / "rhymes.txt"
+    upload.write_text("Twinkle, twinkle, little star,\nHow I wonder what you are.\n" * 400, encoding="utf-8")
+    pg.locator("input[type=file]").set_input_files(str(upload))
+    pg.get_by_text("rhymes.txt", exact=False).first.wait_for()
+    pg.locator("[data-testid='stMetricValue']").filter(has_text="rhymes").wait_for()
+    no_exception(pg)
+
+    goto(pg, "Model")
+    pg.get_by_role("button", name="Quick demo").click()
+    pg.get_by_text("Total params").wait_for()
+    no_exception(pg)
+
+    goto(pg, "Train")
+    pg.get_by_role("button", name="Start training").click()
+    pg.locator(".js-plotly-plot").first.wait_for()
+    pg.get_by_text("Training finished").first.wait_for(timeout=240_000)
+    assert pg.locator("[data-testid='stMetricValue']").first.inner_text() != "–"
+    no_exception(pg)
+
+    goto(pg, "Generate")
+    pg.get_by_role("button", name="Generate", exact=True).click()
+    pg.get_by_text("Next-token probabilities").wait_for()
+    written = pg.locator("[data-testid='stCode']").first.inner_text()
+    assert written.startswith("Twinkle") and len(written) > 200  # the prompt, then what the model wrote
+    no_exception(pg)
