@@ -16,8 +16,6 @@ def _warm_tensorflow() -> threading.Thread:
     return thread
 
 
-_warm_tensorflow()
-
 from ui import state, widgets  # noqa: E402  (after set_page_config)
 
 state.init()
@@ -30,4 +28,7 @@ PAGES = [
 ]
 page = st.navigation(PAGES)
 widgets.sidebar_status()
-page.run()
+try:
+    page.run()
+finally:
+    _warm_tensorflow()  # after the page is drawn, so the 5 s import never delays the first screen
