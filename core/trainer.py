@@ -257,7 +257,7 @@ class Trainer:
                         self.stop("Stopped because the browser tab was closed.")
                 if self._stop.is_set():
                     self._position = (epoch, b)
-                    self._publish(status="stopped", message=self._stop_message)
+                    self._publish(status="stopped", message=self._stop_message, step=step, elapsed_s=self._elapsed)
                     return
                 started = time.monotonic()
                 with self.lock:

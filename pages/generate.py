@@ -7,6 +7,7 @@ import streamlit as st
 from core.figures import topk_figure
 from core.text import display_token
 from ui import state
+from ui.widgets import plain
 
 st.title("Generate")
 ss = st.session_state
@@ -26,7 +27,7 @@ c3.number_input("Top-k (0 = all tokens)", 0, len(run.vocab), 0, key="g_top_k")
 
 missing = run.vocab.unknown(ss.g_prompt)
 if missing:
-    st.warning("Not in the model's vocabulary, so skipped: " + " ".join(display_token(t) for t in missing[:20]))
+    st.warning("Not in the model's vocabulary, so skipped: " + plain(" ".join(display_token(t) for t in missing[:20])))
 
 
 def reset_state() -> None:

@@ -7,7 +7,7 @@ from core.data import check_length, stateful_batches
 from core.samples import list_samples
 from core.text import TextError, display_token, load_text
 from ui import state
-from ui.widgets import bind
+from ui.widgets import bind, plain
 
 st.title("Text")
 ss = st.session_state
@@ -27,7 +27,7 @@ def use_upload() -> None:
         state.set_text(load_text(upload.getvalue()), upload.name)
         ss.pop("t_error", None)
     except TextError as err:
-        ss.t_error = f"“{upload.name}” was not loaded: {err} Your current text is still loaded."
+        ss.t_error = f"“{plain(upload.name)}” was not loaded: {err} Your current text is still loaded."
 
 
 def use_paste() -> None:

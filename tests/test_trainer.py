@@ -97,3 +97,25 @@ def test_keep_alive_false_stops_the_thread():
     trainer.start()
     trainer.join(30)
     assert trainer.progress().status == "stopped" and "closed" in trainer.progress().message
+
+
+def test_a_full_server_makes_the_next_training_wait(monkeypatch):
+    import threading
+
+    import core.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "_SLOTS", threading.BoundedSemaphore(1))
+    long = dataclasses.replace(TRAIN, epochs=1000)
+    first = Trainer(build_model(CONFIG), CONFIG, long, IDS, VOCAB)
+    second = Trainer(build_model(CONFIG), CONFIG, TRAIN, IDS, VOCAB)
+    first.start()
+    deadline = time.monotonic() + 60
+    while first.progress().step < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second.start()
+    time.sleep(1.5)
+    assert second.progress().status == "waiting" and "server is busy" in second.progress().message
+    assert second.progress().step == 0
+    first.stop()
+    second.join(120)
+    assert second.progress().status == "finished"

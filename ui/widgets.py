@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields, replace
 
 import streamlit as st
@@ -146,3 +147,8 @@ def preset_confirmation(where: str) -> None:
     goto = st.session_state.pop("goto", None)
     if goto:
         st.switch_page(goto)
+
+
+def plain(text: str) -> str:
+    """User text made safe for st.markdown/st.error: Markdown and HTML characters are escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
