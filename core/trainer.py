@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -18,6 +18,7 @@ import numpy as np
 from core.config import ModelConfig, TrainConfig
 from core.data import num_batches, split, stateful_batches
 from core.model import reset_states
+from core.progress import Progress, History
 from core.text import Vocabulary
 
 
@@ -37,55 +38,6 @@ PUBLISH_EVERY_S = 0.2
 def trainings_running() -> int:
     """How many trainings hold a slot right now, across all sessions."""
     return _ACTIVE[0]
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One immutable snapshot of a training run; pages draw from it and never change it."""
-
-    status: str = "idle"  # idle, waiting, running, paused, finished, stopped, failed
-    message: str = ""  # a sentence for the page (why it stopped, what to try)
-    step: int = 0  # batches trained so far
-    total_steps: int = 0  # batches in the whole run
-    epoch: int = 0  # the current epoch, from 1
-    epochs: int = 0
-    steps_per_epoch: int = 0
-    tokens_per_s: float = 0.0
-    eta_s: float | None = None
-    elapsed_s: float = 0.0
-    steps: tuple[int, ...] = ()  # step number of each recorded training point
-    loss: tuple[float, ...] = ()
-    accuracy: tuple[float, ...] = ()
-    val_steps: tuple[int, ...] = ()  # step at which each validation point was taken (epoch ends)
-    val_loss: tuple[float, ...] = ()
-    val_accuracy: tuple[float, ...] = ()
-    layer_names: tuple[str, ...] = ()
-    layer_norms: tuple[tuple[float, ...], ...] = ()  # gradient norm per layer, one row per recorded step
-    samples: tuple[tuple[int, str], ...] = ()  # (epoch, generated text) at each epoch end
-    grad_curves: tuple[tuple[int, np.ndarray], ...] = ()  # (epoch, ||dL/dh_t|| by step) at each epoch end
-    fast_path: bool = False  # whether the fused SimpleRNN path trains this model
-
-    @property
-    def perplexity(self) -> float | None:
-        """exp(last training loss): how many tokens the model is choosing between, on average."""
-        return math.exp(min(self.loss[-1], 50)) if self.loss else None
-
-    @property
-    def active(self) -> bool:
-        return self.status in ("waiting", "running", "paused")
-
-
-@dataclass
-class _History:
-    steps: list = field(default_factory=list)
-    loss: list = field(default_factory=list)
-    accuracy: list = field(default_factory=list)
-    val_steps: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    val_accuracy: list = field(default_factory=list)
-    layer_norms: list = field(default_factory=list)
-    samples: list = field(default_factory=list)
-    grad_curves: list = field(default_factory=list)
 
 
 class Trainer:
@@ -116,7 +68,7 @@ class Trainer:
         per_epoch = num_batches(len(self.train_ids), config.batch_size, config.seq_len)
         self.steps_per_epoch = min(per_epoch, train.max_steps_per_epoch) if train.max_steps_per_epoch else per_epoch
         self._progress = Progress(epochs=train.epochs, steps_per_epoch=self.steps_per_epoch, total_steps=self.steps_per_epoch * train.epochs)
-        self._history = _History()
+        self._history = History()
         self._thread: threading.Thread | None = None
         self._resume = threading.Event()
         self._resume.set()
