@@ -16,6 +16,13 @@ TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4, batch_size=2, seq
 LENGTHS = (1, 4, 9)  # fed one after the other, so a stateful model carries its state across them
 
 
+@pytest.fixture(params=["batch_major", "feature_major"])
+def layout(request, monkeypatch):
+    """Run a test with the recurrence on (batch, units) states and again on transposed ones."""
+    monkeypatch.setattr(fastrnn, "FEATURE_MAJOR_FROM", 1 if request.param == "feature_major" else 10**9)
+    return request.param
+
+
 def rel_err(a, b) -> float:
     """Largest absolute difference relative to the largest magnitude of the reference `b`."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -46,7 +53,7 @@ def numpy_rnn(x, h0, w, u, b, dy, dh_last, activation):
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("steps", [1, 2, 6])
-def test_sequence_matches_numpy_bptt(activation, steps):
+def test_sequence_matches_numpy_bptt(activation, steps, layout):
     rng = np.random.default_rng(steps)
     batch, feats, units = 3, 5, 4
     x = rng.normal(size=(steps, batch, feats))
@@ -77,7 +84,7 @@ def _loss(logits, y):
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("stateful", [True, False])
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
-def test_forward_gradients_and_state_match_keras(activation, stateful, num_layers):
+def test_forward_gradients_and_state_match_keras(activation, stateful, num_layers, layout):
     config = replace(TINY, activation=activation, stateful=stateful, num_layers=num_layers, seed=3 + num_layers)
     stock = build_model(config)
     fast_model = twin(stock, config)
