@@ -21,6 +21,9 @@ from core.config import ModelConfig
 from core.tf import keras, tf
 
 ACTIVATIONS = ("tanh", "relu")
+FEATURE_MAJOR_FROM = 768  # units from which the recurrence runs on transposed states (see feature_major)
+MIN_CHUNK = 10  # fewest time steps in one chunk of the recurrence
+MAX_CHUNKS = 8  # most chunks per sequence; each is a while_loop forward and one backward
 
 
 def supports(config: ModelConfig) -> bool:
@@ -39,12 +42,30 @@ def feature_major(units: int) -> bool:
     """Whether the recurrence runs faster on transposed states (units, batch) than on (batch, units).
 
     Measured on a 2-core AVX-512 CPU with oneDNN: `Uᵀ·h_tᵀ` beats `h_t·U` from about 1024 units,
-    where it saves more than the four whole-sequence transposes it needs; below, those cost more.
+    where it saves more than the transposes it needs; below, those cost more than they save.
     """
     return units >= FEATURE_MAJOR_FROM
 
 
-FEATURE_MAJOR_FROM = 768
+def chunks(steps: int | None) -> list[tuple[int, int]] | None:
+    """(start, stop) time ranges that cut a sequence of known length into at most MAX_CHUNKS pieces."""
+    if steps is None:
+        return None
+    size = max(MIN_CHUNK, -(-steps // MAX_CHUNKS))
+    return [(lo, min(lo + size, steps)) for lo in range(0, steps, size)]
+
+
+def _loop(fn, count, carry: tf.Tensor, *, reverse: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+    """Run `carry, out_t = fn(t, carry)` for t in range(count) (or backwards); return (carry, stacked outs)."""
+    out = tf.TensorArray(tf.float32, size=count, element_shape=carry.shape)
+
+    def body(t, carry, out):
+        carry, value = fn(t, carry)
+        return t + (-1 if reverse else 1), carry, out.write(t, value)
+
+    cond = (lambda t, *_: t >= 0) if reverse else (lambda t, *_: t < count)
+    _, carry, out = tf.while_loop(cond, body, (count - 1 if reverse else 0, carry, out))
+    return carry, out.stack()
 
 
 def simple_rnn_sequence(
@@ -56,6 +77,10 @@ def simple_rnn_sequence(
     activation: str = "tanh",
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Run a SimpleRNN over a whole time-major sequence, with a hand-written backward pass.
+
+    When the length is known while tracing, time is cut into a few chunks: the big matmuls of one
+    chunk (its input projection going forward, its weight gradients going back) then run while the
+    next chunk's recurrence steps, filling the cores that the small per-step matmuls leave idle.
 
     Args:
         inputs: float32 (time, batch, features), time-major.
@@ -79,43 +104,50 @@ def simple_rnn_sequence(
     # Inside the loops a state s is h (batch, units), or hᵀ (units, batch) when feature-major.
     swap = (lambda a: tf.transpose(a, [0, 2, 1])) if fm else (lambda a: a)  # (time, batch, units) <-> (time, units, batch)
     times = (lambda m, s: tf.matmul(m, s)) if fm else (lambda m, s: tf.matmul(s, m))  # s·m, or mᵀ·s on transposes
+    flat = lambda a: tf.reshape(a, [-1, tf.shape(a)[-1]])  # noqa: E731  (time, batch, n) -> (time·batch, n)
 
     @tf.custom_gradient
     def run(x, h_init, w, u, b):
-        steps, feats, units = tf.shape(x)[0], tf.shape(x)[2], tf.shape(w)[1]
-        x2 = tf.reshape(x, [-1, feats])  # (time·batch, features)
-        p = swap(tf.reshape(tf.matmul(x2, w) + b, [steps, -1, units]))  # (time, batch, units) or transposed
-        s0 = tf.transpose(h_init) if fm else h_init
+        bounds = chunks(x.shape[0]) or [(0, tf.shape(x)[0])]
+        s = tf.transpose(h_init) if fm else h_init
         u_fwd, u_back = (tf.transpose(u), u) if fm else (u, tf.transpose(u))
+        states = []  # per chunk, every state in the loop's layout
+        for lo, hi in bounds:
+            p = swap(tf.reshape(tf.matmul(flat(x[lo:hi]), w) + b, [hi - lo, -1, tf.shape(w)[1]]))  # X·W + b
 
-        def step(t, s, out):
-            s = act(p[t] + times(u_fwd, s))
-            return t + 1, s, out.write(t, s)
+            def step(t, s, p=p):
+                s = act(p[t] + times(u_fwd, s))  # h_t = act(p_t + h_{t-1}·U)
+                return s, s
 
-        out = tf.TensorArray(tf.float32, size=steps, element_shape=s0.shape)
-        _, _, out = tf.while_loop(lambda t, *_: t < steps, step, (0, s0, out))
-        ys = out.stack()  # every state, in the loop's layout
-        y = swap(ys)  # (time, batch, units)
+            s, chunk_states = _loop(step, hi - lo, s)
+            states.append(chunk_states)
+        y = tf.concat([swap(c) for c in states], 0) if len(states) > 1 else swap(states[0])  # (time, batch, units)
 
         def grad(dy):
-            dys = swap(dy)
+            ds = tf.zeros_like(s)  # dL/dh_T from later steps: none
+            dxs, dws, dus, dbs = [], [], [], []
+            for (lo, hi), ys in reversed(list(zip(bounds, states))):
+                dys = swap(dy[lo:hi])
 
-            def back(t, ds_next, out):
-                dp = _act_grad(activation, ys[t], dys[t] + ds_next)  # dL/dp_t
-                return t - 1, times(u_back, dp), out.write(t, dp)
+                def back(t, ds_next, ys=ys, dys=dys):
+                    dp = _act_grad(activation, ys[t], dys[t] + ds_next)  # dL/dp_t
+                    return times(u_back, dp), dp  # dL/dh_{t-1} through U
 
-            out = tf.TensorArray(tf.float32, size=steps, element_shape=s0.shape)
-            _, ds0, out = tf.while_loop(lambda t, *_: t >= 0, back, (steps - 1, tf.zeros_like(s0), out))
-            dps = swap(out.stack())  # (time, batch, units)
-            dp = tf.reshape(dps, [-1, units])  # (time·batch, units)
-            # dU = Σ_t h_{t-1}ᵀ·dp_t: h_0 = h_init pairs with dp_0, the outputs y_0..y_{T-2} with dp_1..dp_{T-1}
-            # (slices along time share memory, so no concatenated copy of the states is made).
-            du = tf.matmul(tf.reshape(y[:-1], [-1, units]), tf.reshape(dps[1:], [-1, units]), transpose_a=True)
-            du += tf.matmul(h_init, dps[0], transpose_a=True)
-            dw = tf.matmul(x2, dp, transpose_a=True)
-            dx = tf.reshape(tf.matmul(dp, w, transpose_b=True), tf.shape(x))
-            db = tf.reshape(tf.matmul(tf.ones([1, tf.shape(dp)[0]]), dp), [-1])  # Σ dP as a matmul: reduce_sum is 4x slower
-            return dx, tf.transpose(ds0) if fm else ds0, dw, du, db
+                ds, dps = _loop(back, hi - lo, ds, reverse=True)
+                dps = swap(dps)  # (chunk, batch, units)
+                dp = flat(dps)
+                # dU = Σ_t h_{t-1}ᵀ·dp_t; slices along time share memory, so the states are not copied.
+                if lo == 0:
+                    dus.append(tf.matmul(flat(y[: hi - 1]), flat(dps[1:]), transpose_a=True))
+                    dus.append(tf.matmul(h_init, dps[0], transpose_a=True))
+                else:
+                    dus.append(tf.matmul(flat(y[lo - 1 : hi - 1]), dp, transpose_a=True))
+                dws.append(tf.matmul(flat(x[lo:hi]), dp, transpose_a=True))
+                dbs.append(tf.matmul(tf.ones([1, tf.shape(dp)[0]]), dp))  # Σ dP: a matmul is 4x faster than reduce_sum
+                dxs.append(tf.reshape(tf.matmul(dp, w, transpose_b=True), tf.shape(x[lo:hi])))
+            dx = tf.concat(dxs[::-1], 0) if len(dxs) > 1 else dxs[0]
+            dh0 = tf.transpose(ds) if fm else ds
+            return dx, dh0, tf.add_n(dws), tf.add_n(dus), tf.reshape(tf.add_n(dbs), [-1])
 
         return y, grad
 

@@ -16,10 +16,14 @@ TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4, batch_size=2, seq
 LENGTHS = (1, 4, 9)  # fed one after the other, so a stateful model carries its state across them
 
 
-@pytest.fixture(params=["batch_major", "feature_major"])
+@pytest.fixture(params=["batch_major", "feature_major", "chunked", "chunked_feature_major"])
 def layout(request, monkeypatch):
-    """Run a test with the recurrence on (batch, units) states and again on transposed ones."""
-    monkeypatch.setattr(fastrnn, "FEATURE_MAJOR_FROM", 1 if request.param == "feature_major" else 10**9)
+    """Run a test with the recurrence on (batch, units) states and on transposed ones, in one piece
+    and cut into chunks of 2 or 3 steps."""
+    monkeypatch.setattr(fastrnn, "FEATURE_MAJOR_FROM", 1 if request.param.endswith("feature_major") else 10**9)
+    if request.param.startswith("chunked"):
+        monkeypatch.setattr(fastrnn, "MIN_CHUNK", 2)
+        monkeypatch.setattr(fastrnn, "MAX_CHUNKS", 3)
     return request.param
 
 
@@ -75,6 +79,44 @@ def test_sequence_matches_numpy_bptt(activation, steps, layout):
     assert rel_err(h_last, want_y[-1]) < 1e-5
     for name in ("x", "h0", "w", "u", "b"):
         assert rel_err(got[name], want[name]) < 1e-5, name
+
+
+def test_chunks_cover_the_sequence():
+    assert fastrnn.chunks(None) is None
+    assert fastrnn.chunks(1) == [(0, 1)]
+    assert fastrnn.chunks(100) == [(i, i + 13) for i in range(0, 91, 13)] + [(91, 100)]
+    for steps in (1, 7, 10, 64, 101, 2000):
+        bounds = fastrnn.chunks(steps)
+        assert bounds[0][0] == 0 and bounds[-1][1] == steps and len(bounds) <= fastrnn.MAX_CHUNKS
+        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+
+
+@pytest.mark.parametrize("fm", [False, True])
+def test_sequence_of_unknown_length_in_a_tf_function(fm, monkeypatch):
+    """A time axis unknown while tracing runs as one dynamic piece, traced once for every length."""
+    monkeypatch.setattr(fastrnn, "FEATURE_MAJOR_FROM", 1 if fm else 10**9)
+    rng = np.random.default_rng(5)
+    w, u, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)) * 0.5, rng.normal(size=4) * 0.1
+    spec = tf.TensorSpec([None, 2, 3], tf.float32)
+
+    @tf.function(input_signature=[spec, tf.TensorSpec([None, 2, 4], tf.float32)])
+    def value_and_grads(x, dy):
+        h0 = tf.zeros([2, 4])
+        args = [tf.constant(a, tf.float32) for a in (w, u, b)]
+        with tf.GradientTape() as tape:
+            tape.watch([x, *args])
+            y, _ = fastrnn.simple_rnn_sequence(x, h0, *args)
+            loss = tf.reduce_sum(y * dy)
+        return y, tape.gradient(loss, [x, *args])
+
+    for steps in (1, 5, 12):
+        x, dy = rng.normal(size=(steps, 2, 3)), rng.normal(size=(steps, 2, 4))
+        want_y, want = numpy_rnn(x, np.zeros((2, 4)), w, u, b, dy, np.zeros((2, 4)), "tanh")
+        y, grads = value_and_grads(tf.constant(x, tf.float32), tf.constant(dy, tf.float32))
+        assert rel_err(y, want_y) < 1e-5
+        for name, g in zip(("x", "w", "u", "b"), grads):
+            assert rel_err(g, want[name]) < 1e-5, (steps, name)
+    assert value_and_grads.experimental_get_tracing_count() == 1
 
 
 def _loss(logits, y):
