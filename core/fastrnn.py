@@ -9,8 +9,13 @@ Here the only per-step work is what the recurrence cannot avoid:
     backward    dp_t = (dy_t + dp_{t+1}·Uᵀ) ⊙ act'(h_t)    T small matmuls, fused act'
                 dW = Xᵀ·dP,  dU = H_prevᵀ·dP,  db = Σ dP,  dX = dP·Wᵀ   four big matmuls
 
+Two measured refinements: time is cut into a few chunks, each its own op, so one chunk's big
+matmuls (and the next layer and the output layer) run while another chunk's recurrence steps; and
+from 768 units the states are kept transposed, (units, batch), where oneDNN's per-step matmul is faster.
+
 The model stays a plain Keras model (same weights, summary, save/load); `make_forward` only
 computes with its variables, and equals `model(x, training=True)` up to float rounding.
+`bench/train_speed.py` compares it with stock Keras and PyTorch.
 """
 
 from __future__ import annotations
@@ -68,6 +73,97 @@ def _loop(fn, count, carry: tf.Tensor, *, reverse: bool = False) -> tuple[tf.Ten
     return carry, out.stack()
 
 
+def _chunk_op(activation: str, fm: bool):
+    """The op running one chunk of the recurrence, with its hand-written gradient.
+
+    `run(x, s_in, w, u, u_t, b)` takes the chunk's inputs x (time, batch, features), the state before
+    it in the loop's layout, W, U, Uᵀ and b, and returns the chunk's outputs (time, batch, units) and
+    its last state in the loop's layout, which the next chunk starts from. Each chunk is its own op,
+    so the next layer, the output layer and the gradients of one chunk can run while the recurrence
+    of another is still stepping.
+    """
+    act = tf.math.tanh if activation == "tanh" else tf.nn.relu
+    # A loop state s is h (batch, units), or hᵀ (units, batch) when feature-major.
+    swap = (lambda a: tf.transpose(a, [0, 2, 1])) if fm else (lambda a: a)  # (time, batch, units) <-> (time, units, batch)
+    to_h = tf.transpose if fm else (lambda a: a)  # a loop state as (batch, units)
+    times = (lambda m, s: tf.matmul(m, s)) if fm else (lambda m, s: tf.matmul(s, m))  # s·m, or mᵀ·s on transposes
+
+    @tf.custom_gradient
+    def run(x, s_in, w, u, u_t, b):
+        count = tf.shape(x)[0]
+        p = swap(tf.reshape(tf.matmul(_flat(x), w) + b, [count, -1, tf.shape(w)[1]]))  # P = X·W + b
+
+        def step(t, s):
+            s = act(p[t] + times(u_t if fm else u, s))  # h_t = act(p_t + h_{t-1}·U)
+            return s, s
+
+        s_out, states = _loop(step, count, s_in)
+        y = swap(states)  # (time, batch, units)
+
+        def grad(dy, ds_out):
+            def back(t, ds_next):
+                dp = _act_grad(activation, states[t], dys[t] + ds_next)  # dL/dp_t
+                return times(u if fm else u_t, dp), dp  # dL/dh_{t-1} through U
+
+            dys = swap(dy)
+            ds_in, dps = _loop(back, count, tf.zeros_like(s_in) if ds_out is None else ds_out, reverse=True)
+            dps = swap(dps)  # (time, batch, units)
+            dp = _flat(dps)
+            # dU = Σ_t h_{t-1}ᵀ·dp_t: the state before the chunk pairs with dp_0, y_0..y_{K-2} with dp_1..dp_{K-1}.
+            du = tf.matmul(_flat(y[:-1]), _flat(dps[1:]), transpose_a=True) + tf.matmul(to_h(s_in), dps[0], transpose_a=True)
+            dw = tf.matmul(_flat(x), dp, transpose_a=True)
+            db = tf.reshape(tf.matmul(tf.ones([1, tf.shape(dp)[0]]), dp), [-1])  # Σ dP: 4x faster than reduce_sum
+            dx = tf.reshape(tf.matmul(dp, w, transpose_b=True), tf.shape(x))
+            return dx, ds_in, dw, du, None, db  # Uᵀ is only U seen another way: its share is in du
+
+        return (y, s_out), grad
+
+    return run
+
+
+def _flat(a: tf.Tensor) -> tf.Tensor:
+    """(time, batch, n) -> (time·batch, n)."""
+    return tf.reshape(a, [-1, tf.shape(a)[-1]])
+
+
+def simple_rnn_chunks(
+    inputs: list[tf.Tensor],
+    h0: tf.Tensor,
+    kernel: tf.Tensor,
+    recurrent_kernel: tf.Tensor,
+    bias: tf.Tensor,
+    activation: str = "tanh",
+) -> tuple[list[tf.Tensor], tf.Tensor]:
+    """`simple_rnn_sequence` on a sequence given as consecutive time chunks; returns chunks too.
+
+    Args:
+        inputs: float32 (chunk_time, batch, features) pieces of one time-major sequence, in order.
+        h0, kernel, recurrent_kernel, bias, activation: as in `simple_rnn_sequence`.
+
+    Returns:
+        `(outputs, final_state)`: the outputs (chunk_time, batch, units) of each chunk, and h_T.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"Received an invalid value for `activation`: expected tanh or relu, got {activation!r}.")
+    fm = feature_major(int(recurrent_kernel.shape[-1]))
+    run = _chunk_op(activation, fm)
+    u_t = tf.transpose(recurrent_kernel)
+    s = tf.transpose(h0) if fm else h0
+    outputs = []
+    for x in inputs:
+        y, s = run(x, s, kernel, recurrent_kernel, u_t, bias)
+        outputs.append(y)
+    return outputs, outputs[-1][-1]
+
+
+def split_time(x: tf.Tensor) -> list[tf.Tensor]:
+    """Cut a time-major tensor into the chunks of `chunks` (one piece when its length is unknown)."""
+    bounds = chunks(x.shape[0])
+    if bounds is None or len(bounds) == 1:
+        return [x]
+    return tf.split(x, [hi - lo for lo, hi in bounds], axis=0)
+
+
 def simple_rnn_sequence(
     inputs: tf.Tensor,
     h0: tf.Tensor,
@@ -78,9 +174,10 @@ def simple_rnn_sequence(
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Run a SimpleRNN over a whole time-major sequence, with a hand-written backward pass.
 
-    When the length is known while tracing, time is cut into a few chunks: the big matmuls of one
-    chunk (its input projection going forward, its weight gradients going back) then run while the
-    next chunk's recurrence steps, filling the cores that the small per-step matmuls leave idle.
+    When the length is known while tracing, time is cut into a few chunks, each its own op: the big
+    matmuls of one chunk (its input projection going forward, its weight gradients going back) then
+    run while the next chunk's recurrence steps, filling the cores that the small per-step matmuls
+    leave idle.
 
     Args:
         inputs: float32 (time, batch, features), time-major.
@@ -97,62 +194,8 @@ def simple_rnn_sequence(
     Raises:
         ValueError: `activation` is neither tanh nor relu.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"Received an invalid value for `activation`: expected tanh or relu, got {activation!r}.")
-    act = tf.math.tanh if activation == "tanh" else tf.nn.relu
-    fm = feature_major(int(recurrent_kernel.shape[-1]))
-    # Inside the loops a state s is h (batch, units), or hᵀ (units, batch) when feature-major.
-    swap = (lambda a: tf.transpose(a, [0, 2, 1])) if fm else (lambda a: a)  # (time, batch, units) <-> (time, units, batch)
-    times = (lambda m, s: tf.matmul(m, s)) if fm else (lambda m, s: tf.matmul(s, m))  # s·m, or mᵀ·s on transposes
-    flat = lambda a: tf.reshape(a, [-1, tf.shape(a)[-1]])  # noqa: E731  (time, batch, n) -> (time·batch, n)
-
-    @tf.custom_gradient
-    def run(x, h_init, w, u, b):
-        bounds = chunks(x.shape[0]) or [(0, tf.shape(x)[0])]
-        s = tf.transpose(h_init) if fm else h_init
-        u_fwd, u_back = (tf.transpose(u), u) if fm else (u, tf.transpose(u))
-        states = []  # per chunk, every state in the loop's layout
-        for lo, hi in bounds:
-            p = swap(tf.reshape(tf.matmul(flat(x[lo:hi]), w) + b, [hi - lo, -1, tf.shape(w)[1]]))  # X·W + b
-
-            def step(t, s, p=p):
-                s = act(p[t] + times(u_fwd, s))  # h_t = act(p_t + h_{t-1}·U)
-                return s, s
-
-            s, chunk_states = _loop(step, hi - lo, s)
-            states.append(chunk_states)
-        y = tf.concat([swap(c) for c in states], 0) if len(states) > 1 else swap(states[0])  # (time, batch, units)
-
-        def grad(dy):
-            ds = tf.zeros_like(s)  # dL/dh_T from later steps: none
-            dxs, dws, dus, dbs = [], [], [], []
-            for (lo, hi), ys in reversed(list(zip(bounds, states))):
-                dys = swap(dy[lo:hi])
-
-                def back(t, ds_next, ys=ys, dys=dys):
-                    dp = _act_grad(activation, ys[t], dys[t] + ds_next)  # dL/dp_t
-                    return times(u_back, dp), dp  # dL/dh_{t-1} through U
-
-                ds, dps = _loop(back, hi - lo, ds, reverse=True)
-                dps = swap(dps)  # (chunk, batch, units)
-                dp = flat(dps)
-                # dU = Σ_t h_{t-1}ᵀ·dp_t; slices along time share memory, so the states are not copied.
-                if lo == 0:
-                    dus.append(tf.matmul(flat(y[: hi - 1]), flat(dps[1:]), transpose_a=True))
-                    dus.append(tf.matmul(h_init, dps[0], transpose_a=True))
-                else:
-                    dus.append(tf.matmul(flat(y[lo - 1 : hi - 1]), dp, transpose_a=True))
-                dws.append(tf.matmul(flat(x[lo:hi]), dp, transpose_a=True))
-                dbs.append(tf.matmul(tf.ones([1, tf.shape(dp)[0]]), dp))  # Σ dP: a matmul is 4x faster than reduce_sum
-                dxs.append(tf.reshape(tf.matmul(dp, w, transpose_b=True), tf.shape(x[lo:hi])))
-            dx = tf.concat(dxs[::-1], 0) if len(dxs) > 1 else dxs[0]
-            dh0 = tf.transpose(ds) if fm else ds
-            return dx, dh0, tf.add_n(dws), tf.add_n(dus), tf.reshape(tf.add_n(dbs), [-1])
-
-        return y, grad
-
-    outputs = run(inputs, h0, kernel, recurrent_kernel, bias)
-    return outputs, outputs[-1]
+    outputs, last = simple_rnn_chunks(split_time(inputs), h0, kernel, recurrent_kernel, bias, activation)
+    return (tf.concat(outputs, 0) if len(outputs) > 1 else outputs[0]), last
 
 
 def _value(variable) -> tf.Tensor:
@@ -188,17 +231,20 @@ def make_forward(model: keras.Model, config: ModelConfig) -> Callable[[tf.Tensor
         x_ids = tf.convert_to_tensor(x_ids, tf.int32)
         steps, batch = tf.shape(x_ids)[1], tf.shape(x_ids)[0]
         h = tf.gather(_value(embedding.embeddings), tf.transpose(x_ids))  # (time, batch, embedding); sparse gradient as in Keras
+        hs = split_time(h)  # time chunks, passed from layer to layer so the layers overlap
         for layer in layers:
             cell = layer.cell
             if layer.stateful:
                 h0 = tf.convert_to_tensor(_value(layer.states[0]))
             else:
-                h0 = tf.zeros([tf.shape(h)[1], cell.units], tf.float32)
-            h, h_last = simple_rnn_sequence(h, h0, _value(cell.kernel), _value(cell.recurrent_kernel),
-                                            _value(cell.bias), config.activation)  # (time, batch, units)
+                h0 = tf.zeros([batch, cell.units], tf.float32)
+            hs, h_last = simple_rnn_chunks(hs, h0, _value(cell.kernel), _value(cell.recurrent_kernel),
+                                           _value(cell.bias), config.activation)  # (chunk_time, batch, units) each
             if layer.stateful:
                 layer.states[0].assign(h_last)
-        logits = tf.nn.bias_add(tf.matmul(tf.reshape(h, [steps * batch, -1]), _value(dense.kernel)), _value(dense.bias))
+        kernel, bias = _value(dense.kernel), _value(dense.bias)
+        logits = [tf.nn.bias_add(tf.matmul(_flat(h), kernel), bias) for h in hs]  # (chunk_time·batch, vocab) each
+        logits = tf.concat(logits, 0) if len(logits) > 1 else logits[0]
         return tf.transpose(tf.reshape(logits, [steps, batch, -1]), [1, 0, 2])  # (batch, time, vocab)
 
     return forward
