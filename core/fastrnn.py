@@ -28,7 +28,7 @@ from core.tf import keras, tf
 ACTIVATIONS = ("tanh", "relu")
 FEATURE_MAJOR_FROM = 768  # units from which the recurrence runs on transposed states (see feature_major)
 MIN_CHUNK = 10  # fewest time steps in one chunk of the recurrence
-MAX_CHUNKS = 8  # most chunks per sequence; each is a while_loop forward and one backward
+MAX_CHUNKS = 4  # most chunks per sequence; each is a while_loop forward and one backward
 
 
 def supports(config: ModelConfig) -> bool:

@@ -84,7 +84,8 @@ def test_sequence_matches_numpy_bptt(activation, steps, layout):
 def test_chunks_cover_the_sequence():
     assert fastrnn.chunks(None) is None
     assert fastrnn.chunks(1) == [(0, 1)]
-    assert fastrnn.chunks(100) == [(i, i + 13) for i in range(0, 91, 13)] + [(91, 100)]
+    assert fastrnn.chunks(100) == [(0, 25), (25, 50), (50, 75), (75, 100)]
+    assert fastrnn.chunks(25) == [(0, 10), (10, 20), (20, 25)]
     for steps in (1, 7, 10, 64, 101, 2000):
         bounds = fastrnn.chunks(steps)
         assert bounds[0][0] == 0 and bounds[-1][1] == steps and len(bounds) <= fastrnn.MAX_CHUNKS
