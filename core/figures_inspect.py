@@ -42,18 +42,22 @@ def state_heatmap(states: np.ndarray, tokens: Sequence[str], units: Sequence[int
         hovertemplate="%{x}<br>unit %{y}<br>value %{z:.3f}<extra></extra>", colorbar=dict(title="h"),
     ))
     step = max(1, len(tokens) // 100)  # at most ~100 character ticks
-    fig.update_xaxes(type="category", tickmode="array", tickvals=xcat[::step], ticktext=shown[::step], tickangle=0, title="text")
+    fig.update_xaxes(type="category", tickmode="array", tickvals=xcat[::step], ticktext=shown[::step], tickangle=0, title="text",
+                     tickfont=dict(family="monospace", size=12))
     fig.update_yaxes(type="category", autorange="reversed", title="unit", showticklabels=len(units) <= 64)
     fig.update_layout(title=title, height=max(250, min(900, 14 * len(units) + 120)), margin=dict(l=50, r=20, t=50, b=40))
     return fig
 
 
-def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradient norm vs lag") -> go.Figure:
+def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradient norm vs lag",
+                          dashed: Sequence[str] = (), mark: tuple[float, str] | None = None) -> go.Figure:
     """||dL/dh_t|| against lag on a log axis, one line per named curve, with its fitted decay.
 
     Args:
         curves: name -> (T,) gradient norms in time order (lag of entry t is T-1-t).
         title: the figure title.
+        dashed: names of curves drawn dashed (e.g. the ones before training).
+        mark: (lag, label) of a vertical line, e.g. where the remembered key is.
 
     Returns:
         A plotly figure; each legend entry names the curve and its factor per step ("×0.91 per step").
@@ -65,14 +69,56 @@ def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradie
         keep = np.isfinite(norms) & (norms > 0)  # a log axis cannot show zeros
         fit: DecayFit = fit_decay(norms)
         fig.add_trace(go.Scatter(x=lag[keep], y=norms[keep], mode="lines", name=f"{name} ({fit.label})",
+                                 line=dict(dash="dash" if name in dashed else "solid"),
                                  hovertemplate="lag %{x}<br>norm %{y:.3g}<extra>" + html.escape(str(name)) + "</extra>"))
         if fit.points >= 2:
             fitted = 10.0 ** (fit.intercept + fit.slope * lag[keep])
             fig.add_trace(go.Scatter(x=lag[keep], y=fitted, mode="lines", line=dict(dash="dot", width=1),
                                      name=f"{name} fit", showlegend=False, hoverinfo="skip"))
+    if mark is not None:
+        fig.add_vline(x=mark[0], line=dict(color="gray", dash="dot"), annotation_text=mark[1], annotation_position="top left")
     fig.update_yaxes(type="log", title="‖dL/dh_t‖", exponentformat="power")
     fig.update_xaxes(title="lag (steps before the prediction)")
-    fig.update_layout(title=title, height=400, margin=dict(l=60, r=20, t=50, b=40))
+    fig.update_layout(title=title, height=420, margin=dict(l=60, r=20, t=50, b=40),
+                      legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    return fig
+
+
+def lag_accuracy_figure(bins: Sequence[tuple[int, int]], accuracies: Mapping[str, np.ndarray], chance: float,
+                        title: str = "Accuracy on the remembered character, by lag") -> go.Figure:
+    """Grouped bars: how often each model got the long-range character right, per lag range.
+
+    Args:
+        bins: inclusive (low, high) lag ranges.
+        accuracies: model name -> (len(bins),) accuracies from 0 to 1 (nan for an empty range).
+        chance: the accuracy of guessing, drawn as a dashed line.
+        title: the figure title.
+    """
+    labels = [f"{lo}–{hi}" for lo, hi in bins]
+    fig = go.Figure([go.Bar(x=labels, y=np.asarray(acc, float), name=name, hovertemplate="lag %{x}<br>%{y:.0%}<extra>" + html.escape(str(name)) + "</extra>")
+                     for name, acc in accuracies.items()])
+    fig.add_hline(y=chance, line=dict(color="gray", dash="dash"), annotation_text="chance", annotation_position="top right")
+    fig.update_yaxes(title="accuracy", range=[0, 1.05], tickformat=".0%")
+    fig.update_xaxes(title="lag: characters between the key and its copy")
+    fig.update_layout(title=title, barmode="group", height=380, margin=dict(l=60, r=20, t=50, b=40))
+    return fig
+
+
+def accuracy_curve_figure(steps: Sequence[int], curves: Mapping[str, Sequence[float]], chance: float,
+                          title: str = "Accuracy while training") -> go.Figure:
+    """Lines of accuracy against training step, one per model, with chance as a dashed line.
+
+    Args:
+        steps: the step of each measurement.
+        curves: model name -> one accuracy (0 to 1) per step.
+        chance: the accuracy of guessing.
+        title: the figure title.
+    """
+    fig = go.Figure([go.Scatter(x=list(steps), y=list(ys), mode="lines+markers", name=name) for name, ys in curves.items()])
+    fig.add_hline(y=chance, line=dict(color="gray", dash="dash"))
+    fig.update_yaxes(title="accuracy", range=[0, 1.05], tickformat=".0%")
+    fig.update_xaxes(title="training step (each model)", rangemode="tozero")
+    fig.update_layout(title=title, height=380, margin=dict(l=60, r=20, t=50, b=40))
     return fig
 
 
@@ -109,13 +155,16 @@ def _colour(value: float, limit: float) -> str:
     return f"rgba({rgb},{a * 0.85:.3f})"
 
 
-def activation_html(tokens: Sequence[str], values: np.ndarray, limit: float | None = None) -> str:
+def activation_html(tokens: Sequence[str], values: np.ndarray, limit: float | None = None,
+                    guesses: Sequence[Sequence[str]] | None = None) -> str:
     """Text with each token's background coloured by one neuron's activation, as safe HTML.
 
     Args:
         tokens: the tokens read (characters for a char model); every one is HTML-escaped.
         values: (len(tokens),) activations, e.g. one column of `hidden_states`.
         limit: the value drawn at full colour; max |value| when None.
+        guesses: optional, per token, the model's likeliest next tokens; drawn small under each token,
+            in green when it is the token that actually comes next.
 
     Returns:
         An HTML string: red for positive, blue for negative, newlines as <br>. No raw user text.
@@ -123,13 +172,28 @@ def activation_html(tokens: Sequence[str], values: np.ndarray, limit: float | No
     values = np.asarray(values, dtype=float)
     if values.shape != (len(tokens),):
         raise ValueError(f"Expected one value per token ({len(tokens)}), got shape {values.shape}.")
+    if guesses is not None and len(guesses) != len(tokens):
+        raise ValueError(f"Expected one list of guesses per token ({len(tokens)}), got {len(guesses)}.")
     if limit is None:
         finite = values[np.isfinite(values)]
         limit = float(np.max(np.abs(finite))) if finite.size else 1.0
-    parts = ['<div style="font-family:monospace;white-space:pre-wrap;line-height:1.7">']
-    for tok, v in zip(tokens, values):
-        tok = str(tok)
-        text = "<br>".join(html.escape(piece, quote=True) for piece in tok.split("\n"))
-        parts.append(f'<span style="background:{_colour(v, limit)}" title="{v:.3f}">{text}</span>')
+    esc = lambda t: html.escape(str(t), quote=True)  # noqa: E731
+    if guesses is None:
+        parts = ['<div style="font-family:monospace;white-space:pre-wrap;line-height:1.7">']
+        for tok, v in zip(tokens, values):
+            text = "<br>".join(esc(piece) for piece in str(tok).split("\n"))
+            parts.append(f'<span style="background:{_colour(v, limit)}" title="{v:.3f}">{text}</span>')
+        parts.append("</div>")
+        return "".join(parts)
+    parts = ['<div style="font-family:monospace;line-height:1.15">']
+    for t, (tok, v) in enumerate(zip(tokens, values)):
+        following = tokens[t + 1] if t + 1 < len(tokens) else None
+        small = "".join(f'<div style="font-size:0.7em;color:{"#1a7f37;font-weight:bold" if g == following else "#888"}">{esc(display_token(g))}</div>'
+                        for g in guesses[t])
+        word = esc("⏎" if tok == "\n" else tok)  # spaces stay spaces (white-space:pre)
+        parts.append(f'<span style="display:inline-block;vertical-align:top;text-align:center;min-width:0.9em;margin:0 1px 6px 0">'
+                     f'<span style="display:block;background:{_colour(v, limit)};white-space:pre" title="{v:.3f}">{word}</span>{small}</span>')
+        if tok == "\n":
+            parts.append("<br>")
     parts.append("</div>")
     return "".join(parts)

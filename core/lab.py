@@ -17,6 +17,7 @@ import numpy as np
 from core.config import CELLS, ModelConfig
 from core.inspect import Snapshot, gradient_norms, snapshot
 from core.model import build_model
+from core.text import Vocabulary, tokenize
 
 BLOCKS = {"simple_rnn": ("U",), "lstm": ("i", "f", "c", "o"), "gru": ("z", "r", "h")}  # Keras' gate order
 QUOTE_LIKE = frozenset("\"'`*_$|~")  # one of these alone as a pattern means "inside a pair of them"
@@ -116,6 +117,18 @@ def fit_decay(norms: np.ndarray) -> DecayFit:
         return DecayFit(float("nan"), float("nan"), int(ok.sum()))
     slope, intercept = np.polyfit(lag[ok], np.log10(norms[ok]), 1)
     return DecayFit(float(slope), float(intercept), int(ok.sum()))
+
+
+def encode_known(vocab: Vocabulary, text: str) -> tuple[list[str], np.ndarray, list[str]]:
+    """Tokenize `text` for a model: unknown tokens become `<unk>`, or are skipped when there is none.
+
+    Returns:
+        (tokens, ids, skipped): the tokens kept, their (T,) int32 ids, and the distinct tokens skipped.
+    """
+    skipped = vocab.unknown(text) if vocab.unk_id is None else []
+    index, gone = {t: i for i, t in enumerate(vocab.tokens)}, set(skipped)
+    tokens = [t for t in tokenize(text, vocab.level) if t not in gone]
+    return tokens, np.array([index.get(t, vocab.unk_id or 0) for t in tokens], np.int32), skipped
 
 
 def saturation_share(states: np.ndarray, threshold: float = 0.95) -> float:

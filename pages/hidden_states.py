@@ -1,0 +1,135 @@
+"""Hidden states: what each unit of h_t does while the model reads a text, and what it guesses next."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from core.figures_inspect import activation_html, state_heatmap
+from core.lab import encode_known, order_units, pattern_signal, saturation_share, unit_correlations
+from ui import state, widgets
+
+st.title("Hidden states")
+ss = st.session_state
+CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+ORDERS = {"index": "unit index", "variance": "variance (most active first)", "correlation": "how well it tracks a pattern"}
+
+
+def inspected():
+    """(snapshot, vocab, label, key): the trained model, or a fresh one built from the Model page's settings."""
+    from core.inspect import snapshot
+    from core.model import build_model
+
+    run = state.run()
+    trained = run is not None and run.trained_steps > 0
+    key = ("trained", id(run.model), run.trained_steps) if trained else ("fresh", state.wanted_config())
+    if ss.get("insp_model", (None,))[0] != key:
+        if trained:
+            with run.trainer.lock:  # never copy weights halfway through an optimizer step
+                snap = snapshot(run.model)
+            cfg, vocab = run.config, run.vocab
+            label = f"the **trained** model ({run.trained_steps:,} steps)"
+        else:
+            cfg, vocab = key[1], state.encoded()[0]
+            snap = snapshot(build_model(replace(cfg, stateful=False)))
+            label = "a **fresh, untrained** model built from the Model page's settings (train one to see learned structure)"
+        label += f": {CELL_NAMES[cfg.cell]}, {cfg.rnn_units:,} units × {cfg.num_layers} layer(s), seed {cfg.seed}"
+        ss.insp_model = (key, snap, vocab, label)
+    return (*ss.insp_model[1:], key)
+
+
+def memo(name: str, key, compute):
+    """The last result of `compute` for `name`, recomputed only when `key` changes."""
+    slot = ss.setdefault("hs_memo", {})
+    if slot.get(name, (None,))[0] != key:
+        slot[name] = (key, compute())
+    return slot[name][1]
+
+
+def default_text() -> str:
+    """~200 characters of the loaded text, from the paragraph of its first quote when there is one early on."""
+    text, quote = ss.text, ss.text.find('"', 0, 5000)
+    start = text.rfind("\n", 0, quote) + 1 if quote > 0 else 0
+    return text[start:start + 200]
+
+
+def use_loaded_text() -> None:
+    ss.hs_text = default_text()
+
+
+def forget_neuron() -> None:
+    ss.pop("hs_neuron", None)  # the neuron follows the new ordering's top unit
+
+
+snap, vocab, label, model_key = inspected()
+units, n_layers = snap.layers[0].recurrent.shape[0], len(snap.layers)
+widgets.bind("hs_text", ss.get("hs_text_saved") or default_text())
+widgets.bind("hs_pattern", '"')
+max_shown = min(units, 256)  # more rows than this are thinner than a pixel on a projector
+widgets.bind("hs_units", min(64, units))
+ss.hs_units = min(ss.hs_units, max_shown)
+if ss.get("hs_layer", 1) > n_layers:
+    ss.pop("hs_layer")
+
+left, right = st.columns([3, 2], gap="large")
+left.text_area("Text the model reads (from a zero state)", key="hs_text", height=120, max_chars=2000)
+ss.hs_text_saved = ss.hs_text
+right.markdown(f"**Shown:** {label}.")
+right.caption("Each column of the heatmap is one step t, each row one unit of h_t: blue is negative, red positive. "
+              "Hover for the character, the step, the unit and its value.")
+right.button("Take a stretch of the loaded text", key="hs_use_text", on_click=use_loaded_text)
+c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
+by = c1.selectbox("Order units by", list(ORDERS), key="hs_order", format_func=ORDERS.get, on_change=forget_neuron)
+c2.text_input("Pattern to track", key="hs_pattern", max_chars=40, on_change=forget_neuron, disabled=by != "correlation",
+              help='One of " \' ` or a pair like () means "inside"; anything else (e.g. "the") marks where it occurs.')
+c3.slider("Units shown", 1, max(max_shown, 2), key="hs_units", disabled=units < 2, help="The top rows of the chosen order.")
+layer = c4.selectbox("Layer", range(1, n_layers + 1), key="hs_layer") if n_layers > 1 else 1
+
+tokens, ids, skipped = encode_known(vocab, ss.hs_text)
+if skipped:
+    st.warning("Not in the model's vocabulary, so skipped: " + " ".join(repr(t) for t in skipped[:20]))
+if len(ids) < 2:
+    st.info("Type at least two characters the model knows into the box above.")
+    st.stop()
+if by == "correlation" and not ss.hs_pattern:
+    st.info("Type a pattern to track, such as \" or ( or the.")
+    st.stop()
+
+from core.inspect import all_hidden_states, next_token_topk  # noqa: E402  (TensorFlow: after the guards)
+
+states = memo("states", (model_key, ids.tobytes()), lambda: all_hidden_states(snap, ids))[layer - 1]  # (T, units)
+signal = None
+if by == "correlation":
+    signal = pattern_signal("".join(tokens) if vocab.level == "char" else tokens, ss.hs_pattern)
+    if signal.min() == signal.max():
+        st.warning(f"{ss.hs_pattern!r} never changes along this text (it is never, or always, there), so no unit can track it. "
+                   "Type a text that contains it.")
+order = order_units(states, by, signal)
+shown = order[:ss.hs_units]
+
+m1, m2, m3 = st.columns(3)
+m1.metric("Saturated (|h| > 0.95)", f"{saturation_share(states):.1%}",
+          help="Share of all (step, unit) values in tanh's flat tails, where 1 − h² ≈ 0 and little gradient gets through.")
+m2.metric("Steps × units", f"{len(tokens):,} × {units:,}")
+if signal is not None:
+    m3.metric(f"Best match for {ss.hs_pattern!r}", f"unit {order[0]}: r = {unit_correlations(states, signal)[order[0]]:+.2f}")
+title = f"Layer {layer} hidden state, {len(shown)} of {units} units by {ORDERS[by]}"
+st.plotly_chart(state_heatmap(states, tokens, shown, title=title), width="stretch", key="hs_heatmap")
+
+st.subheader("One neuron")
+if ss.get("hs_neuron", 0) >= units:
+    forget_neuron()
+widgets.bind("hs_neuron", int(order[0]))
+n1, n2, _ = st.columns([1, 2, 2])
+neuron = n1.number_input("Neuron (unit index)", 0, units - 1, key="hs_neuron")
+n2.toggle("Show the next-character guesses", key="hs_guesses", value=True,
+          help="Under each character: the model's three likeliest next characters; green when it is the one that follows.")
+guesses = None
+if ss.hs_guesses:
+    top, _ = memo("topk", (model_key, ids.tobytes()), lambda: next_token_topk(snap, ids, k=min(3, len(vocab))))
+    guesses = [[vocab.tokens[i] for i in row] for row in top]
+    hits = sum(top[t, 0] == ids[t + 1] for t in range(len(ids) - 1))
+    st.caption(f"Its first guess was right for {hits} of the {len(ids) - 1} next characters.")
+st.html(activation_html(tokens, states[:, neuron], guesses=guesses))
+st.caption(f"Each character's background is unit {neuron}'s value after reading it: red positive, blue negative, "
+           "the strongest at full colour. A unit that tracks something (inside a quote, the start of a word) "
+           "shows it as a run of one colour. The HTML is built from the escaped text only.")

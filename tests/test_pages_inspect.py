@@ -1,0 +1,226 @@
+"""AppTest for the Hidden states and Gradients pages, and the long-range race's core at tiny sizes.
+
+Every check compares what the page shows with a fresh call into core on the same ids, so a page
+that drew the wrong numbers (or none) fails.
+"""
+
+import base64
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import inspect as I
+from core import lab as L
+from core.config import ModelConfig
+from core.longrange import LAG_BINS, Race, RaceConfig, key_accuracy, key_targets, line_batch, make_key_step
+from core.model import build_model
+
+ROOT = Path(__file__).resolve().parent.parent
+# Until app.py registers the two pages, a test router does (same pages, plus these two).
+REGISTERED = "pages/hidden_states.py" in (ROOT / "app.py").read_text()
+APP = str(ROOT / "app.py") if REGISTERED else str(ROOT / "tests" / "_inspect_app.py")
+PREFIX = "" if REGISTERED else "../"
+TIMEOUT = 120  # importing TensorFlow alone takes several seconds
+TINY = ModelConfig(embedding_dim=4, rnn_units=8, batch_size=4, seq_len=8)
+TINY_RACE = RaceConfig(units=6, embedding_dim=3, batch_size=8, steps=3, eval_every=2, eval_lines=40, grad_lines=2)
+
+
+def open_page(page: str, config: ModelConfig = TINY) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["model_config"] = config
+    at.run()
+    at.switch_page(PREFIX + page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The plotly figure (as a dict) of the chart with widget key `key`."""
+    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-" + key)]
+    assert found, f"no chart {key!r}; charts: {[c.proto.id.rsplit('-', 1)[-1] for c in at.get('plotly_chart')]}"
+    return json.loads(found[0].proto.spec)
+
+
+def arr(value) -> np.ndarray:
+    """A plotly JSON array: a list, or plotly 6's {"dtype", "bdata", "shape"} typed array."""
+    if isinstance(value, dict):
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return out.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else out
+    return np.array(value, dtype=float)
+
+
+def shown_ids(at: AppTest):
+    """The tokens and ids the Hidden states page reads, encoded the way core does."""
+    run = at.session_state["run"]
+    vocab = run.vocab if run is not None and run.trained_steps else at.session_state["insp_model"][2]
+    tokens, ids, _ = L.encode_known(vocab, at.text_area(key="hs_text").value)
+    return tokens, ids
+
+
+def heatmap_matches(at: AppTest, model) -> np.ndarray:
+    """Assert the heatmap's z and rows are core's hidden states; return the states."""
+    _, ids = shown_ids(at)
+    states = I.hidden_states(model, ids)
+    fig = chart(at, "hs_heatmap")["data"][0]
+    units = [int(u) for u in fig["y"]]
+    np.testing.assert_allclose(arr(fig["z"]), states[:, units].T, rtol=1e-4, atol=1e-6)
+    return states
+
+
+def wait_for(progress, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while progress().active and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def test_hidden_states_of_a_fresh_model_ordering_and_neuron():
+    at = open_page("pages/hidden_states.py")
+    assert any("fresh, untrained" in m.value for m in at.markdown)
+    fresh = build_model(replace(at.session_state["insp_model"][0][1], stateful=False))  # same seed, same weights
+    states = heatmap_matches(at, fresh)
+    assert [int(u) for u in chart(at, "hs_heatmap")["data"][0]["y"]] == list(range(8))  # by index, all 8 units
+    assert at.metric[0].value == f"{L.saturation_share(states):.1%}"
+
+    at.selectbox(key="hs_order").set_value("variance").run()
+    order = L.order_units(states, "variance")
+    assert [int(u) for u in chart(at, "hs_heatmap")["data"][0]["y"]] == list(order)
+    assert at.number_input(key="hs_neuron").value == order[0]  # the neuron follows the new top unit
+
+    at.slider(key="hs_units").set_value(3).run()
+    assert [int(u) for u in chart(at, "hs_heatmap")["data"][0]["y"]] == list(order[:3])
+    at.number_input(key="hs_neuron").set_value(5).run()
+    body = at.html[0].proto.body
+    assert [f"{v:.3f}" for v in states[:, 5]] == [t.split('"')[0] for t in body.split('title="')[1:]]
+
+    at.selectbox(key="hs_order").set_value("correlation").run()
+    at.text_input(key="hs_pattern").input("e").run()
+    tokens, _ = shown_ids(at)
+    corr = L.unit_correlations(states, L.pattern_signal("".join(tokens), "e"))
+    assert at.number_input(key="hs_neuron").value == int(np.argmax(np.abs(corr)))
+    assert not at.exception
+
+
+def test_training_then_both_pages_show_the_trained_model():
+    at = open_page("pages/train.py")
+    at.number_input(key="tr_epochs").set_value(2).run()
+    at.number_input(key="tr_steps").set_value(4).run()
+    at.button(key="tr_start").click().run()
+    run = at.session_state["run"]
+    wait_for(run.trainer.progress)
+    progress = run.trainer.progress()
+    assert progress.status == "finished" and len(progress.grad_curves) == 2
+
+    at.switch_page(PREFIX + "pages/hidden_states.py").run()
+    assert not at.exception
+    assert any("trained" in m.value and "8 steps" in m.value for m in at.markdown)
+    heatmap_matches(at, run.model)
+    ids = shown_ids(at)[1]
+    top, _ = I.next_token_topk(run.model, ids, k=3)
+    hits = int(np.sum(top[:-1, 0] == ids[1:]))
+    assert any(f"right for {hits} of the {len(ids) - 1} " in c.value for c in at.caption)
+    assert at.html[0].proto.body.count("font-size:0.7em") == 3 * len(ids)  # three guesses under every character
+
+    at.switch_page(PREFIX + "pages/gradients.py").run()
+    assert not at.exception
+    epochs = chart(at, "gr_epochs")["data"]
+    for (epoch, norms), trace in zip(progress.grad_curves, [t for t in epochs if not t["name"].endswith("fit")]):
+        assert trace["name"].startswith(f"epoch {epoch} ")
+        np.testing.assert_allclose(arr(trace["y"]), norms[norms > 0], rtol=1e-5)
+    ids = L.encode_known(run.vocab, at.session_state["text"][:20_000])[1][:at.slider(key="gr_len").value + 1]
+    mine = chart(at, "gr_mine")["data"][0]
+    np.testing.assert_allclose(arr(mine["y"]), I.gradient_norms(run.model, ids), rtol=1e-4)
+    assert any(t["name"].startswith("your trained model") for t in chart(at, "gr_lab")["data"])
+
+
+def test_gradient_lab_compares_three_cells_and_explodes_on_purpose():
+    at = open_page("pages/gradients.py")
+    at.slider(key="gr_len").set_value(30).run()
+    at.number_input(key="gr_units").set_value(6).run()
+    assert not at.exception
+    cfg = replace(at.session_state["insp_model"][0][1], rnn_units=6, num_layers=1)
+    ids = at.session_state["encoded_value"][1][:31]
+    expected = L.compare_cells(cfg, ids)
+    traces = {t["name"].split(" (")[0]: t for t in chart(at, "gr_lab")["data"] if not t["name"].endswith("fit")}
+    assert set(traces) == {"SimpleRNN", "LSTM", "GRU"}
+    for cell, name in (("simple_rnn", "SimpleRNN"), ("lstm", "LSTM"), ("gru", "GRU")):
+        norms = expected[cell].norms
+        np.testing.assert_allclose(arr(traces[name]["y"]), norms[norms > 0], rtol=1e-4)
+        assert expected[cell].fit.label in traces[name]["name"]
+        eig = chart(at, f"gr_eig_{cell}")["data"]
+        assert len(eig) == 1 + len(expected[cell].eigenvalues)  # unit circle + one trace per gate block
+
+    at.selectbox(key="gr_act").set_value("relu").run()
+    at.number_input(key="gr_scale").set_value(3.0).run()
+    exploding = L.compare_cells(replace(cfg, activation="relu", recurrent_init_scale=3.0), ids, cells=("simple_rnn",))
+    assert exploding["simple_rnn"].fit.factor > 1  # relu with |λ| = 3: the gradient grows going back
+    simple = next(t for t in chart(at, "gr_lab")["data"] if t["name"].startswith("SimpleRNN ("))
+    assert exploding["simple_rnn"].fit.label in simple["name"]
+    assert any(c.value.startswith("Spectral radius: U 3 ·") for c in at.caption)
+
+
+def test_race_button_runs_in_the_background_and_draws_its_results():
+    at = open_page("pages/gradients.py")
+    at.session_state["gr_race_config"] = TINY_RACE
+    at.button(key="gr_race_start").click().run()
+    race = at.session_state["gr_race"]
+    race.join(60)
+    at.run()
+    assert not at.exception
+    p = race.progress()
+    assert p.status == "finished" and p.step == 3
+    bars = chart(at, "gr_race_lag")["data"]
+    np.testing.assert_allclose([arr(b["y"]) for b in bars], [p.evals[-1][1]["simple_rnn"], p.evals[-1][1]["lstm"]])
+    grads = {t["name"].split(" (")[0]: t for t in chart(at, "gr_race_grads")["data"]}
+    assert "LSTM after training" in grads and "SimpleRNN before training" in grads
+
+
+# ---- core/longrange.py at tiny size ----------------------------------------------------------------------------
+
+LINES = "a:xyz>a\nb:xyzzyx>b\nnot a task line\nc:x>c\n"
+
+
+def test_key_targets_find_each_copied_key_and_its_lag():
+    pos, lags = key_targets(LINES)
+    assert [LINES[p] for p in pos] == ["a", "b", "c"]
+    assert [LINES[p - lag] for p, lag in zip(pos, lags)] == ["a", "b", "c"]  # the key starts its line
+    assert list(lags) == [6, 9, 4]  # len("a:xyz>"), len("b:xyzzyx>"), len("c:x>")
+
+
+def test_key_accuracy_matches_reading_each_line_alone():
+    text = (ROOT / "sample_texts" / "long_range.txt").read_text()[:6000]
+    race = Race(text, TINY_RACE)
+    model = build_model(ModelConfig(vocab_size=len(race.vocab), embedding_dim=3, rnn_units=5, cell="lstm", stateful=False, seed=1))
+    pos, lags = race.eval_pos, race.eval_lags
+    right = []
+    for p, lag in zip(pos, lags):  # reference: each line alone, through core.inspect's own unroll
+        top, _ = I.next_token_topk(model, race.ids[p - lag:p], k=1)
+        right.append((lag, top[-1, 0] == race.ids[p]))
+    expected = [np.mean([r for lag, r in right if lo <= lag <= hi]) if any(lo <= lag <= hi for lag, _ in right) else np.nan
+                for lo, hi in LAG_BINS]
+    np.testing.assert_allclose(key_accuracy(model, race.ids, pos, lags), expected)
+
+
+def test_key_step_learns_a_fixed_batch_and_the_race_reports():
+    text = (ROOT / "sample_texts" / "long_range.txt").read_text()[:6000]
+    race = Race(text, TINY_RACE)
+    model = build_model(ModelConfig(vocab_size=len(race.vocab), embedding_dim=3, rnn_units=6, cell="lstm", stateful=False))
+    step = make_key_step(model, 0.05, 5.0)
+    batch = line_batch(race.ids, race.train_pos[:8], race.train_lags[:8])
+    losses = [float(step(*batch)) for _ in range(30)]
+    assert losses[-1] < 0.5 * losses[0]
+
+    race.run()  # in this thread
+    p = race.progress()
+    assert p.status == "finished" and p.step == 3
+    assert [s for s, _ in p.evals] == [0, 2, 3]
+    assert all(len(v) == 3 for v in p.loss.values())
+    assert set(p.grads) == {"before", "after"}
+    shapes = {g.shape for d in p.grads.values() for g in d.values()}
+    assert len(shapes) == 1 and shapes.pop()[0] >= 3  # one mean curve per model, before and after
+    steps, means = p.accuracy_curves()
+    assert steps == [0, 2, 3] and means["lstm"][-1] == pytest.approx(np.nanmean(p.evals[-1][1]["lstm"]))
