@@ -2,8 +2,12 @@
 with stock Keras, stock `model.fit`, and PyTorch `nn.RNN` (when `import torch` works).
 
 Every path trains the same shape on the same random batches with Adam; runs alternate between the
-paths and the median of `--repeats` runs is reported, with the 2048×2048 float32 matmul speed of
-this machine measured in the same run. Prints numbers; never passes or fails.
+paths and the median and the best of `--repeats` runs are reported, with the 2048×2048 float32
+matmul speed of this machine measured in the same run, the GFLOP/s each path achieves (forward and
+backward FLOPs, see `flops_per_token`), its share of that matmul speed and its ratio to PyTorch.
+Other processes on the machine slow every path, PyTorch's spinning OpenMP threads most of all: the
+load average is printed, and the best-run column is the steadier one on a busy machine.
+Prints numbers; never passes or fails.
 
     python bench/train_speed.py --units 1024
     python bench/train_speed.py --units 256 --json      # last line: a JSON object
