@@ -50,6 +50,14 @@ def make_forward(model: keras.Model, config: ModelConfig, fast: bool | None = No
     return lambda x: model(x, training=True)
 
 
+def _squared_norm(grad) -> tf.Tensor:
+    """Squared L2 norm of a gradient; a sparse embedding gradient is summed per row first, not densified."""
+    if isinstance(grad, tf.IndexedSlices):
+        rows, where = tf.unique(grad.indices)
+        grad = tf.math.unsorted_segment_sum(grad.values, where, tf.size(rows))  # (distinct rows, embedding)
+    return tf.reduce_sum(tf.square(grad))
+
+
 def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig, fast: bool | None = None):
     """Build a compiled train step for `model`.
 
@@ -78,9 +86,9 @@ def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig,
             logits = forward(x)  # (batch, time, vocab)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
         grads = tape.gradient(loss, variables)
-        grad_norm = tf.linalg.global_norm(grads)
-        squares = [tf.reduce_sum(tf.square(g)) for g in grads]
-        layer_norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.stack(squares), group_of, n_groups))
+        squares = tf.stack([_squared_norm(g) for g in grads])
+        layer_norms = tf.sqrt(tf.math.unsorted_segment_sum(squares, group_of, n_groups))
+        grad_norm = tf.sqrt(tf.reduce_sum(squares))
         if clip > 0:
             grads, _ = tf.clip_by_global_norm(grads, clip, use_norm=grad_norm)
         optimizer.apply_gradients(zip(grads, variables))

@@ -119,3 +119,22 @@ def test_a_full_server_makes_the_next_training_wait(monkeypatch):
     first.stop()
     second.join(120)
     assert second.progress().status == "finished"
+
+
+def test_train_step_reports_true_gradient_norms():
+    """layer_norms equal the norms of dense gradients computed separately (the embedding's is sparse)."""
+    from core.step import layer_groups, make_train_step
+    from core.tf import tf
+
+    model = build_model(dataclasses.replace(CONFIG, stateful=False))
+    x, y = IDS[None, :64].repeat(4, 0), IDS[None, 1:65].repeat(4, 0)
+    with tf.GradientTape() as tape:
+        logits = model(x, training=True)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    dense = [tf.convert_to_tensor(g).numpy() for g in tape.gradient(loss, model.trainable_variables)]
+    names, group = layer_groups(model)
+    expected = [np.sqrt(sum(np.sum(d**2) for d, k in zip(dense, group) if k == j)) for j in range(len(names))]
+    step, _ = make_train_step(model, dataclasses.replace(CONFIG, stateful=False), TRAIN, fast=False)
+    out = step(tf.constant(x), tf.constant(y))
+    np.testing.assert_allclose(out["layer_norms"].numpy(), expected, rtol=1e-4)
+    np.testing.assert_allclose(float(out["grad_norm"]), np.sqrt(np.sum(np.square(expected))), rtol=1e-4)
