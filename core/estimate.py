@@ -7,8 +7,6 @@ import os
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
 from core.config import ModelConfig
 from core.model import GATES, count_params
 
@@ -26,11 +24,13 @@ def memory_limit_bytes() -> int:
 
 @functools.lru_cache(maxsize=1)
 def machine_gflops() -> float:
-    """float32 matmul speed of this machine in GFLOP/s (NumPy, 512×512, best of five; measured once)."""
-    a = np.random.default_rng(0).standard_normal((512, 512), dtype=np.float32)
-    a @ a
-    best = min(_timed(lambda: a @ a) for _ in range(5))
-    return 2 * 512**3 / best / 1e9
+    """float32 matmul speed of this machine in GFLOP/s (TensorFlow, 1024×1024, best of five; measured once)."""
+    from core.tf import tf
+
+    a = tf.random.stateless_normal((1024, 1024), seed=(0, 0))
+    tf.matmul(a, a).numpy()
+    best = min(_timed(lambda: tf.matmul(a, a).numpy()) for _ in range(5))
+    return 2 * 1024**3 / best / 1e9
 
 
 def _timed(fn) -> float:
@@ -70,18 +70,25 @@ def estimate(config: ModelConfig, tokens_per_epoch: int, gflops: float | None = 
         gflops: machine speed; measured with `machine_gflops()` when None.
 
     Returns:
-        An `Estimate`. Time assumes the recurrence reaches ~45% of matmul speed (more for wide
-        layers) plus a fixed cost per time step; it is a guide, not a promise.
+        An `Estimate`. Time assumes training reaches 30-60% of matmul speed (more for wide layers,
+        less off the fused SimpleRNN path, as measured with bench/train_speed.py) plus a fixed cost
+        per time step; it is a guide, not a promise.
     """
     params = count_params(config)
     B, S, E, U, V = config.batch_size, config.seq_len, config.embedding_dim, config.rnn_units, config.vocab_size
     per_step = {"simple_rnn": 3, "gru": 10, "lstm": 12}[config.cell]  # (batch, units) tensors kept per time step
     activations = 4 * B * S * (3 * E + config.num_layers * U * per_step + 3 * V)
     gflops = gflops or machine_gflops()
-    efficiency = 0.25 + 0.35 * min(U, 1024) / 1024
+    efficiency = (0.3 + 0.3 * min(U, 1024) / 1024) * (1.0 if _fused(config) else 0.7)
     steps = tokens_per_epoch / max(B * S, 1)
     seconds = tokens_per_epoch * flops_per_token(config) / (gflops * 1e9 * efficiency) + steps * S * 60e-6 * config.num_layers
     return Estimate(params, 5 * 4 * params, activations, flops_per_token(config), seconds)
+
+
+def _fused(config: ModelConfig) -> bool:
+    from core.step import fast_path_available
+
+    return fast_path_available(config)
 
 
 def check_fits(config: ModelConfig, limit: int | None = None) -> None:
