@@ -41,16 +41,46 @@ def state_heatmap(states: np.ndarray, tokens: Sequence[str], units: Sequence[int
         z=z, x=xcat, y=ycat, colorscale="RdBu", reversescale=True, zmid=0.0, zmin=-limit, zmax=limit,
         hovertemplate="%{x}<br>unit %{y}<br>value %{z:.3f}<extra></extra>", colorbar=dict(title="h"),
     ))
-    step = max(1, len(tokens) // 100)  # at most ~100 character ticks
-    fig.update_xaxes(type="category", tickmode="array", tickvals=xcat[::step], ticktext=shown[::step], tickangle=0, title="text",
+    tickvals, ticktext = _time_ticks(shown, xcat)
+    fig.update_xaxes(type="category", tickmode="array", tickvals=tickvals, ticktext=ticktext, tickangle=0, title="text",
                      tickfont=dict(family="monospace", size=12))
     fig.update_yaxes(type="category", autorange="reversed", title="unit", showticklabels=len(units) <= 64)
     fig.update_layout(title=title, height=max(250, min(900, 14 * len(units) + 120)), margin=dict(l=50, r=20, t=50, b=40))
     return fig
 
 
-def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradient norm vs lag",
-                          dashed: Sequence[str] = (), mark: tuple[float, str] | None = None) -> go.Figure:
+_GAPS = ("␣", "⏎", "⇥")  # display_token's names for space, newline and tab
+
+
+def _time_ticks(shown: list[str], xcat: list[str], fits: int = 100) -> tuple[list[str], list[str]]:
+    """Time-axis ticks: every token when `fits` labels fit, else whole words that do not overlap.
+
+    A plot about 800 px wide holds ~100 characters of 12 px monospace; 200 single characters would
+    overlap, and every other character is unreadable, so longer character texts get word labels,
+    each centred on its word.
+    """
+    if len(shown) <= fits or any(len(tok) > 1 and tok not in _GAPS for tok in shown):
+        step = -(-len(shown) // fits)  # ceil: at most `fits` ticks
+        return xcat[::step], shown[::step]
+    per_step = fits / len(shown)  # label characters per time step
+    vals, texts, free_from, t = [], [], -1e9, 0
+    while t < len(shown):
+        end = t
+        while end < len(shown) and shown[end] not in _GAPS:
+            end += 1
+        if end > t:
+            word = "".join(shown[t:end])[:14]
+            centre, half = (t + end - 1) / 2, len(word) / 2 / per_step  # in steps
+            if centre - half >= free_from:
+                vals.append(xcat[int(round(centre))])
+                texts.append(word)
+                free_from = centre + half + 1 / per_step
+        t = end + 1
+    return vals, texts
+
+
+def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradient norm vs lag", dashed: Sequence[str] = (),
+                          mark: tuple[float, str] | None = None, colors: Mapping[str, str] | None = None) -> go.Figure:
     """||dL/dh_t|| against lag on a log axis, one line per named curve, with its fitted decay.
 
     Args:
@@ -58,6 +88,7 @@ def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradie
         title: the figure title.
         dashed: names of curves drawn dashed (e.g. the ones before training).
         mark: (lag, label) of a vertical line, e.g. where the remembered key is.
+        colors: optional name -> colour, e.g. one colour per model for its before and after curves.
 
     Returns:
         A plotly figure; each legend entry names the curve and its factor per step ("×0.91 per step").
@@ -69,11 +100,11 @@ def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradie
         keep = np.isfinite(norms) & (norms > 0)  # a log axis cannot show zeros
         fit: DecayFit = fit_decay(norms)
         fig.add_trace(go.Scatter(x=lag[keep], y=norms[keep], mode="lines", name=f"{name} ({fit.label})",
-                                 line=dict(dash="dash" if name in dashed else "solid"),
+                                 line=dict(dash="dash" if name in dashed else "solid", color=(colors or {}).get(name)),
                                  hovertemplate="lag %{x}<br>norm %{y:.3g}<extra>" + html.escape(str(name)) + "</extra>"))
         if fit.points >= 2:
             fitted = 10.0 ** (fit.intercept + fit.slope * lag[keep])
-            fig.add_trace(go.Scatter(x=lag[keep], y=fitted, mode="lines", line=dict(dash="dot", width=1),
+            fig.add_trace(go.Scatter(x=lag[keep], y=fitted, mode="lines", line=dict(dash="dot", width=1, color=(colors or {}).get(name)),
                                      name=f"{name} fit", showlegend=False, hoverinfo="skip"))
     if mark is not None:
         fig.add_vline(x=mark[0], line=dict(color="gray", dash="dot"), annotation_text=mark[1], annotation_position="top left")
@@ -85,7 +116,7 @@ def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradie
 
 
 def lag_accuracy_figure(bins: Sequence[tuple[int, int]], accuracies: Mapping[str, np.ndarray], chance: float,
-                        title: str = "Accuracy on the remembered character, by lag") -> go.Figure:
+                        title: str = "Accuracy on the remembered character, by lag", colors: Mapping[str, str] | None = None) -> go.Figure:
     """Grouped bars: how often each model got the long-range character right, per lag range.
 
     Args:
@@ -93,9 +124,10 @@ def lag_accuracy_figure(bins: Sequence[tuple[int, int]], accuracies: Mapping[str
         accuracies: model name -> (len(bins),) accuracies from 0 to 1 (nan for an empty range).
         chance: the accuracy of guessing, drawn as a dashed line.
         title: the figure title.
+        colors: optional model name -> colour.
     """
     labels = [f"{lo}–{hi}" for lo, hi in bins]
-    fig = go.Figure([go.Bar(x=labels, y=np.asarray(acc, float), name=name, hovertemplate="lag %{x}<br>%{y:.0%}<extra>" + html.escape(str(name)) + "</extra>")
+    fig = go.Figure([go.Bar(x=labels, y=np.asarray(acc, float), name=name, marker_color=(colors or {}).get(name), hovertemplate="lag %{x}<br>%{y:.0%}<extra>" + html.escape(str(name)) + "</extra>")
                      for name, acc in accuracies.items()])
     fig.add_hline(y=chance, line=dict(color="gray", dash="dash"), annotation_text="chance", annotation_position="top right")
     fig.update_yaxes(title="accuracy", range=[0, 1.05], tickformat=".0%")
@@ -105,7 +137,7 @@ def lag_accuracy_figure(bins: Sequence[tuple[int, int]], accuracies: Mapping[str
 
 
 def accuracy_curve_figure(steps: Sequence[int], curves: Mapping[str, Sequence[float]], chance: float,
-                          title: str = "Accuracy while training") -> go.Figure:
+                          title: str = "Accuracy while training", colors: Mapping[str, str] | None = None) -> go.Figure:
     """Lines of accuracy against training step, one per model, with chance as a dashed line.
 
     Args:
@@ -113,8 +145,10 @@ def accuracy_curve_figure(steps: Sequence[int], curves: Mapping[str, Sequence[fl
         curves: model name -> one accuracy (0 to 1) per step.
         chance: the accuracy of guessing.
         title: the figure title.
+        colors: optional model name -> colour.
     """
-    fig = go.Figure([go.Scatter(x=list(steps), y=list(ys), mode="lines+markers", name=name) for name, ys in curves.items()])
+    fig = go.Figure([go.Scatter(x=list(steps), y=list(ys), mode="lines+markers", name=name, line=dict(color=(colors or {}).get(name)))
+                     for name, ys in curves.items()])
     fig.add_hline(y=chance, line=dict(color="gray", dash="dash"))
     fig.update_yaxes(title="accuracy", range=[0, 1.05], tickformat=".0%")
     fig.update_xaxes(title="training step (each model)", rangemode="tozero")

@@ -13,6 +13,7 @@ from ui import state
 st.title("Gradients")
 ss = st.session_state
 CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+COLORS = {"SimpleRNN": "#1f77b4", "LSTM": "#ff7f0e", "GRU": "#2ca02c", "your trained model": "#7f7f7f"}
 
 
 def inspected():
@@ -56,7 +57,7 @@ if len(ids) < length + 1:
     st.stop()
 ids = ids[:length + 1]  # inputs ids[:-1], target ids[-1]
 
-from core.inspect import gradient_norms, gradient_norms_by_layer  # noqa: E402  (TensorFlow: after the guards)
+from core.inspect import gradient_norms_by_layer  # noqa: E402  (TensorFlow: after the guards)
 
 st.header("How far back does the gradient reach?")
 left, right = st.columns([3, 2], gap="large")
@@ -65,6 +66,12 @@ curves = {f"layer {i + 1}": n for i, n in enumerate(norms)}
 left.plotly_chart(gradient_decay_figure(curves, title=f"‖dL/dh_t‖ for the first {length} characters"), width="stretch", key="gr_mine")
 fit = fit_decay(norms[0])
 right.metric("Fitted change per step back (layer 1)", fit.label)
+if right.toggle("Eigenvalues of your model's U", key="gr_my_eigs", help="A few seconds at 1,024 units; then remembered."):
+    from core.lab import recurrent_eigenvalues
+
+    with st.spinner("Computing eigenvalues…"):
+        eigs = memo("my_eigs", model_key, lambda: recurrent_eigenvalues(snap))
+    left.plotly_chart(eigenvalue_figure(eigs, title="Your model: eigenvalues of U (layer 1)"), width="stretch", key="gr_my_eig")
 right.markdown(
     "L is the loss of predicting the last character; each point is how strongly it pulls on h_t, T − t steps earlier. "
     "Backpropagation multiplies one Jacobian per step: for a SimpleRNN **dh_t/dh_{t−1} = diag(1 − h_t²) U**. "
@@ -108,7 +115,7 @@ curves = {CELL_NAMES[cell]: r.norms for cell, r in lab.items()}
 if model_key[0] == "trained":
     curves["your trained model"] = norms[0]
 left, right = st.columns([3, 2], gap="large")
-left.plotly_chart(gradient_decay_figure(curves, title="‖dL/dh_t‖ of fresh models (and yours)"), width="stretch", key="gr_lab")
+left.plotly_chart(gradient_decay_figure(curves, title="‖dL/dh_t‖ of fresh models (and yours)", colors=COLORS), width="stretch", key="gr_lab")
 for cell, r in lab.items():
     if not np.all(np.isfinite(r.norms)):
         right.warning(f"{CELL_NAMES[cell]}: the gradient overflowed to infinity (not drawn). It exploded.")
@@ -172,14 +179,17 @@ def race_view() -> None:
         steps, means = p.accuracy_curves()
         left, right = st.columns(2)
         left.plotly_chart(lag_accuracy_figure(LAG_BINS, {CELL_NAMES[c]: a for c, a in accs.items()}, CHANCE,
-                                              title=f"Right last letter after {step:,} steps, by lag"), width="stretch", key="gr_race_lag")
+                                              title=f"Right last letter after {step:,} steps, by lag", colors=COLORS),
+                          width="stretch", key="gr_race_lag")
         right.plotly_chart(accuracy_curve_figure(steps, {CELL_NAMES[c]: m for c, m in means.items()}, CHANCE,
-                                                 title="Right last letter while training (mean over lags)"), width="stretch", key="gr_race_curve")
+                                                 title="Right last letter while training (mean over lags)", colors=COLORS),
+                           width="stretch", key="gr_race_curve")
     if "after" in p.grads:
         curves = {f"{CELL_NAMES[c]} {when} training": g for when, d in p.grads.items() for c, g in d.items()}
         left, right = st.columns([3, 2], gap="large")
         left.plotly_chart(gradient_decay_figure(curves, title=f"‖dL/dh_t‖ for the last letter, lines with lag ≥ {GRAD_MIN_LAG}",
-                                                dashed=[n for n in curves if "before" in n], mark=(GRAD_MIN_LAG - 1, "keys start here")),
+                                                dashed=[n for n in curves if "before" in n], mark=(GRAD_MIN_LAG - 1, "keys start here"),
+                                                colors={n: COLORS[n.split()[0]] for n in curves}),
                           width="stretch", key="gr_race_grads")
         right.markdown(f"Dashed: before training; solid: after. Each line averages ‖dL/dh_t‖ of the last letter's loss over held-out "
                        f"lines whose key is at least {GRAD_MIN_LAG} steps back (dotted line). Where a line has fallen by many powers "

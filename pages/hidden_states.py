@@ -121,7 +121,7 @@ if ss.get("hs_neuron", 0) >= units:
 widgets.bind("hs_neuron", int(order[0]))
 n1, n2, _ = st.columns([1, 2, 2])
 neuron = n1.number_input("Neuron (unit index)", 0, units - 1, key="hs_neuron")
-n2.toggle("Show the next-character guesses", key="hs_guesses", value=True,
+n2.toggle("Show the next-character guesses", key="hs_guesses",
           help="Under each character: the model's three likeliest next characters; green when it is the one that follows.")
 guesses = None
 if ss.hs_guesses:

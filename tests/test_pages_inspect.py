@@ -119,6 +119,8 @@ def test_training_then_both_pages_show_the_trained_model():
     assert not at.exception
     assert any("trained" in m.value and "8 steps" in m.value for m in at.markdown)
     heatmap_matches(at, run.model)
+    assert "font-size:0.7em" not in at.html[0].proto.body  # no guesses until asked for
+    at.toggle(key="hs_guesses").set_value(True).run()
     ids = shown_ids(at)[1]
     top, _ = I.next_token_topk(run.model, ids, k=3)
     hits = int(np.sum(top[:-1, 0] == ids[1:]))
@@ -135,6 +137,11 @@ def test_training_then_both_pages_show_the_trained_model():
     mine = chart(at, "gr_mine")["data"][0]
     np.testing.assert_allclose(arr(mine["y"]), I.gradient_norms(run.model, ids), rtol=1e-4)
     assert any(t["name"].startswith("your trained model") for t in chart(at, "gr_lab")["data"])
+    at.toggle(key="gr_my_eigs").set_value(True).run()
+    eigs = L.recurrent_eigenvalues(run.model)["U"]
+    points = chart(at, "gr_my_eig")["data"][1]
+    assert f"radius {L.spectral_radius(eigs):.3g}" in points["name"]
+    np.testing.assert_allclose(np.sort(arr(points["x"])), np.sort(eigs.real), rtol=1e-4, atol=1e-6)
 
 
 def test_gradient_lab_compares_three_cells_and_explodes_on_purpose():
