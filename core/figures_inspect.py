@@ -129,7 +129,8 @@ def lag_accuracy_figure(bins: Sequence[tuple[int, int]], accuracies: Mapping[str
     labels = [f"{lo}–{hi}" for lo, hi in bins]
     fig = go.Figure([go.Bar(x=labels, y=np.asarray(acc, float), name=name, marker_color=(colors or {}).get(name), hovertemplate="lag %{x}<br>%{y:.0%}<extra>" + html.escape(str(name)) + "</extra>")
                      for name, acc in accuracies.items()])
-    fig.add_hline(y=chance, line=dict(color="gray", dash="dash"), annotation_text="chance", annotation_position="top right")
+    fig.add_trace(go.Scatter(x=labels, y=[chance] * len(labels), mode="lines", name=f"chance ({chance:.0%})",
+                             line=dict(color="gray", dash="dash"), hoverinfo="skip"))
     fig.update_yaxes(title="accuracy", range=[0, 1.05], tickformat=".0%")
     fig.update_xaxes(title="lag: characters between the key and its copy")
     fig.update_layout(title=title, barmode="group", height=380, margin=dict(l=60, r=20, t=50, b=40))
