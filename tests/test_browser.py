@@ -107,3 +107,13 @@ def test_home_to_generate(page, server, tmp_path):
     written = pg.locator("[data-testid='stCode']").first.inner_text()
     assert written.startswith("Twinkle") and len(written) > 200  # the prompt, then what the model wrote
     no_exception(pg)
+
+    goto(pg, "Hidden states")
+    pg.locator(".js-plotly-plot").first.wait_for()
+    pg.get_by_text("trained model", exact=False).first.wait_for()
+    no_exception(pg)
+
+    goto(pg, "Gradients")
+    pg.locator(".js-plotly-plot").first.wait_for()
+    assert pg.locator(".js-plotly-plot").count() >= 2  # gradient decay and eigenvalues at least
+    no_exception(pg)

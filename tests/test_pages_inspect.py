@@ -21,10 +21,7 @@ from core.longrange import LAG_BINS, Race, RaceConfig, key_accuracy, key_targets
 from core.model import build_model
 
 ROOT = Path(__file__).resolve().parent.parent
-# Until app.py registers the two pages, a test router does (same pages, plus these two).
-REGISTERED = "pages/hidden_states.py" in (ROOT / "app.py").read_text()
-APP = str(ROOT / "app.py") if REGISTERED else str(ROOT / "tests" / "_inspect_app.py")
-PREFIX = "" if REGISTERED else "../"
+APP = str(ROOT / "app.py")
 TIMEOUT = 120  # importing TensorFlow alone takes several seconds
 TINY = ModelConfig(embedding_dim=4, rnn_units=8, batch_size=4, seq_len=8)
 TINY_RACE = RaceConfig(units=6, embedding_dim=3, batch_size=8, steps=3, eval_every=2, eval_lines=40, grad_lines=2)
@@ -34,7 +31,7 @@ def open_page(page: str, config: ModelConfig = TINY) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state["model_config"] = config
     at.run()
-    at.switch_page(PREFIX + page).run()
+    at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -115,7 +112,7 @@ def test_training_then_both_pages_show_the_trained_model():
     progress = run.trainer.progress()
     assert progress.status == "finished" and len(progress.grad_curves) == 2
 
-    at.switch_page(PREFIX + "pages/hidden_states.py").run()
+    at.switch_page("pages/hidden_states.py").run()
     assert not at.exception
     assert any("trained" in m.value and "8 steps" in m.value for m in at.markdown)
     heatmap_matches(at, run.model)
@@ -127,7 +124,7 @@ def test_training_then_both_pages_show_the_trained_model():
     assert any(f"right for {hits} of the {len(ids) - 1} " in c.value for c in at.caption)
     assert at.html[0].proto.body.count("font-size:0.7em") == 3 * len(ids)  # three guesses under every character
 
-    at.switch_page(PREFIX + "pages/gradients.py").run()
+    at.switch_page("pages/gradients.py").run()
     assert not at.exception
     epochs = chart(at, "gr_epochs")["data"]
     for (epoch, norms), trace in zip(progress.grad_curves, [t for t in epochs if not t["name"].endswith("fit")]):
