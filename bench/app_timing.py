@@ -46,11 +46,23 @@ def start_server() -> tuple[subprocess.Popen, str, float]:
 def train_and_watch(pg, preset: str, pid: int) -> dict:
     pg.get_by_role("link", name="Model", exact=True).click()
     pg.get_by_role("button", name=preset).click()
-    pg.get_by_text("Total params").wait_for(timeout=120_000)
+    pg.wait_for_timeout(1000)
+    replace = pg.get_by_role("button", name="Replace the trained model")
+    if replace.count():
+        replace.click()
+    try:
+        pg.get_by_text("Total params").wait_for(timeout=120_000)
+    except Exception:
+        pg.screenshot(path="/tmp/app_timing_fail.png")
+        raise
     pg.get_by_role("link", name="Train", exact=True).click()
     before = rss_mib(pid)
     pg.get_by_role("button", name="Start training").click()
     t0 = time.monotonic()
+    pg.wait_for_function(  # the new run's chart starts empty
+        "() => { const p = document.querySelector('.js-plotly-plot'); return !p || !p.data || !p.data[0] || !p.data[0].x || p.data[0].x.length == 0; }",
+        timeout=60_000,
+    )
     # The first chart point: the loss trace has at least one x value.
     pg.wait_for_function(
         "() => { const p = document.querySelector('.js-plotly-plot'); return p && p.data && p.data[0] && p.data[0].x && p.data[0].x.length > 0; }",
@@ -63,7 +75,9 @@ def train_and_watch(pg, preset: str, pid: int) -> dict:
         texts.append(bar.inner_text() if bar.count() else "")
         pg.wait_for_timeout(50)
     changes = sum(1 for a, b in zip(texts, texts[1:]) if a != b)
-    pg.get_by_role("button", name="Stop").click()
+    stop = pg.get_by_role("button", name="Stop")
+    if stop.is_enabled():
+        stop.click()
     pg.wait_for_timeout(2000)
     return {"first_point_s": first_point, "redraws_per_s": changes / 10, "rss_before_mib": before,
             "rss_peak_mib": rss_mib(pid, "VmHWM")}

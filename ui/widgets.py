@@ -121,6 +121,8 @@ def apply_preset(name: str, start: bool = False) -> None:
 
     model, train = PRESETS[name]
     st.session_state.pop("pending_preset", None)
+    if needs_confirmation(model):  # the user agreed to replace the trained model
+        state.discard_run()
     set_configs(replace(model, seed=st.session_state.model_config.seed), train)
     if not start:
         return
