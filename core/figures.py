@@ -13,6 +13,11 @@ COLORS = {"train": "#d1495b", "val": "#00798c", "acc": "#edae49", "grid": "#e5e5
 _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15), hovermode="x unified")
 
 
+def _thin(n: int, most: int = 600) -> slice:
+    """A stride that keeps at most about `most` of n points, so long runs redraw as fast as short ones."""
+    return slice(None, None, max(1, -(-n // most)))
+
+
 def loss_figure(progress) -> go.Figure:
     """Training and validation loss (left axis) and accuracy (right axis) against the step.
 
@@ -20,32 +25,35 @@ def loss_figure(progress) -> go.Figure:
         progress: a `core.trainer.Progress` snapshot.
     """
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=progress.steps, y=progress.loss, name="train loss", line=dict(color=COLORS["train"])))
+    k = _thin(len(progress.steps))
+    steps = progress.steps[k]
+    fig.add_trace(go.Scatter(x=steps, y=progress.loss[k], name="train loss", line=dict(color=COLORS["train"])))
     if progress.val_steps:
         fig.add_trace(go.Scatter(
             x=progress.val_steps, y=progress.val_loss, name="validation loss", mode="lines+markers",
             line=dict(color=COLORS["val"], dash="dash"), marker=dict(size=9),
         ))
     fig.add_trace(
-        go.Scatter(x=progress.steps, y=progress.accuracy, name="train accuracy", line=dict(color=COLORS["acc"], width=1.5)),
+        go.Scatter(x=steps, y=progress.accuracy[k], name="train accuracy", line=dict(color=COLORS["acc"], width=1.5)),
         secondary_y=True,
     )
     fig.update_layout(title="Loss and accuracy", legend=dict(orientation="h", y=-0.2), height=380, **_LAYOUT)
     fig.update_xaxes(title_text="step (batch)", rangemode="tozero")
     fig.update_yaxes(title_text="cross-entropy loss", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="accuracy", range=[0, 1], secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text="accuracy", range=[0, 1], tickformat=".0%", dtick=0.25, secondary_y=True, showgrid=False)
     return fig
 
 
 def layer_norms_figure(progress) -> go.Figure:
     """Gradient norm of each weighted layer against the step, on a log axis."""
     fig = go.Figure()
-    rows = progress.layer_norms
+    k = _thin(len(progress.layer_norms))
+    rows, steps = progress.layer_norms[k], progress.steps[: len(progress.layer_norms)][k]
     for j, name in enumerate(progress.layer_names):
-        fig.add_trace(go.Scatter(x=progress.steps[: len(rows)], y=[r[j] for r in rows], name=name, mode="lines"))
+        fig.add_trace(go.Scatter(x=steps, y=[r[j] for r in rows], name=name, mode="lines"))
     fig.update_layout(title="Gradient norm per layer (before clipping)", height=320, legend=dict(orientation="h", y=-0.25), **_LAYOUT)
     fig.update_xaxes(title_text="step (batch)")
-    fig.update_yaxes(title_text="‖∂L/∂W‖", type="log")
+    fig.update_yaxes(title_text="‖∂L/∂W‖", type="log", dtick="D2", tickformat="~g")
     return fig
 
 
@@ -68,7 +76,8 @@ def topk_figure(steps: Sequence, last: int = 5) -> go.Figure:
         )
         fig.update_xaxes(range=[0, 1], tickformat=".0%", row=1, col=i)
         fig.update_yaxes(type="category", row=1, col=i)
-    fig.update_layout(height=300, title="Next-token probabilities of the last steps", **{**_LAYOUT, "hovermode": "closest"})
+    fig.update_layout(height=320, title="Next-token probabilities of the last steps",
+                      **{**_LAYOUT, "hovermode": "closest", "margin": dict(l=10, r=10, t=90, b=10)})
     return fig
 
 

@@ -108,7 +108,10 @@ def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradie
                                      name=f"{name} fit", showlegend=False, hoverinfo="skip"))
     if mark is not None:
         fig.add_vline(x=mark[0], line=dict(color="gray", dash="dot"), annotation_text=mark[1], annotation_position="top left")
-    fig.update_yaxes(type="log", title="‖dL/dh_t‖", exponentformat="power")
+    positive = [v for n in curves.values() for v in np.asarray(n, dtype=float).ravel() if np.isfinite(v) and v > 0]
+    decades = np.log10(max(positive) / min(positive)) if positive else 0.0
+    # Label whole decades only (minor labels crowd on a projector); a short range keeps the 2 and 5 marks.
+    fig.update_yaxes(type="log", title="‖dL/dh_t‖", exponentformat="power", dtick=max(1, int(np.ceil(decades / 6))) if decades > 2 else "D2")
     fig.update_xaxes(title="lag (steps before the prediction)")
     fig.update_layout(title=title, height=420, margin=dict(l=60, r=20, t=50, b=40),
                       legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
