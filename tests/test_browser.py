@@ -77,7 +77,8 @@ def test_home_to_generate(page, server, tmp_path):
     pg = page
     pg.goto(server)
     pg.get_by_role("heading", name="RNN Playground").wait_for()
-    assert pg.get_by_role("button", name="Quick demo").count() == 1
+    pg.get_by_role("button", name="Quick demo").wait_for()
+    assert pg.get_by_role("button", name="Article's model").count() == 1
     no_exception(pg)
 
     goto(pg, "Text")
