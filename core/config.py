@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 CELLS = ("simple_rnn", "lstm", "gru")
+CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}  # as Keras names the layers
 ACTIVATIONS = ("tanh", "relu")
 RECURRENT_INITIALIZERS = ("orthogonal", "random_normal", "glorot_uniform", "identity")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")

@@ -5,53 +5,23 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
+from core.config import CELL_NAMES
 from core.figures_inspect import accuracy_curve_figure, eigenvalue_figure, gradient_decay_figure, lag_accuracy_figure
 from core.lab import encode_known, fit_decay
 from core.longrange import CHANCE, GRAD_MIN_LAG, LAG_BINS, RaceConfig
 from ui import state
+from ui.inspected import inspected, memo
 
 st.title("Gradients")
 ss = st.session_state
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 COLORS = {"SimpleRNN": "#1f77b4", "LSTM": "#ff7f0e", "GRU": "#2ca02c", "your trained model": "#7f7f7f"}
-
-
-def inspected():
-    """(snapshot, vocab, label, key): the trained model, or a fresh one built from the Model page's settings."""
-    from core.inspect import snapshot
-    from core.model import build_model
-
-    run = state.run()
-    trained = run is not None and run.trained_steps > 0
-    key = ("trained", id(run.model), run.trained_steps) if trained else ("fresh", state.wanted_config())
-    if ss.get("insp_model", (None,))[0] != key:
-        if trained:
-            with run.trainer.lock:  # never copy weights halfway through an optimizer step
-                snap = snapshot(run.model)
-            cfg, vocab = run.config, run.vocab
-            label = f"the **trained** model ({run.trained_steps:,} steps)"
-        else:
-            cfg, vocab = key[1], state.encoded()[0]
-            snap = snapshot(build_model(replace(cfg, stateful=False)))
-            label = "a **fresh, untrained** model built from the Model page's settings (train one to see learned structure)"
-        label += f": {CELL_NAMES[cfg.cell]}, {cfg.rnn_units:,} units × {cfg.num_layers} layer(s), seed {cfg.seed}"
-        ss.insp_model = (key, snap, vocab, label)
-    return (*ss.insp_model[1:], key)
-
-
-def memo(name: str, key, compute):
-    """The last result of `compute` for `name`, recomputed only when `key` changes."""
-    slot = ss.setdefault("gr_memo", {})
-    if slot.get(name, (None,))[0] != key:
-        slot[name] = (key, compute())
-    return slot[name][1]
 
 
 snap, vocab, label, model_key = inspected()
 top = st.columns([2, 3], gap="large")
 length = top[0].slider("Length: steps back from the prediction", 10, 500, 100, step=10, key="gr_len")
 top[1].markdown(f"**Your model:** {label}.")
-_, ids = memo("ids", (model_key, id(ss.text)), lambda: encode_known(vocab, ss.text[:20_000])[:2])
+_, ids = memo("gr_memo", "ids", (model_key, id(ss.text)), lambda: encode_known(vocab, ss.text[:20_000])[:2])
 if len(ids) < length + 1:
     st.info(f"The loaded text has {len(ids):,} tokens the model knows; it needs {length + 1:,}. Lower the length or load a longer text.")
     st.stop()
@@ -61,7 +31,7 @@ from core.inspect import gradient_norms_by_layer  # noqa: E402  (TensorFlow: aft
 
 st.header("How far back does the gradient reach?")
 left, right = st.columns([3, 2], gap="large")
-norms = memo("mine", (model_key, ids.tobytes()), lambda: gradient_norms_by_layer(snap, ids))  # (layers, T)
+norms = memo("gr_memo", "mine", (model_key, ids.tobytes()), lambda: gradient_norms_by_layer(snap, ids))  # (layers, T)
 curves = {f"layer {i + 1}": n for i, n in enumerate(norms)}
 left.plotly_chart(gradient_decay_figure(curves, title=f"‖dL/dh_t‖ for the first {length} characters"), width="stretch", key="gr_mine")
 fit = fit_decay(norms[0])
@@ -70,7 +40,7 @@ if right.toggle("Eigenvalues of your model's U", key="gr_my_eigs", help="A few s
     from core.lab import recurrent_eigenvalues
 
     with st.spinner("Computing eigenvalues…"):
-        eigs = memo("my_eigs", model_key, lambda: recurrent_eigenvalues(snap))
+        eigs = memo("gr_memo", "my_eigs", model_key, lambda: recurrent_eigenvalues(snap))
     left.plotly_chart(eigenvalue_figure(eigs, title="Your model: eigenvalues of U (layer 1)"), width="stretch", key="gr_my_eig")
 right.markdown(
     "L is the loss of predicting the last character; each point is how strongly it pulls on h_t, T − t steps earlier. "
@@ -110,7 +80,7 @@ if len(lab_ids) < length + 1:
 from core.lab import compare_cells  # noqa: E402
 
 with st.spinner("Building three models and their spectra…"):
-    lab = memo("lab", (lab_cfg, lab_ids.tobytes()), lambda: compare_cells(lab_cfg, lab_ids))
+    lab = memo("gr_memo", "lab", (lab_cfg, lab_ids.tobytes()), lambda: compare_cells(lab_cfg, lab_ids))
 curves = {CELL_NAMES[cell]: r.norms for cell, r in lab.items()}
 if model_key[0] == "trained":
     curves["your trained model"] = norms[0]

@@ -1,48 +1,15 @@
 """Hidden states: what each unit of h_t does while the model reads a text, and what it guesses next."""
 
-from dataclasses import replace
-
 import streamlit as st
 
 from core.figures_inspect import activation_html, state_heatmap
 from core.lab import encode_known, order_units, pattern_signal, saturation_share, unit_correlations
-from ui import state, widgets
+from ui import widgets
+from ui.inspected import inspected, memo
 
 st.title("Hidden states")
 ss = st.session_state
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 ORDERS = {"index": "unit index", "variance": "variance (most active first)", "correlation": "how well it tracks a pattern"}
-
-
-def inspected():
-    """(snapshot, vocab, label, key): the trained model, or a fresh one built from the Model page's settings."""
-    from core.inspect import snapshot
-    from core.model import build_model
-
-    run = state.run()
-    trained = run is not None and run.trained_steps > 0
-    key = ("trained", id(run.model), run.trained_steps) if trained else ("fresh", state.wanted_config())
-    if ss.get("insp_model", (None,))[0] != key:
-        if trained:
-            with run.trainer.lock:  # never copy weights halfway through an optimizer step
-                snap = snapshot(run.model)
-            cfg, vocab = run.config, run.vocab
-            label = f"the **trained** model ({run.trained_steps:,} steps)"
-        else:
-            cfg, vocab = key[1], state.encoded()[0]
-            snap = snapshot(build_model(replace(cfg, stateful=False)))
-            label = "a **fresh, untrained** model built from the Model page's settings (train one to see learned structure)"
-        label += f": {CELL_NAMES[cfg.cell]}, {cfg.rnn_units:,} units × {cfg.num_layers} layer(s), seed {cfg.seed}"
-        ss.insp_model = (key, snap, vocab, label)
-    return (*ss.insp_model[1:], key)
-
-
-def memo(name: str, key, compute):
-    """The last result of `compute` for `name`, recomputed only when `key` changes."""
-    slot = ss.setdefault("hs_memo", {})
-    if slot.get(name, (None,))[0] != key:
-        slot[name] = (key, compute())
-    return slot[name][1]
 
 
 def default_text() -> str:
@@ -96,7 +63,7 @@ if by == "correlation" and not ss.hs_pattern:
 
 from core.inspect import all_hidden_states, next_token_topk  # noqa: E402  (TensorFlow: after the guards)
 
-states = memo("states", (model_key, ids.tobytes()), lambda: all_hidden_states(snap, ids))[layer - 1]  # (T, units)
+states = memo("hs_memo", "states", (model_key, ids.tobytes()), lambda: all_hidden_states(snap, ids))[layer - 1]  # (T, units)
 signal = None
 if by == "correlation":
     signal = pattern_signal("".join(tokens) if vocab.level == "char" else tokens, ss.hs_pattern)
@@ -125,7 +92,7 @@ n2.toggle("Show the next-character guesses", key="hs_guesses",
           help="Under each character: the model's three likeliest next characters; green when it is the one that follows.")
 guesses = None
 if ss.hs_guesses:
-    top, _ = memo("topk", (model_key, ids.tobytes()), lambda: next_token_topk(snap, ids, k=min(3, len(vocab))))
+    top, _ = memo("hs_memo", "topk", (model_key, ids.tobytes()), lambda: next_token_topk(snap, ids, k=min(3, len(vocab))))
     guesses = [[vocab.tokens[i] for i in row] for row in top]
     hits = sum(top[t, 0] == ids[t + 1] for t in range(len(ids) - 1))
     st.caption(f"Its first guess was right for {hits} of the {len(ids) - 1} next characters.")

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core.config import ACTIVATIONS, CELLS, RECURRENT_INITIALIZERS
+from core.config import ACTIVATIONS, CELL_NAMES, CELLS, RECURRENT_INITIALIZERS
 from core.estimate import GIB, check_fits, estimate
 from core.figures import params_figure
 from core.model import parameter_rows
@@ -13,7 +13,6 @@ from ui import state, widgets
 
 st.title("Model")
 ss = st.session_state
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 KEYS = {  # config field -> widget key
     "cell": "m_cell", "embedding_dim": "m_embedding", "rnn_units": "m_units", "num_layers": "m_layers",
     "batch_size": "m_batch", "seq_len": "m_seq", "stateful": "m_stateful", "activation": "m_activation",

@@ -1,0 +1,39 @@
+"""The model the Hidden states and Gradients pages look into, and a small per-session memo for their results."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from core.config import CELL_NAMES
+from ui import state
+
+
+def inspected():
+    """(snapshot, vocab, label, key): the trained model, or a fresh one built from the Model page's settings."""
+    from core.inspect import snapshot
+    from core.model import build_model
+
+    run = state.run()
+    trained = run is not None and run.trained_steps > 0
+    key = ("trained", id(run.model), run.trained_steps) if trained else ("fresh", state.wanted_config())
+    if st.session_state.get("insp_model", (None,))[0] != key:
+        if trained:
+            with run.trainer.lock:  # never copy weights halfway through an optimizer step
+                snap = snapshot(run.model)
+            cfg, vocab = run.config, run.vocab
+            label = f"the **trained** model ({run.trained_steps:,} steps)"
+        else:
+            cfg, vocab = key[1], state.encoded()[0]
+            snap = snapshot(build_model(replace(cfg, stateful=False)))
+            label = "a **fresh, untrained** model built from the Model page's settings (train one to see learned structure)"
+        label += f": {CELL_NAMES[cfg.cell]}, {cfg.rnn_units:,} units × {cfg.num_layers} layer(s), seed {cfg.seed}"
+        st.session_state.insp_model = (key, snap, vocab, label)
+    return (*st.session_state.insp_model[1:], key)
+
+
+def memo(store: str, name: str, key, compute):
+    """The last result of `compute` for `name` in session store `store`, recomputed only when `key` changes."""
+    slot = st.session_state.setdefault(store, {})
+    if slot.get(name, (None,))[0] != key:
+        slot[name] = (key, compute())
+    return slot[name][1]
