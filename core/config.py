@@ -107,7 +107,7 @@ class TrainConfig:
 QUICK_DEMO = ModelConfig(embedding_dim=32, rnn_units=128, batch_size=32, seq_len=64)
 ARTICLE = ModelConfig(embedding_dim=256, rnn_units=1024, batch_size=64, seq_len=100)
 QUICK_DEMO_TRAIN = TrainConfig(learning_rate=0.003, epochs=20, max_steps_per_epoch=100)
-ARTICLE_TRAIN = TrainConfig(learning_rate=0.001, epochs=1, max_steps_per_epoch=0)
+ARTICLE_TRAIN = TrainConfig(learning_rate=0.001, epochs=3, max_steps_per_epoch=0)
 
 
 def _parse(kind: type, raw: str) -> Any:
