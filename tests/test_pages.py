@@ -131,3 +131,14 @@ def test_changing_the_model_asks_before_discarding_a_trained_one():
     at.number_input(key="m_units").set_value(32).run()
     at.button(key="m_confirm").click().run()
     assert at.session_state["run"] is None and at.session_state["model_config"].rnn_units == 32
+
+
+def test_word_level_with_a_vocabulary_cap():
+    at = open_page("pages/text.py")
+    at.radio(key="t_level").set_value("word").run()
+    at.number_input(key="t_vocab_cap").set_value(100).run()
+    assert not at.exception
+    vocab, ids = at.session_state["encoded_value"]
+    assert vocab.level == "word" and len(vocab) == 100 and vocab.tokens[0] == "<unk>"
+    assert at.metric[2].value == "100" and at.metric[1].value == f"{len(ids):,}"
+    assert "\n" in vocab.tokens and "." in vocab.tokens
