@@ -154,7 +154,7 @@ class Trainer:
 
     def _run(self) -> None:
         if not self._wait_for_slot():
-            self._publish(status="stopped", message=getattr(self, "_stop_message", "Stopped before it started."))
+            self._publish(status="stopped", message=self._stop_message)
             return
         try:
             self._train()

@@ -26,6 +26,13 @@ def train(config=CONFIG, train_config=TRAIN, timeout=120):
     return trainer, model
 
 
+def wait_for_step(trainer, step, timeout=60):
+    """Poll until the trainer has published `step` (or the timeout passes)."""
+    deadline = time.monotonic() + timeout
+    while trainer.progress().step < step and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_loss_falls_and_everything_is_recorded():
     trainer, _ = train()
     p = trainer.progress()
@@ -66,9 +73,7 @@ def test_pause_stop_and_continue_from_the_same_step():
     model = build_model(CONFIG)
     trainer = Trainer(model, CONFIG, long, IDS, VOCAB)
     trainer.start()
-    deadline = time.monotonic() + 60
-    while trainer.progress().step < 5 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for_step(trainer, 5)
     trainer.pause()
     time.sleep(0.5)
     paused_at = trainer.progress().step
@@ -109,9 +114,7 @@ def test_a_full_server_makes_the_next_training_wait(monkeypatch):
     first = Trainer(build_model(CONFIG), CONFIG, long, IDS, VOCAB)
     second = Trainer(build_model(CONFIG), CONFIG, TRAIN, IDS, VOCAB)
     first.start()
-    deadline = time.monotonic() + 60
-    while first.progress().step < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for_step(first, 1)
     second.start()
     time.sleep(1.5)
     assert second.progress().status == "waiting" and "server is busy" in second.progress().message
