@@ -31,6 +31,7 @@ ACTIVATIONS = ("tanh", "relu")
 FEATURE_MAJOR_FROM = 768  # units from which the recurrence runs on transposed states (see feature_major)
 MIN_CHUNK = 10  # fewest time steps in one chunk of the recurrence
 UNROLL_MAX = int(os.environ.get("RNN_PLAYGROUND_UNROLL_MAX", "32"))  # longest chunk unrolled (not feature-major); 0 never
+FOLD_MAX_RATIO = 1.0  # fold the embedding into the first layer's kernel up to vocab = this × embedding (see fold_embedding)
 MAX_CHUNKS = 4  # most chunks per sequence; each is a while_loop forward and one backward
 
 
@@ -53,6 +54,17 @@ def feature_major(units: int) -> bool:
     where it saves more than the transposes it needs; below, those cost more than they save.
     """
     return units >= FEATURE_MAJOR_FROM
+
+
+def fold_embedding(config: ModelConfig) -> bool:
+    """Whether the first layer looks its input projection up in the table embeddings·W (vocab, units).
+
+    X·W, where X holds embedding rows, is a row of E·W per token, so with a small vocabulary the
+    lookup replaces three matmuls over every token (X·W, Xᵀ·dP, dP·Wᵀ) with one one-hot matmul
+    that sums dP per token (about vocab/embedding of their cost) and two of the table's size.
+    The embedding's gradient then comes dense, (vocab, embedding), the same numbers as Keras' sparse rows.
+    """
+    return config.vocab_size <= FOLD_MAX_RATIO * config.embedding_dim
 
 
 def chunks(steps: int | None) -> list[tuple[int, int]] | None:
@@ -85,7 +97,7 @@ def _loop(fn, count, carry: tf.Tensor, *, reverse: bool = False, static: int | N
     return carry, out.stack()
 
 
-def _chunk_op(activation: str, fm: bool):
+def _chunk_op(activation: str, fm: bool, vocab: int | None = None):
     """The op running one chunk of the recurrence, with its hand-written gradient.
 
     `run(x, s_in, w, u, u_t, b)` takes the chunk's inputs x (time, batch, features), the state before
@@ -93,6 +105,9 @@ def _chunk_op(activation: str, fm: bool):
     its last state in the loop's layout, which the next chunk starts from. Each chunk is its own op,
     so the next layer, the output layer and the gradients of one chunk can run while the recurrence
     of another is still stepping.
+
+    With `vocab` set, x is the chunk's token ids (time, batch) and w the folded table E·W (vocab, units)
+    (see `fold_embedding`): P is a row lookup, and dW a one-hot matmul that adds up dP per token.
     """
     act = tf.math.tanh if activation == "tanh" else tf.nn.relu
     # A loop state s is h (batch, units), or hᵀ (units, batch) when feature-major.
@@ -104,7 +119,10 @@ def _chunk_op(activation: str, fm: bool):
     def run(x, s_in, w, u, u_t, b):
         count = tf.shape(x)[0]
         static = None if fm else x.shape[0]  # known chunk length: unroll it
-        p = swap(tf.reshape(tf.matmul(_flat(x), w) + b, [count, -1, tf.shape(w)[1]]))  # P = X·W + b
+        if vocab:
+            p = swap(tf.gather(w, x) + b)  # P = onehot(X)·(E·W) + b
+        else:
+            p = swap(tf.reshape(tf.matmul(_flat(x), w) + b, [count, -1, tf.shape(w)[1]]))  # P = X·W + b
 
         def step(t, s):
             s = act(p[t] + times(u_t if fm else u, s))  # h_t = act(p_t + h_{t-1}·U)
@@ -124,8 +142,11 @@ def _chunk_op(activation: str, fm: bool):
             dp = _flat(dps)
             # dU = Σ_t h_{t-1}ᵀ·dp_t: the state before the chunk pairs with dp_0, y_0..y_{K-2} with dp_1..dp_{K-1}.
             du = tf.matmul(_flat(y[:-1]), _flat(dps[1:]), transpose_a=True) + tf.matmul(to_h(s_in), dps[0], transpose_a=True)
-            dw = tf.matmul(_flat(x), dp, transpose_a=True)
             db = tf.reshape(tf.matmul(tf.ones([1, tf.shape(dp)[0]]), dp), [-1])  # Σ dP: 4x faster than reduce_sum
+            if vocab:
+                dw = tf.matmul(tf.one_hot(tf.reshape(x, [-1]), vocab), dp, transpose_a=True)  # dP summed per token
+                return None, ds_in, dw, du, None, db
+            dw = tf.matmul(_flat(x), dp, transpose_a=True)
             dx = tf.reshape(tf.matmul(dp, w, transpose_b=True), tf.shape(x))
             return dx, ds_in, dw, du, None, db  # Uᵀ is only U seen another way: its share is in du
 
@@ -146,12 +167,16 @@ def simple_rnn_chunks(
     recurrent_kernel: tf.Tensor,
     bias: tf.Tensor,
     activation: str = "tanh",
+    vocab: int | None = None,
 ) -> tuple[list[tf.Tensor], tf.Tensor]:
     """`simple_rnn_sequence` on a sequence given as consecutive time chunks; returns chunks too.
 
     Args:
-        inputs: float32 (chunk_time, batch, features) pieces of one time-major sequence, in order.
-        h0, kernel, recurrent_kernel, bias, activation: as in `simple_rnn_sequence`.
+        inputs: float32 (chunk_time, batch, features) pieces of one time-major sequence, in order;
+            with `vocab`, int32 (chunk_time, batch) token ids instead.
+        h0, kernel, recurrent_kernel, bias, activation: as in `simple_rnn_sequence`; with `vocab`,
+            `kernel` is the folded table embeddings·W (vocab, units).
+        vocab: the vocabulary size when the inputs are token ids.
 
     Returns:
         `(outputs, final_state)`: the outputs (chunk_time, batch, units) of each chunk, and h_T.
@@ -159,7 +184,7 @@ def simple_rnn_chunks(
     if activation not in ACTIVATIONS:
         raise ValueError(f"Received an invalid value for `activation`: expected tanh or relu, got {activation!r}.")
     fm = feature_major(int(recurrent_kernel.shape[-1]))
-    run = _chunk_op(activation, fm)
+    run = _chunk_op(activation, fm, vocab)
     u_t = tf.transpose(recurrent_kernel)
     s = tf.transpose(h0) if fm else h0
     outputs = []
@@ -239,20 +264,27 @@ def make_forward(model: keras.Model, config: ModelConfig) -> Callable[[tf.Tensor
     embedding = model.get_layer("embedding")
     dense = model.get_layer("logits")
     layers = [model.get_layer(f"rnn_{i + 1}") for i in range(config.num_layers)]
+    fold = fold_embedding(config)
 
     def forward(x_ids: tf.Tensor) -> tf.Tensor:
         x_ids = tf.convert_to_tensor(x_ids, tf.int32)
         steps, batch = tf.shape(x_ids)[1], tf.shape(x_ids)[0]
-        h = tf.gather(_value(embedding.embeddings), tf.transpose(x_ids))  # (time, batch, embedding); sparse gradient as in Keras
-        hs = split_time(h)  # time chunks, passed from layer to layer so the layers overlap
-        for layer in layers:
+        table = _value(embedding.embeddings)
+        if fold:
+            hs = split_time(tf.transpose(x_ids))  # token ids (chunk_time, batch); the first layer looks up E·W
+        else:
+            hs = split_time(tf.gather(table, tf.transpose(x_ids)))  # (chunk_time, batch, embedding); sparse gradient as in Keras
+        for i, layer in enumerate(layers):
             cell = layer.cell
             if layer.stateful:
                 h0 = tf.convert_to_tensor(_value(layer.states[0]))
             else:
                 h0 = tf.zeros([batch, cell.units], tf.float32)
-            hs, h_last = simple_rnn_chunks(hs, h0, _value(cell.kernel), _value(cell.recurrent_kernel),
-                                           _value(cell.bias), config.activation)  # (chunk_time, batch, units) each
+            kernel, vocab = _value(cell.kernel), None
+            if fold and i == 0:
+                kernel, vocab = tf.matmul(table, kernel), config.vocab_size  # (vocab, units); gradients flow to both
+            hs, h_last = simple_rnn_chunks(hs, h0, kernel, _value(cell.recurrent_kernel),
+                                           _value(cell.bias), config.activation, vocab)  # (chunk_time, batch, units) each
             if layer.stateful:
                 layer.states[0].assign(h_last)
         kernel, bias = _value(dense.kernel), _value(dense.bias)

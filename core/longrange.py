@@ -141,7 +141,7 @@ def mean_gradient_curve(model, ids: np.ndarray, positions: np.ndarray, lags: np.
 
 def make_key_step(model, learning_rate: float, clip_norm: float) -> Callable:
     """A compiled step: Adam on the cross-entropy of the copied key only; step(x, last, y) -> loss."""
-    from core.step import make_optimizer
+    from core.step import dense, make_optimizer
     from core.tf import tf
 
     optimizer = make_optimizer(TrainConfig(learning_rate=learning_rate, clip_norm=clip_norm))
@@ -153,7 +153,7 @@ def make_key_step(model, learning_rate: float, clip_norm: float) -> Callable:
         with tf.GradientTape() as tape:
             logits = tf.gather(model(x, training=True), last, batch_dims=1)  # (lines, vocab) at each line's ">"
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        grads, _ = tf.clip_by_global_norm(tape.gradient(loss, variables), clip_norm)
+        grads, _ = tf.clip_by_global_norm([dense(g) for g in tape.gradient(loss, variables)], clip_norm)
         optimizer.apply_gradients(zip(grads, variables))
         return loss
 

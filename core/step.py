@@ -50,12 +50,15 @@ def make_forward(model: keras.Model, config: ModelConfig, fast: bool | None = No
     return lambda x: model(x, training=True)
 
 
-def _squared_norm(grad) -> tf.Tensor:
-    """Squared L2 norm of a gradient; a sparse embedding gradient is summed per row first, not densified."""
-    if isinstance(grad, tf.IndexedSlices):
-        rows, where = tf.unique(grad.indices)
-        grad = tf.math.unsorted_segment_sum(grad.values, where, tf.size(rows))  # (distinct rows, embedding)
-    return tf.reduce_sum(tf.square(grad))
+def dense(grad) -> tf.Tensor:
+    """A gradient as one dense tensor: the embedding's sparse rows (one per token) are added up per word.
+
+    Keras 3's Adam and RMSprop square an `IndexedSlices` gradient row by row (`ops.square` on its
+    values) before adding the rows up, so a token seen n times in a batch feeds Σ g_i² to the second
+    moment instead of (Σ g_i)²: not Adam, and not what Keras 2 or PyTorch do. Summing first gives every
+    path, stock and fast, the textbook update.
+    """
+    return tf.convert_to_tensor(grad) if isinstance(grad, tf.IndexedSlices) else grad
 
 
 def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig, fast: bool | None = None):
@@ -85,8 +88,8 @@ def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig,
         with tf.GradientTape() as tape:
             logits = forward(x)  # (batch, time, vocab)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        grads = tape.gradient(loss, variables)
-        squares = tf.stack([_squared_norm(g) for g in grads])
+        grads = [dense(g) for g in tape.gradient(loss, variables)]
+        squares = tf.stack([tf.reduce_sum(tf.square(g)) for g in grads])
         layer_norms = tf.sqrt(tf.math.unsorted_segment_sum(squares, group_of, n_groups))
         grad_norm = tf.sqrt(tf.reduce_sum(squares))
         if clip > 0:

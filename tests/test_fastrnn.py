@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from core import fastrnn
-from core.config import ModelConfig
+from core.config import ModelConfig, TrainConfig
 from core.model import build_model, rnn_layers, twin
+from core.step import make_train_step
 from core.tf import keras, tf
 
 TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4, batch_size=2, seq_len=5)
@@ -25,6 +26,13 @@ def layout(request, monkeypatch):
         monkeypatch.setattr(fastrnn, "MIN_CHUNK", 2)
         monkeypatch.setattr(fastrnn, "MAX_CHUNKS", 3)
     return request.param
+
+
+@pytest.fixture(params=["lookup", "folded"])
+def fold(request, monkeypatch):
+    """Run a test with the embedding looked up then projected, and folded into the first kernel."""
+    monkeypatch.setattr(fastrnn, "FOLD_MAX_RATIO", 0.0 if request.param == "lookup" else 100.0)
+    return request.param == "folded"
 
 
 def rel_err(a, b) -> float:
@@ -127,8 +135,9 @@ def _loss(logits, y):
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("stateful", [True, False])
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
-def test_forward_gradients_and_state_match_keras(activation, stateful, num_layers, layout):
+def test_forward_gradients_and_state_match_keras(activation, stateful, num_layers, layout, fold):
     config = replace(TINY, activation=activation, stateful=stateful, num_layers=num_layers, seed=3 + num_layers)
+    assert fastrnn.fold_embedding(config) == fold
     stock = build_model(config)
     fast_model = twin(stock, config)
     forward = fastrnn.make_forward(fast_model, config)
@@ -159,8 +168,9 @@ def test_forward_gradients_and_state_match_keras(activation, stateful, num_layer
                 assert mine.states is None
 
 
-def test_training_steps_match_stock_keras():
-    """A few compiled Adam steps on the same batches give the same losses and weights both ways."""
+def test_training_steps_match_stock_keras(fold):
+    """A few compiled Adam steps of the trainer's step on the same batches give the same losses and
+    weights with the fast recurrence and with stock Keras."""
     config = replace(TINY, rnn_units=8, embedding_dim=4, seq_len=6, num_layers=2, stateful=True)
     rng = np.random.default_rng(0)
     batches = [rng.integers(0, config.vocab_size, (2, config.batch_size, config.seq_len)).astype(np.int32)] * 6  # memorise one
@@ -168,18 +178,8 @@ def test_training_steps_match_stock_keras():
     def train(fast: bool) -> tuple[list[float], list[np.ndarray]]:
         keras.utils.set_random_seed(1)
         model = build_model(config)
-        forward = fastrnn.make_forward(model, config) if fast else (lambda x: model(x, training=True))
-        optimizer = keras.optimizers.Adam(0.01)
-        optimizer.build(model.trainable_variables)
-
-        @tf.function
-        def step(x, y):
-            with tf.GradientTape() as tape:
-                loss = _loss(forward(x), y)
-            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-            return loss
-
-        losses = [float(step(tf.constant(x), tf.constant(y))) for x, y in batches]
+        step, _ = make_train_step(model, config, TrainConfig(learning_rate=0.01, clip_norm=1.0), fast=fast)
+        losses = [float(step(tf.constant(x), tf.constant(y))["loss"]) for x, y in batches]
         return losses, [np.asarray(v) for v in model.weights]
 
     fast_losses, fast_weights = train(fast=True)
@@ -189,6 +189,30 @@ def test_training_steps_match_stock_keras():
     assert len(fast_weights) == len(stock_weights)  # includes each layer's carried state
     for mine, theirs in zip(fast_weights, stock_weights):
         assert rel_err(mine, theirs) < 1e-4
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_first_adam_step_is_textbook_adam(fast, fold):
+    """One step moves every weight by Adam's first update on the summed gradient, computed in NumPy:
+    Δ = -lr·√(1-β₂)·g / (√(1-β₂)·|g| + ε). Keras 3 fed a token's sparse rows to Adam one by one
+    (second moment Σg_i² instead of (Σg_i)²); the trainer sums them first."""
+    config = replace(TINY, rnn_units=6, embedding_dim=5, seq_len=8, stateful=False)
+    rng = np.random.default_rng(4)
+    x = tf.constant(rng.integers(0, 3, (config.batch_size, config.seq_len)), tf.int32)  # 3 tokens, each seen often
+    y = tf.constant(rng.integers(0, config.vocab_size, (config.batch_size, config.seq_len)), tf.int32)
+    model = build_model(config)
+    with tf.GradientTape() as tape:
+        loss = _loss(model(x, training=True), y)
+    grads = [tf.convert_to_tensor(g).numpy().astype(np.float64) for g in tape.gradient(loss, model.trainable_variables)]
+    before = [v.numpy().astype(np.float64) for v in model.trainable_variables]
+    lr, b2, eps = 0.01, 0.999, 1e-7
+    step, _ = make_train_step(model, config, TrainConfig(learning_rate=lr, clip_norm=0.0), fast=fast)
+    step(x, y)
+    for var, g, w in zip(model.trainable_variables, grads, before):
+        want = -lr * np.sqrt(1 - b2) * g / (np.sqrt(1 - b2) * np.abs(g) + eps)
+        np.testing.assert_allclose(var.numpy() - w, want, rtol=2e-3, atol=2e-7, err_msg=var.path)
+    embedding_moved = np.abs(model.trainable_variables[0].numpy() - before[0])[:3]
+    assert np.all(embedding_moved > 0.9 * lr)  # seen tokens move by about lr, as Adam's first step does
 
 
 def test_supports_only_plain_simple_rnn():
