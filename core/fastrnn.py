@@ -9,9 +9,11 @@ Here the only per-step work is what the recurrence cannot avoid:
     backward    dp_t = (dy_t + dp_{t+1}·Uᵀ) ⊙ act'(h_t)    T small matmuls, fused act'
                 dW = Xᵀ·dP,  dU = H_prevᵀ·dP,  db = Σ dP,  dX = dP·Wᵀ   four big matmuls
 
-Two measured refinements: time is cut into a few chunks, each its own op, so one chunk's big
-matmuls (and the next layer and the output layer) run while another chunk's recurrence steps; and
-from 768 units the states are kept transposed, (units, batch), where oneDNN's per-step matmul is faster.
+Three measured refinements: time is cut into a few chunks, each its own op, so one chunk's big
+matmuls (and the next layer and the output layer) run while another chunk's recurrence steps; from
+768 units the states are kept transposed, (units, batch), where oneDNN's per-step matmul is faster;
+and with a vocabulary no larger than the embedding, the first layer looks P up in the table E·W
+instead of multiplying every token's embedding by W (`fold_embedding`): 1024 units ~31k -> ~36k tok/s.
 
 The model stays a plain Keras model (same weights, summary, save/load); `make_forward` only
 computes with its variables, and equals `model(x, training=True)` up to float rounding.

@@ -215,7 +215,7 @@ def test_key_step_learns_a_fixed_batch_and_the_race_reports():
     model = build_model(ModelConfig(vocab_size=len(race.vocab), embedding_dim=3, rnn_units=6, cell="lstm", stateful=False))
     step = make_key_step(model, 0.05, 5.0)
     batch = line_batch(race.ids, race.train_pos[:8], race.train_lags[:8])
-    losses = [float(step(*batch)) for _ in range(30)]
+    losses = [float(step(*batch)) for _ in range(60)]  # plateaus near 1.5 for ~35 steps
     assert losses[-1] < 0.5 * losses[0]
 
     race.run()  # in this thread
