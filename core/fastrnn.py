@@ -122,7 +122,7 @@ def _chunk_op(activation: str, fm: bool, vocab: int | None = None):
         count = tf.shape(x)[0]
         static = None if fm else x.shape[0]  # known chunk length: unroll it
         if vocab:
-            p = swap(tf.gather(w, x) + b)  # P = onehot(X)·(E·W) + b
+            p = swap(tf.gather(w + b, x))  # P = onehot(X)·(E·W + b)
         else:
             p = swap(tf.reshape(tf.matmul(_flat(x), w) + b, [count, -1, tf.shape(w)[1]]))  # P = X·W + b
 

@@ -89,7 +89,7 @@ def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig,
             logits = forward(x)  # (batch, time, vocab)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
         grads = [dense(g) for g in tape.gradient(loss, variables)]
-        squares = tf.stack([tf.reduce_sum(tf.square(g)) for g in grads])
+        squares = tf.stack([2.0 * tf.nn.l2_loss(g) for g in grads])  # Σ g², one op each
         layer_norms = tf.sqrt(tf.math.unsorted_segment_sum(squares, group_of, n_groups))
         grad_norm = tf.sqrt(tf.reduce_sum(squares))
         if clip > 0:
