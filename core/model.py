@@ -123,6 +123,40 @@ def summary_text(model: keras.Model, line_length: int = 100) -> str:
     return out.getvalue()
 
 
+def keras_file(model: keras.Model) -> bytes:
+    """The model saved as a `.keras` file (a zip of its config and weights), as bytes.
+
+    It holds only stock Keras layers, so plain Keras loads it with `keras.saving.load_model`, without
+    this project's code. A stateful model keeps its fixed batch size; its carried state is not saved,
+    so the loaded model starts from zeros.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        model.save(path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def load_snippet(config: ModelConfig, level: str, prompt: str, model_file: str, vocab_file: str) -> str:
+    """Python that loads the downloaded model and vocabulary in plain Keras and prints its most likely
+    token after `prompt` (which should use only tokens of the vocabulary)."""
+    split = "list(prompt)" if level == "char" else "prompt.split()"
+    rows = f"[ids] * {config.batch_size}" if config.stateful else "[ids]"
+    return f'''import json
+import keras
+import numpy as np
+
+model = keras.saving.load_model("{model_file}")
+tokens = json.load(open("{vocab_file}", encoding="utf-8"))["tokens"]
+prompt = {prompt!r}
+ids = [tokens.index(t) for t in {split} if t in tokens]
+logits = model.predict(np.array({rows}), verbose=0)  # (batch, time, vocab){"; a stateful model takes its whole batch" if config.stateful else ""}
+print(repr(tokens[int(np.argmax(logits[0, -1]))]))  # the most likely next token
+'''
+
+
 @dataclass(frozen=True)
 class ParamRow:
     """One layer's parameter count and the formula it comes from."""

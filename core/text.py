@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -211,6 +212,10 @@ class Vocabulary:
         """The text of a sequence of ids."""
         toks = [self.tokens[int(i)] for i in ids]
         return "".join(toks) if self.level == "char" else join_words(toks)
+
+    def to_json(self) -> str:
+        """The vocabulary as JSON: {"level": ..., "tokens": [...]}, the token of id i at position i."""
+        return json.dumps({"level": self.level, "tokens": list(self.tokens)}, ensure_ascii=False)
 
     def frequencies(self) -> pd.DataFrame:
         """Tokens with their counts and shares, most frequent first."""

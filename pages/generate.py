@@ -57,3 +57,28 @@ if result is not None:
     st.code(result.prompt + result.text, language=None, wrap_lines=True)
     if result.steps:
         st.plotly_chart(topk_figure(result.steps), width="stretch", key="g_topk_chart")
+
+st.divider()
+st.subheader("Take the model with you")
+st.caption("The model is stock Keras layers, so plain Keras loads the `.keras` file without this app. It starts from a "
+           "zero hidden state. Keep the vocabulary with it: it turns ids back into tokens.")
+
+
+def saved_model() -> bytes:
+    """Runs when the button is clicked, outside the script: the trainer's steps wait while the model is saved."""
+    from core.model import keras_file
+
+    with run.trainer.lock if run.trainer is not None else contextlib.nullcontext():
+        return keras_file(run.model)
+
+
+d1, d2, _ = st.columns(3)
+d1.download_button("Download model (.keras)", data=saved_model, file_name="rnn_playground.keras", mime="application/zip",
+                   on_click="ignore", key="g_download_model", icon=":material/download:")
+d2.download_button("Download vocabulary (.json)", data=run.vocab.to_json(), file_name="vocabulary.json",
+                   mime="application/json", on_click="ignore", key="g_download_vocab", icon=":material/download:")
+with st.expander("Load it in Python"):
+    from core.model import load_snippet
+
+    example = ss.g_prompt if ss.g_prompt.strip() and not missing else run.vocab.decode([max(range(len(run.vocab)), key=run.vocab.counts.__getitem__)])
+    st.code(load_snippet(run.config, run.vocab.level, example, "rnn_playground.keras", "vocabulary.json"), language="python")

@@ -3,6 +3,7 @@
 AppTest does not fire `run_every` fragments; this test does, so it sees the live training page.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -107,6 +108,18 @@ def test_home_to_generate(page, server, tmp_path):
     pg.get_by_text("Next-token probabilities").wait_for()
     written = pg.locator("[data-testid='stCode']").first.inner_text()
     assert written.startswith("Twinkle") and len(written) > 200  # the prompt, then what the model wrote
+    with pg.expect_download() as download:
+        pg.get_by_role("button", name="Download model (.keras)").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    with pg.expect_download() as download:
+        pg.get_by_role("button", name="Download vocabulary (.json)").click()
+    vocab = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert saved.name == "rnn_playground.keras" and "T" in vocab["tokens"]
+    load = ("import keras; m = keras.saving.load_model(%r); "
+            "print(type(m.get_layer('rnn_1')).__name__, m.output_shape[-1])" % str(saved))
+    out = subprocess.run([sys.executable, "-I", "-c", load], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["SimpleRNN", str(len(vocab["tokens"]))], out.stderr[-2000:]
     no_exception(pg)
 
     goto(pg, "Hidden states")

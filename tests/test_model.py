@@ -99,3 +99,38 @@ def test_config_round_trips_through_a_query_string():
     assert from_query(TrainConfig, {"epochs": "7", "unknown": "x"}).epochs == 7
     with pytest.raises(ValueError, match="rnn_units"):
         from_query(ModelConfig, {"rnn_units": "many"})
+
+
+@pytest.mark.parametrize("level", ["char", "word"])
+def test_downloaded_model_loads_in_plain_keras(tmp_path, level):
+    """The `.keras` bytes and the vocabulary JSON, trained a few steps on the fast path, load in a fresh
+    Python that cannot import this project, and the page's snippet predicts what the model predicts."""
+    import subprocess
+    import sys
+
+    from core.model import keras_file, load_snippet
+    from core.step import make_train_step
+    from core.text import Vocabulary
+    from core.tf import tf
+
+    text = "the cat sat on the mat . the dog sat on the log .\n" * 20
+    vocab = Vocabulary.build(text, level)
+    config = dataclasses.replace(TINY, vocab_size=len(vocab), embedding_dim=8, rnn_units=6, batch_size=3, seq_len=4)
+    model = build_model(config)
+    step, _ = make_train_step(model, config, TrainConfig(learning_rate=0.05), fast=True)
+    ids = vocab.encode(text)[: 3 * 5].reshape(3, 5)
+    for _ in range(3):
+        step(tf.constant(ids[:, :4]), tf.constant(ids[:, 1:]))
+    (tmp_path / "m.keras").write_bytes(keras_file(model))
+    (tmp_path / "v.json").write_text(vocab.to_json(), encoding="utf-8")
+    prompt = vocab.decode(ids[0, :4])
+    reset_states(model)  # a loaded model starts from zeros: Keras saves weights, not the carried state
+    want = model.predict(np.array([vocab.encode(prompt)] * 3), verbose=0)
+
+    code = load_snippet(config, level, prompt, "m.keras", "v.json")
+    code = "import importlib.util\nassert importlib.util.find_spec('core') is None\n" + code + "np.save('logits.npy', logits)\n"
+    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = np.load(tmp_path / "logits.npy")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert out.stdout.strip() == repr(vocab.tokens[int(np.argmax(want[0, -1]))])
