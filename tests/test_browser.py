@@ -5,6 +5,7 @@ AppTest does not fire `run_every` fragments; this test does, so it sees the live
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -130,4 +131,12 @@ def test_home_to_generate(page, server, tmp_path):
     goto(pg, "Gradients")
     pg.locator(".js-plotly-plot").first.wait_for()
     assert pg.locator(".js-plotly-plot").count() >= 2  # gradient decay and eigenvalues at least
+    no_exception(pg)
+
+    pg.get_by_role("button", name="Race them").click()  # the long-range race redraws itself while it trains
+    pg.get_by_text("Right last letter while training", exact=False).first.wait_for()
+    pg.get_by_text(re.compile(r"running · step [1-9]")).wait_for()
+    pg.get_by_role("button", name="Stop").click()
+    pg.get_by_text(re.compile(r"stopped · step")).wait_for()
+    assert pg.get_by_role("button", name="Race them").is_enabled()
     no_exception(pg)
