@@ -34,6 +34,7 @@ PAGES = [
     st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
     st.Page("pages/hidden_states.py", title="Hidden states", icon=":material/grid_on:"),
     st.Page("pages/gradients.py", title="Gradients", icon=":material/trending_down:"),
+    st.Page("pages/race.py", title="Long-range race", icon=":material/sprint:"),
 ]
 page = st.navigation(PAGES)
 widgets.sidebar_status()

@@ -6,9 +6,8 @@ import numpy as np
 import streamlit as st
 
 from core.config import CELL_NAMES
-from core.figures_inspect import accuracy_curve_figure, eigenvalue_figure, gradient_decay_figure, lag_accuracy_figure
+from core.figures_inspect import eigenvalue_figure, gradient_decay_figure
 from core.lab import encode_known, fit_decay
-from core.longrange import CHANCE, GRAD_MIN_LAG, LAG_BINS, RaceConfig
 from ui import state
 from ui.inspected import inspected, memo
 
@@ -96,7 +95,7 @@ right.markdown(
     "diag(1 − h²) U again and again. An LSTM also keeps a cell state c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t: along that path "
     "the Jacobian is just diag(f_t), an *additive* update with no U in it, so with the forget gate near 1 the "
     "gradient passes many steps almost unchanged. A fresh LSTM starts with f ≈ 0.73 (Keras adds 1 to the forget bias), so it still "
-    "forgets; training moves f towards 1 where remembering pays (see the race below). "
+    "forgets; training moves f towards 1 where remembering pays (race them on the Long-range race page). "
     "A GRU's update gate z does the same for h: h_t = z ⊙ h_{t−1} + (1 − z) ⊙ candidate."
 )
 eig_cols = st.columns(len(lab))
@@ -106,66 +105,5 @@ for col, (cell, r) in zip(eig_cols, lab.items()):
 st.caption("Eigenvalues of each gate's recurrent block against the unit circle. For a SimpleRNN, a radius below 1 means "
            "repeated multiplication by U shrinks every direction (with tanh, 1 − h² ≤ 1 only shrinks it further); above 1 "
            "some direction grows, and with relu (slope 1 where active) nothing holds it back, so the gradient can explode.")
-
-st.header("Long-range race: SimpleRNN against LSTM")
-race_cfg = ss.get("gr_race_config", RaceConfig())  # tests put a tiny one here
-st.markdown("On the *Long-range memory* sample every line is `K:xyzzy…>K`: the last letter copies the first, 10 to 60 characters "
-            f"back, and nothing in between predicts it. The button trains a SimpleRNN and an LSTM of the same size ({race_cfg.units} units) "
-            f"in the background, {race_cfg.steps:,} steps each (under a minute), taking turns on the same lines and scoring only that "
-            "last letter; then it compares what they learned and how far back their gradients reach.")
-
-
-def start_race() -> None:
-    from core.longrange import Race
-
-    if ss.get("gr_race") is not None:
-        ss.gr_race.stop()
-    text = state.cached_sample("long_range.txt").text
-    ss.gr_race = Race(text, ss.get("gr_race_config", RaceConfig()), keep_alive=state.keep_alive())
-    ss.gr_race.start()
-
-
-race = ss.get("gr_race")
-active = race is not None and race.progress().active
-b1, b2, _ = st.columns([2, 1, 3])
-b1.button("Race them", key="gr_race_start", type="primary", on_click=start_race, disabled=active)
-b2.button("Stop", key="gr_race_stop", on_click=race.stop if race else None, disabled=not active)
-if race is None:
-    st.stop()
-
-
-@st.fragment(run_every=1.0 if active else None)
-def race_view() -> None:
-    """Redraw the race from its latest snapshot."""
-    p = race.progress()
-    if active and not p.active:
-        st.rerun(scope="app")  # finished: redraw the buttons too
-    if p.status == "failed":
-        st.error(p.message)
-    st.progress(min(p.step / p.steps, 1.0) if p.steps else 0.0,
-                text=f"{p.status} · step {p.step:,} of {p.steps:,} for each model · {p.elapsed_s:.0f} s {p.message}")
-    if p.evals:
-        step, accs = p.evals[-1]
-        steps, means = p.accuracy_curves()
-        left, right = st.columns(2)
-        left.plotly_chart(lag_accuracy_figure(LAG_BINS, {CELL_NAMES[c]: a for c, a in accs.items()}, CHANCE,
-                                              title=f"Right last letter after {step:,} steps, by lag", colors=COLORS),
-                          width="stretch", key="gr_race_lag")
-        right.plotly_chart(accuracy_curve_figure(steps, {CELL_NAMES[c]: m for c, m in means.items()}, CHANCE,
-                                                 title="Right last letter while training (mean over lags)", colors=COLORS),
-                           width="stretch", key="gr_race_curve")
-    if "after" in p.grads:
-        curves = {f"{CELL_NAMES[c]} {when} training": g for when, d in p.grads.items() for c, g in d.items()}
-        left, right = st.columns([3, 2], gap="large")
-        left.plotly_chart(gradient_decay_figure(curves, title=f"‖dL/dh_t‖ for the last letter, lines with lag ≥ {GRAD_MIN_LAG}",
-                                                dashed=[n for n in curves if "before" in n], mark=(GRAD_MIN_LAG - 1, "keys start here"),
-                                                colors={n: COLORS[n.split()[0]] for n in curves}),
-                          width="stretch", key="gr_race_grads")
-        right.markdown(f"Dashed: before training; solid: after. Each line averages ‖dL/dh_t‖ of the last letter's loss over held-out "
-                       f"lines whose key is at least {GRAD_MIN_LAG} steps back (dotted line). Where a line has fallen by many powers "
-                       "of ten, the weights get next to no signal from the key: the SimpleRNN's product of Jacobians shrinks at every "
-                       "step, while the LSTM's additive cell path keeps a route open. Once a model is right its loss, and so all its "
-                       "gradients, get small: compare the slopes more than the heights.")
-
-
-race_view()
+st.page_link("pages/race.py", label="Does an LSTM really remember further back? Race one against a SimpleRNN",
+             icon=":material/sprint:")

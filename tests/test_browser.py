@@ -133,6 +133,7 @@ def test_home_to_generate(page, server, tmp_path):
     assert pg.locator(".js-plotly-plot").count() >= 2  # gradient decay and eigenvalues at least
     no_exception(pg)
 
+    goto(pg, "Long-range race")
     pg.get_by_role("button", name="Race them").click()  # the long-range race redraws itself while it trains
     pg.get_by_text("Right last letter while training", exact=False).first.wait_for()
     pg.get_by_text(re.compile(r"running · step [1-9]")).wait_for()

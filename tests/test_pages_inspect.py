@@ -168,18 +168,18 @@ def test_gradient_lab_compares_three_cells_and_explodes_on_purpose():
 
 
 def test_race_button_runs_in_the_background_and_draws_its_results():
-    at = open_page("pages/gradients.py")
-    at.session_state["gr_race_config"] = TINY_RACE
-    at.button(key="gr_race_start").click().run()
-    race = at.session_state["gr_race"]
+    at = open_page("pages/race.py")
+    at.session_state["race_config"] = TINY_RACE
+    at.button(key="race_start").click().run()
+    race = at.session_state["race"]
     race.join(60)
     at.run()
     assert not at.exception
     p = race.progress()
     assert p.status == "finished" and p.step == 3
-    bars = [t for t in chart(at, "gr_race_lag")["data"] if t["type"] == "bar"]
+    bars = [t for t in chart(at, "race_lag")["data"] if t["type"] == "bar"]
     np.testing.assert_allclose([arr(b["y"]) for b in bars], [p.evals[-1][1]["simple_rnn"], p.evals[-1][1]["lstm"]])
-    grads = {t["name"].split(" (")[0]: t for t in chart(at, "gr_race_grads")["data"]}
+    grads = {t["name"].split(" (")[0]: t for t in chart(at, "race_grads")["data"]}
     assert "LSTM after training" in grads and "SimpleRNN before training" in grads
 
 
