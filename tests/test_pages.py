@@ -133,6 +133,40 @@ def test_changing_the_model_asks_before_discarding_a_trained_one():
     assert at.session_state["run"] is None and at.session_state["model_config"].rnn_units == 32
 
 
+def test_new_batch_size_trains_the_rebuilt_model_with_the_trained_weights():
+    """A training-only change (batch size) rebuilds the model with the trained weights; Start trains that
+    model, the one Generate and the inspection pages read, not the old one."""
+    import numpy as np
+
+    at = open_page("pages/model.py")
+    at.number_input(key="m_units").set_value(16).run()
+    at.number_input(key="m_batch").set_value(8).run()
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="tr_epochs").set_value(1).run()
+    at.number_input(key="tr_steps").set_value(5000).run()
+    at.button(key="tr_start").click().run()
+    old = at.session_state["run"]
+    while old.trainer.progress().step < 3:
+        time.sleep(0.05)
+    old.trainer.stop()  # stopped, not finished: the case where Start used to continue the old trainer
+    old.trainer.join(60)
+    trained = [np.array(w) for w in old.model.get_weights()]
+    at.switch_page("pages/model.py").run()
+    at.number_input(key="m_batch").set_value(4).run()
+    assert not any("thrown away" in w.value for w in at.warning)  # the weights fit: nothing to confirm
+    at.switch_page("pages/train.py").run()
+    at.button(key="tr_start").click().run()
+    run = at.session_state["run"]
+    while run.trainer.progress().step < 3:
+        time.sleep(0.05)
+    run.trainer.stop()
+    run.trainer.join(60)
+    assert run.config.batch_size == 4 and run.trainer.model is run.model and run.trainer.config.batch_size == 4
+    now = run.model.get_weights()
+    assert all(np.any(a != b) for a, b in zip(now[:4], trained[:4]))  # the model the pages read has moved on
+    assert all(np.array_equal(a, b) for a, b in zip(old.model.get_weights(), trained))  # the old one has not
+
+
 def test_word_level_with_a_vocabulary_cap():
     at = open_page("pages/text.py")
     at.radio(key="t_level").set_value("word").run()

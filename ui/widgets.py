@@ -75,8 +75,9 @@ def start_training() -> None:
     r = ensure_run()
     _, ids = state.encoded()
     old = r.trainer
-    if old is not None and old.progress().status == "stopped" and old.train == st.session_state.train_config:
-        old.start()  # continue from where it stopped
+    if (old is not None and old.model is r.model and old.progress().status == "stopped"
+            and old.train == st.session_state.train_config):
+        old.start()  # continue from where it stopped (a rebuilt model, e.g. for a new batch size, gets a new trainer)
         return
     r.trainer = Trainer(r.model, r.config, st.session_state.train_config, ids, r.vocab, keep_alive=state.keep_alive())
     r.stepper = None
