@@ -61,7 +61,7 @@ class ModelConfig:
     seed: int = 42  # seeds every initializer, dropout mask and shuffle
 
     def __post_init__(self) -> None:
-        _check_int("vocab_size", self.vocab_size, 2, 50_000, "Lower the vocabulary cap on the Text page.")
+        _check_int("vocab_size", self.vocab_size, 2, 50_000, "A text needs at least two different tokens; above the limit, lower the vocabulary cap on the Text page.")
         _check_int("embedding_dim", self.embedding_dim, 1, 4096)
         _check_int("rnn_units", self.rnn_units, 1, 4096)
         _check_int("batch_size", self.batch_size, 1, 1024)

@@ -104,6 +104,12 @@ def load_text(data: bytes | str, max_bytes: int = MAX_TEXT_BYTES) -> LoadedText:
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     if not text.strip():
         raise TextError("The text is empty (or only whitespace). Pick a sample, upload a .txt file, or paste some text.")
+    distinct = set(text)
+    if len(distinct) < 2:
+        raise TextError(
+            f"This text is one character, “{display_token(text[0])}”, over and over: there is nothing to predict. "
+            "Use a text with at least two different characters."
+        )
     control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\t\f\v" or 0x7F <= ord(ch) < 0xA0)
     if control > 0.05 * len(text):
         raise TextError(
@@ -166,6 +172,10 @@ class Vocabulary:
         counter = Counter(tokenize(text, level))
         if not counter:
             raise TextError("There are no tokens in this text. Use a longer text.")
+        if len(counter) < 2:
+            name = "character" if level == "char" else "word"
+            raise TextError(f"This text has only one distinct {name}, so there is nothing to predict. "
+                            "Use characters, or a text with more than one word.")
         if len(counter) <= max_size:
             kept = sorted(counter) if level == "char" else sorted(counter, key=lambda t: (-counter[t], t))
             return cls(tuple(kept), level, tuple(counter[t] for t in kept))

@@ -63,6 +63,9 @@ if getattr(text, "warning", None):
 st.divider()
 c1, c2 = st.columns([1, 2])
 with c1:
+    if "level_error" in ss:  # words were asked for, but the text has only one distinct word
+        ss.t_level = ss.level
+        st.error(ss.pop("level_error"))
     bind("t_level", ss.level)
     st.radio("Tokens", ["char", "word"], key="t_level", horizontal=True,
              format_func=lambda v: {"char": "characters", "word": "words"}[v])
@@ -72,6 +75,8 @@ with c1:
         st.number_input("Vocabulary cap (rarer words become <unk>)", 50, 50_000, step=500, key="t_vocab_cap")
         ss.vocab_cap = int(ss.t_vocab_cap)
 vocab, ids = state.encoded()
+if "level_error" in ss:
+    st.rerun()  # show the level it fell back to
 with c2:
     m1, m2, m3 = st.columns(3)
     m1.metric("Loaded", ss.text_name if len(ss.text_name) < 24 else ss.text_name[:21] + "…")

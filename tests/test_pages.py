@@ -88,6 +88,26 @@ def test_too_short_text_says_what_to_do():
     assert "tr_start" not in [b.key for b in at.button]  # nothing to start until it is fixed
 
 
+def test_one_distinct_token_is_refused_with_a_sentence_not_a_traceback():
+    at = open_page("pages/text.py")
+    before = at.session_state["text"]
+    at.radio(key="t_source").set_value("Upload a file").run()
+    at.file_uploader(key="t_upload").upload("a.txt", b"a" * 5000, "text/plain").run()
+    assert not at.exception
+    assert any("one character" in e.value and "still loaded" in e.value for e in at.error)
+    assert at.session_state["text"] == before
+    at.radio(key="t_source").set_value("Paste").run()
+    at.text_area(key="t_paste").input("hey " * 3000).run()
+    at.button(key="t_use_paste").click().run()
+    at.radio(key="t_level").set_value("word").run()
+    assert not at.exception
+    assert any("only one distinct word" in e.value and "Switched back to characters" in e.value for e in at.error)
+    assert at.radio(key="t_level").value == "char" and at.metric[2].value == "4"
+    for page in ("pages/model.py", "pages/train.py", "pages/hidden_states.py", "pages/gradients.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+
+
 def test_train_then_generate_a_tiny_model():
     at = open_page("pages/model.py")
     at.number_input(key="m_units").set_value(16).run()

@@ -91,3 +91,11 @@ def test_bad_vocab_arguments():
         Vocabulary.build("abc", "sentence")
     with pytest.raises(ValueError, match="max_size"):
         Vocabulary.build("abc", "char", max_size=1)
+
+
+def test_one_distinct_character_or_word_is_refused():
+    with pytest.raises(TextError, match="one character"):
+        load_text("aaaa\n".replace("\n", "") * 100)
+    with pytest.raises(TextError, match="one distinct word"):
+        Vocabulary.build("hey hey hey", "word")
+    assert len(Vocabulary.build("hey hey hey", "char")) == 4  # h, e, y and the space

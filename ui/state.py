@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.config import ModelConfig, TrainConfig
 from core.samples import Sample, load_sample
-from core.text import LoadedText, Vocabulary
+from core.text import LoadedText, TextError, Vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SAMPLE = "prose.txt"
@@ -65,7 +65,13 @@ def encoded() -> tuple[Vocabulary, Any]:
     ss = st.session_state
     key = (id(ss.text), len(ss.text), ss.level, ss.vocab_cap)
     if ss.get("encoded_key") != key:
-        vocab = Vocabulary.build(ss.text, ss.level, ss.vocab_cap)
+        try:
+            vocab = Vocabulary.build(ss.text, ss.level, ss.vocab_cap)
+        except TextError as err:  # one distinct word; load_text guarantees two distinct characters
+            if ss.level == "char":
+                raise
+            ss.level, ss.level_error = "char", f"{err} Switched back to characters."
+            return encoded()
         ss.encoded_value, ss.encoded_key = (vocab, vocab.encode(ss.text)), key
     return ss.encoded_value
 
