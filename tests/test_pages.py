@@ -108,6 +108,29 @@ def test_one_distinct_token_is_refused_with_a_sentence_not_a_traceback():
         assert not at.exception, (page, [e.value for e in at.exception])
 
 
+def test_a_preset_that_cannot_start_on_this_text_changes_nothing():
+    """Article's model needs 6,401 tokens; on a shorter text it says so before asking to replace anything."""
+    at = open_page("pages/text.py")
+    at.radio(key="t_source").set_value("Paste").run()
+    at.text_area(key="t_paste").input("Twinkle, twinkle, little star.\n" * 150).run()  # 4,650 characters
+    at.button(key="t_use_paste").click().run()
+    at.switch_page("pages/model.py").run()
+    at.number_input(key="m_units").set_value(16).run()
+    at.number_input(key="m_batch").set_value(8).run()
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="tr_epochs").set_value(1).run()
+    at.number_input(key="tr_steps").set_value(5).run()
+    at.button(key="tr_start").click().run()
+    wait_for_training(at)
+    trained, settings = at.session_state["run"], at.session_state["model_config"]
+    at.switch_page("pages/home.py").run()
+    at.button(key="home_article").click().run()
+    assert not at.exception
+    assert any("too short for one batch" in e.value and "Nothing was changed" in e.value for e in at.error)
+    assert "home_confirm_preset" not in [b.key for b in at.button]  # no question that would lose the model
+    assert at.session_state["run"] is trained and at.session_state["model_config"] == settings
+
+
 def test_train_then_generate_a_tiny_model():
     at = open_page("pages/model.py")
     at.number_input(key="m_units").set_value(16).run()
