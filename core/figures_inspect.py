@@ -53,16 +53,25 @@ _GAPS = ("␣", "⏎", "⇥")  # display_token's names for space, newline and ta
 
 
 def _time_ticks(shown: list[str], xcat: list[str], fits: int = 100) -> tuple[list[str], list[str]]:
-    """Time-axis ticks: every token when `fits` labels fit, else whole words that do not overlap.
+    """Time-axis ticks that do not overlap: every character when `fits` of them fit, else whole words.
 
     A plot about 800 px wide holds ~100 characters of 12 px monospace; 200 single characters would
     overlap, and every other character is unreadable, so longer character texts get word labels,
-    each centred on its word.
+    each centred on its word. Word tokens are labelled where there is room for them.
     """
-    if len(shown) <= fits or any(len(tok) > 1 and tok not in _GAPS for tok in shown):
-        step = -(-len(shown) // fits)  # ceil: at most `fits` ticks
-        return xcat[::step], shown[::step]
-    per_step = fits / len(shown)  # label characters per time step
+    per_step = fits / max(len(shown), 1)  # label characters per time step
+    if any(len(tok) > 1 and tok not in _GAPS for tok in shown):  # words: label the tokens that have room
+        vals, texts, free_from = [], [], -1e9
+        for t, tok in enumerate(shown):
+            label = tok[:14]
+            half = len(label) / 2 / per_step  # in steps
+            if t - half >= free_from:
+                vals.append(xcat[t])
+                texts.append(label)
+                free_from = t + half + 1 / per_step
+        return vals, texts
+    if len(shown) <= fits:
+        return xcat, shown
     vals, texts, free_from, t = [], [], -1e9, 0
     while t < len(shown):
         end = t
@@ -113,8 +122,10 @@ def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradie
     # Label whole decades only (minor labels crowd on a projector); a short range keeps the 2 and 5 marks.
     fig.update_yaxes(type="log", title="‖dL/dh_t‖", exponentformat="power", dtick=max(1, int(np.ceil(decades / 6))) if decades > 2 else "D2")
     fig.update_xaxes(title="lag (steps before the prediction)")
-    fig.update_layout(title=title, height=420, margin=dict(l=60, r=20, t=50, b=40),
-                      legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    rows = -(-len(curves) // 3)  # legend rows below the plot, about three entries to a row
+    # The plot keeps 270 px whatever the legend; each legend row adds 24 px below it.
+    fig.update_layout(title=title, height=360 + 24 * rows, margin=dict(l=60, r=20, t=50, b=40 + 24 * rows),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
     return fig
 
 
@@ -194,7 +205,7 @@ def _colour(value: float, limit: float) -> str:
 
 
 def activation_html(tokens: Sequence[str], values: np.ndarray, limit: float | None = None,
-                    guesses: Sequence[Sequence[str]] | None = None) -> str:
+                    guesses: Sequence[Sequence[str]] | None = None, words: bool = False) -> str:
     """Text with each token's background coloured by one neuron's activation, as safe HTML.
 
     Args:
@@ -203,6 +214,7 @@ def activation_html(tokens: Sequence[str], values: np.ndarray, limit: float | No
         limit: the value drawn at full colour; max |value| when None.
         guesses: optional, per token, the model's likeliest next tokens; drawn small under each token,
             in green when it is the token that actually comes next.
+        words: the tokens are words: an uncoloured space goes between two tokens on a line.
 
     Returns:
         An HTML string: red for positive, blue for negative, newlines as <br>. No raw user text.
@@ -218,8 +230,10 @@ def activation_html(tokens: Sequence[str], values: np.ndarray, limit: float | No
     esc = lambda t: html.escape(str(t), quote=True)  # noqa: E731
     if guesses is None:
         parts = ['<div style="font-family:monospace;white-space:pre-wrap;line-height:1.7">']
-        for tok, v in zip(tokens, values):
+        for t, (tok, v) in enumerate(zip(tokens, values)):
             text = "<br>".join(esc(piece) for piece in str(tok).split("\n"))
+            if words and t and tok != "\n" and tokens[t - 1] != "\n":
+                parts.append(" ")
             parts.append(f'<span style="background:{_colour(v, limit)}" title="{v:.3f}">{text}</span>')
         parts.append("</div>")
         return "".join(parts)
@@ -229,7 +243,7 @@ def activation_html(tokens: Sequence[str], values: np.ndarray, limit: float | No
         small = "".join(f'<div style="font-size:0.7em;color:{"#1a7f37;font-weight:bold" if g == following else "#888"}">{esc(display_token(g))}</div>'
                         for g in guesses[t])
         word = esc("⏎" if tok == "\n" else tok)  # spaces stay spaces (white-space:pre)
-        parts.append(f'<span style="display:inline-block;vertical-align:top;text-align:center;min-width:0.9em;margin:0 1px 6px 0">'
+        parts.append(f'<span style="display:inline-block;vertical-align:top;text-align:center;min-width:0.9em;margin:0 {"0.6em" if words else "1px"} 6px 0">'
                      f'<span style="display:block;background:{_colour(v, limit)};white-space:pre" title="{v:.3f}">{word}</span>{small}</span>')
         if tok == "\n":
             parts.append("<br>")

@@ -32,9 +32,12 @@ st.header("How far back does the gradient reach?")
 left, right = st.columns([3, 2], gap="large")
 norms = memo("gr_memo", "mine", (model_key, ids.tobytes()), lambda: gradient_norms_by_layer(snap, ids))  # (layers, T)
 curves = {f"layer {i + 1}": n for i, n in enumerate(norms)}
-left.plotly_chart(gradient_decay_figure(curves, title=f"‖dL/dh_t‖ for the first {length} characters"), width="stretch", key="gr_mine")
+tok_name = "characters" if vocab.level == "char" else "words"
+left.plotly_chart(gradient_decay_figure(curves, title=f"‖dL/dh_t‖ for the first {length} {tok_name}"), width="stretch", key="gr_mine")
 fit = fit_decay(norms[0])
 right.metric("Fitted change per step back (layer 1)", fit.label)
+if 0 < fit.points < len(norms[0]):
+    right.caption(f"Beyond lag {fit.points - 1} the gradient is exactly 0 in float32 (not drawn on a log axis).")
 if right.toggle("Eigenvalues of your model's U", key="gr_my_eigs", help="A few seconds at 1,024 units; then remembered."):
     from core.lab import recurrent_eigenvalues
 
@@ -42,7 +45,7 @@ if right.toggle("Eigenvalues of your model's U", key="gr_my_eigs", help="A few s
         eigs = memo("gr_memo", "my_eigs", model_key, lambda: recurrent_eigenvalues(snap))
     left.plotly_chart(eigenvalue_figure(eigs, title="Your model: eigenvalues of U (layer 1)"), width="stretch", key="gr_my_eig")
 right.markdown(
-    "L is the loss of predicting the last character; each point is how strongly it pulls on h_t, T − t steps earlier. "
+    "L is the loss of predicting the last token; each point is how strongly it pulls on h_t, T − t steps earlier. "
     "Backpropagation multiplies one Jacobian per step: for a SimpleRNN **dh_t/dh_{t−1} = diag(1 − h_t²) U**. "
     "When its typical size is below 1 the product shrinks geometrically (the line falls straight on this log axis: "
     "*vanishing* gradients, the model cannot learn what happened long ago); above 1 it grows (*exploding*). "
@@ -54,10 +57,12 @@ run = state.run()
 grad_curves = run.trainer.progress().grad_curves if run is not None and run.trainer is not None else ()
 if grad_curves:
     left, right = st.columns([3, 2], gap="large")
-    left.plotly_chart(gradient_decay_figure({f"epoch {e}": n for e, n in grad_curves}, title="‖dL/dh_t‖ at each epoch end"),
+    shown = [grad_curves[i] for i in sorted({round(i) for i in np.linspace(0, len(grad_curves) - 1, min(len(grad_curves), 8))})]
+    left.plotly_chart(gradient_decay_figure({f"epoch {e}": n for e, n in shown}, title="‖dL/dh_t‖ at each epoch end"),
                       width="stretch", key="gr_epochs")
     right.markdown("The trainer records this curve at the end of every epoch, on the start of the training text. "
-                   "Watch whether the far end rises (the model learns to use older steps) or sinks.")
+                   "Watch whether the far end rises (the model learns to use older steps) or sinks."
+                   + (f" Showing 8 of the {len(grad_curves)} epochs, evenly spaced, first and last included." if len(shown) < len(grad_curves) else ""))
 else:
     st.caption("Train a model on the Train page: at the end of each epoch the trainer records this curve, and it appears here, one line per epoch.")
 

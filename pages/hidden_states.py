@@ -28,6 +28,7 @@ def forget_neuron() -> None:
 
 
 snap, vocab, label, model_key = inspected()
+tok_name = "character" if vocab.level == "char" else "word"  # what one token is
 units, n_layers = snap.layers[0].recurrent.shape[0], len(snap.layers)
 widgets.bind("hs_text", ss.get("hs_text_saved") or default_text())
 widgets.bind("hs_pattern", '"')
@@ -42,7 +43,7 @@ left.text_area("Text the model reads (from a zero state)", key="hs_text", height
 ss.hs_text_saved = ss.hs_text
 right.markdown(f"**Shown:** {label}.")
 right.caption("Each column of the heatmap is one step t, each row one unit of h_t: blue is negative, red positive. "
-              "Hover for the character, the step, the unit and its value.")
+              "Hover for the token, the step, the unit and its value.")
 right.button("Take a stretch of the loaded text", key="hs_use_text", on_click=use_loaded_text)
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
 by = c1.selectbox("Order units by", list(ORDERS), key="hs_order", format_func=ORDERS.get, on_change=forget_neuron)
@@ -55,7 +56,7 @@ tokens, ids, skipped = encode_known(vocab, ss.hs_text)
 if skipped:
     st.warning("Not in the model's vocabulary, so skipped: " + " ".join(repr(t) for t in skipped[:20]))
 if len(ids) < 2:
-    st.info("Type at least two characters the model knows into the box above.")
+    st.info(f"Type at least two {tok_name}s the model knows into the box above.")
     st.stop()
 if by == "correlation" and not ss.hs_pattern:
     st.info("Type a pattern to track, such as \" or ( or the.")
@@ -88,15 +89,15 @@ if ss.get("hs_neuron", 0) >= units:
 widgets.bind("hs_neuron", int(order[0]))
 n1, n2, _ = st.columns([1, 2, 2])
 neuron = n1.number_input("Neuron (unit index)", 0, units - 1, key="hs_neuron")
-n2.toggle("Show the next-character guesses", key="hs_guesses",
-          help="Under each character: the model's three likeliest next characters; green when it is the one that follows.")
+n2.toggle(f"Show the next-{tok_name} guesses", key="hs_guesses",
+          help=f"Under each {tok_name}: the model's three likeliest next {tok_name}s; green when it is the one that follows.")
 guesses = None
 if ss.hs_guesses:
     top, _ = memo("hs_memo", "topk", (model_key, ids.tobytes()), lambda: next_token_topk(snap, ids, k=min(3, len(vocab))))
     guesses = [[vocab.tokens[i] for i in row] for row in top]
     hits = sum(top[t, 0] == ids[t + 1] for t in range(len(ids) - 1))
-    st.caption(f"Its first guess was right for {hits} of the {len(ids) - 1} next characters.")
-st.html(activation_html(tokens, states[:, neuron], guesses=guesses))
-st.caption(f"Each character's background is unit {neuron}'s value after reading it: red positive, blue negative, "
+    st.caption(f"Its first guess was right for {hits} of the {len(ids) - 1} next {tok_name}s.")
+st.html(activation_html(tokens, states[:, neuron], guesses=guesses, words=vocab.level == "word"))
+st.caption(f"Each {tok_name}'s background is unit {neuron}'s value after reading it: red positive, blue negative, "
            "the strongest at full colour. A unit that tracks something (inside a quote, the start of a word) "
            "shows it as a run of one colour. The HTML is built from the escaped text only.")

@@ -273,6 +273,20 @@ def test_activation_html_escapes_everything():
     assert tags <= {"div", "/div", "span", "/span", "br"}
 
 
+def test_word_tokens_keep_their_spaces_and_their_labels_do_not_overlap():
+    words = ["the", "cat", "sat", "\n", "on", "the", "mat"]
+    out = F.activation_html(words, np.zeros(len(words)), words=True)
+    text = re.sub(r"<[^>]+>", "", out.replace("<br>", "\n"))
+    assert text == "the cat sat\non the mat"
+    many = [f"word{i}" for i in range(200)]  # 200 five-letter words: about 20 labels fit in 100 characters
+    vals, texts = F._time_ticks(many, [f"step {t}: {w}" for t, w in enumerate(many)])
+    steps = [int(v.split(":")[0].split()[1]) for v in vals]
+    assert 10 <= len(texts) <= 25 and texts == [many[t] for t in steps]
+    chars_per_step = 100 / len(many)
+    for a, b in zip(steps, steps[1:]):  # centres further apart than half of each label, in characters
+        assert (b - a) * chars_per_step >= (len(many[a]) + len(many[b])) / 2
+
+
 def test_figures_build():
     states = np.random.RandomState(0).uniform(-1, 1, (6, 4))
     fig = F.state_heatmap(states, list("ab \ncd"), units=[3, 1])
