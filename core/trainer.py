@@ -187,7 +187,9 @@ class Trainer:
         tokens_per_step = cfg.batch_size * cfg.seq_len
         start_epoch, start_batch = self._position
         last_publish = last_alive = time.monotonic()
-        recent: deque[float] = deque(maxlen=30)  # finish times of the last steps, for tokens/s
+        recent: deque[float] = deque(maxlen=30)  # wall time of each of the last steps, pauses and epoch ends left out
+        prev_end = None  # when the previous step finished; None after a pause or an epoch end
+        epoch_end_s = 0.0  # how long the last epoch end (validation, sample, gradient curve) took
         step = start_epoch * self.steps_per_epoch + start_batch
         self._publish(status="running", message="")
         for epoch in range(start_epoch, tr.epochs):
@@ -201,7 +203,7 @@ class Trainer:
                     continue
                 if not self._resume.is_set():
                     self._resume.wait()
-                    recent.clear()
+                    prev_end = None
                 now = time.monotonic()
                 if now - last_alive > 2:
                     last_alive = now
@@ -222,7 +224,8 @@ class Trainer:
                 step += 1
                 now = time.monotonic()
                 self._elapsed += now - started
-                recent.append(now)
+                recent.append(now - (started if prev_end is None else prev_end))
+                prev_end = now
                 h = self._history
                 h.steps.append(step), h.loss.append(loss), h.accuracy.append(acc)
                 h.layer_norms.append(tuple(float(n) for n in norms))
@@ -230,17 +233,19 @@ class Trainer:
                     self._good_weights = self.model.get_weights()
                 if now - last_publish >= PUBLISH_EVERY_S or b + 1 == self.steps_per_epoch:
                     last_publish = now
-                    rate = (len(recent) - 1) * tokens_per_step / (recent[-1] - recent[0]) if len(recent) > 1 else 0.0
-                    left = self._progress.total_steps - step
+                    per_step = sum(recent) / len(recent)
+                    ends_left = tr.epochs - epoch  # this epoch's end included
                     self._publish(
                         status="running" if self._resume.is_set() else "paused",
-                        step=step, epoch=epoch + 1, tokens_per_s=rate, elapsed_s=self._elapsed,
-                        eta_s=left * tokens_per_step / rate if rate > 0 else None,
+                        step=step, epoch=epoch + 1, tokens_per_s=tokens_per_step / per_step, elapsed_s=self._elapsed,
+                        eta_s=(self._progress.total_steps - step) * per_step + ends_left * epoch_end_s,
                     )
             start_batch = 0
             self._position = (epoch + 1, 0)
             self._good_weights = self.model.get_weights()
+            ended = time.monotonic()
             self._epoch_end(epoch + 1, step)
+            epoch_end_s, prev_end = time.monotonic() - ended, None
         self._publish(status="finished", message="Training finished.", step=step, eta_s=0.0)
 
     def _epoch_end(self, epoch: int, step: int) -> None:
