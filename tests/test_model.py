@@ -134,3 +134,12 @@ def test_downloaded_model_loads_in_plain_keras(tmp_path, level):
     got = np.load(tmp_path / "logits.npy")
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     assert out.stdout.strip() == repr(vocab.tokens[int(np.argmax(want[0, -1]))])
+
+
+@pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru"])
+def test_zero_weight_build_has_the_same_summary(cell):
+    """The Model page shows the summary of a zero-weight build (fast at 4096 units); it must read the same."""
+    config = dataclasses.replace(TINY, cell=cell, num_layers=2)
+    fast = build_model(config, zeros=True)
+    assert summary_text(fast) == summary_text(build_model(config))
+    assert all(not np.any(w) for w in fast.get_weights() if w.ndim == 2)  # (an LSTM keeps its forget bias of 1)

@@ -136,6 +136,6 @@ def summary_text(config: ModelConfig) -> str:
     from core.model import summary_text as text_of
 
     r = run()
-    text = text_of(r.model if r is not None and r.config == config else build_model(config))
+    text = text_of(r.model if r is not None and r.config == config else build_model(config, zeros=True))
     st.session_state.summary_cache = (config, text)
     return text
