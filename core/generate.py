@@ -22,7 +22,7 @@ class StepGuess:
 
 @dataclass(frozen=True)
 class Generation:
-    """Result of `generate`: the prompt, the generated continuation and its per-step guesses."""
+    """Result of `generate`: the prompt as read (unknown tokens left out), the continuation and its per-step guesses."""
 
     prompt: str
     text: str
@@ -114,7 +114,10 @@ def generate(
     stepper = model if isinstance(model, Stepper) else Stepper(model)
     rng = np.random.default_rng(seed)
     index = {t: i for i, t in enumerate(vocab.tokens)}
-    prompt_ids = [index[t] for t in tokenize(prompt, vocab.level) if t in index]
+    tokens = tokenize(prompt, vocab.level)
+    prompt_ids = [index[t] for t in tokens if t in index]
+    if len(prompt_ids) < len(tokens):
+        prompt = vocab.decode(prompt_ids)  # the prompt as the model read it, skipped tokens left out
     if not prompt_ids and stepper.last_logits is None:  # nothing to continue from: start at a line break
         prompt_ids = [index.get("\n", int(np.argmax(vocab.counts)))]
     for i in prompt_ids:

@@ -18,7 +18,7 @@ if run is None or run.trained_steps == 0:
     st.stop()
 
 st.session_state.setdefault("g_prompt", run.vocab.decode(state.encoded()[1][:20]) if run.vocab == state.encoded()[0] else "")
-st.text_input("Prompt", key="g_prompt", max_chars=2000)
+st.text_area("Prompt", key="g_prompt", max_chars=2000, height=90)
 c1, c2, c3 = st.columns(3)
 c1.slider("Length (tokens)", 10, 2000, 300, step=10, key="g_length")
 c2.slider("Temperature", 0.1, 2.0, 0.8, step=0.05, key="g_temperature",

@@ -2,23 +2,9 @@
 
 import streamlit as st
 
+from core.figures import unrolled_svg
 from ui import widgets
 
-UNROLLED = """
-digraph {
-  rankdir=BT; bgcolor="transparent"; nodesep=0.5; ranksep=0.45;
-  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=18, width=0.9, height=0.5];
-  edge [color="#555555", penwidth=1.6, fontname="Helvetica", fontsize=14];
-  h0 [label="h₀ = 0", fillcolor="#eeeeee"];
-  node [fillcolor="#edae49"]; x1 [label="'h'"]; x2 [label="'e'"]; x3 [label="'l'"]; x4 [label="'l'"];
-  node [fillcolor="#d1495b", fontcolor=white]; h1 [label="h₁"]; h2 [label="h₂"]; h3 [label="h₃"]; h4 [label="h₄"];
-  node [fillcolor="#00798c", fontcolor=white]; y1 [label="'e'?"]; y2 [label="'l'?"]; y3 [label="'l'?"]; y4 [label="'o'?"];
-  {rank=same; h0; h1; h2; h3; h4}
-  h0 -> h1 -> h2 -> h3 -> h4 [label=" U ", color="#d1495b", fontcolor="#d1495b"];
-  x1 -> h1 [label=" W"]; x2 -> h2 [label=" W"]; x3 -> h3 [label=" W"]; x4 -> h4 [label=" W"];
-  h1 -> y1; h2 -> y2; h3 -> y3; h4 -> y4;
-}
-"""
 
 st.title("RNN Playground")
 st.markdown("#### Watch a recurrent neural network learn to write, one character at a time.")
@@ -39,7 +25,7 @@ the guess gets better, and the only teacher is the text itself: the target is al
 """
     )
 with right:
-    st.graphviz_chart(UNROLLED, width="stretch")
+    st.image(unrolled_svg(), width="stretch")
     st.caption("The loop, unrolled over the word “hell”: token in (yellow) → hidden state (red) → guess of the next token "
                "(teal). The red arrows carry the memory, with the same weights U at every step.")
 

@@ -76,7 +76,8 @@ def live() -> None:
     st.progress(frac, text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}{eta}")
     m = st.columns(5)
     m[0].metric("Loss", f"{p.loss[-1]:.3f}" if p.loss else "–")
-    m[1].metric("Validation loss", f"{p.val_loss[-1]:.3f}" if p.val_loss else "after epoch 1")
+    m[1].metric("Validation loss", f"{p.val_loss[-1]:.3f}" if p.val_loss else "–",
+                help="On the held-out end of the text, measured at the end of every epoch.")
     m[2].metric("Accuracy", f"{p.accuracy[-1]:.1%}" if p.accuracy else "–")
     m[3].metric("Perplexity", f"{p.perplexity:.1f}" if p.perplexity else "–")
     m[4].metric("Tokens / s", f"{p.tokens_per_s:,.0f}" if p.tokens_per_s else "–")

@@ -56,3 +56,11 @@ def test_state_carries_between_calls_until_reset():
     np.testing.assert_allclose(stepper(1), first, rtol=1e-6)
     with pytest.raises(ValueError, match="temperature"):
         generate(model, VOCAB, "a", 5, temperature=0)
+
+
+def test_the_prompt_shown_is_the_prompt_read():
+    vocab = Vocabulary.build("abcabc ab", "char")
+    model = build_model(ModelConfig(vocab_size=len(vocab), embedding_dim=3, rnn_units=4, stateful=False))
+    out = generate(Stepper(model), vocab, "a😀b", 5, 1.0)
+    assert out.prompt == "ab" and len(out.text) == 5
+    assert generate(Stepper(model), vocab, "abc", 5, 1.0).prompt == "abc"

@@ -303,3 +303,16 @@ def test_my_core_files_never_import_streamlit():
     for name in ("inspect.py", "lab.py", "figures_inspect.py"):
         source = (Path(__file__).resolve().parent.parent / "core" / name).read_text()
         assert not re.search(r"^\s*(import|from)\s+streamlit", source, re.M), name
+
+
+def test_unrolled_diagram_is_well_formed_svg():
+    import xml.etree.ElementTree as ET
+
+    from core.figures import unrolled_svg
+
+    root = ET.fromstring(unrolled_svg("a<b", "<b>"))
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = [t.text for t in root.iter(ns + "text")]
+    assert len(list(root.iter(ns + "rect"))) == 1 + 3 * 3  # h0, then input, state and guess per step
+    assert ["'a'", "'<'", "'b'"] == [t for t in texts if t in ("'a'", "'<'", "'b'")]  # escaped in the file, read back
+    assert texts.count("U") == 3 and texts.count("W") == 3
