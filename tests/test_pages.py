@@ -27,6 +27,18 @@ def wait_for_training(at: AppTest, timeout: float = 120) -> None:
     at.run()
 
 
+def train_tiny(at: AppTest, steps: int = 5) -> None:
+    """Set a 16-unit model with batch 8 and train it for `steps` batches from the Train page."""
+    at.switch_page("pages/model.py").run()
+    at.number_input(key="m_units").set_value(16).run()
+    at.number_input(key="m_batch").set_value(8).run()
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="tr_epochs").set_value(1).run()
+    at.number_input(key="tr_steps").set_value(steps).run()
+    at.button(key="tr_start").click().run()
+    wait_for_training(at)
+
+
 def test_home_explains_and_quick_demo_starts_training():
     at = open_page()
     assert at.title[0].value == "RNN Playground"
@@ -114,14 +126,7 @@ def test_a_preset_that_cannot_start_on_this_text_changes_nothing():
     at.radio(key="t_source").set_value("Paste").run()
     at.text_area(key="t_paste").input("Twinkle, twinkle, little star.\n" * 150).run()  # 4,650 characters
     at.button(key="t_use_paste").click().run()
-    at.switch_page("pages/model.py").run()
-    at.number_input(key="m_units").set_value(16).run()
-    at.number_input(key="m_batch").set_value(8).run()
-    at.switch_page("pages/train.py").run()
-    at.number_input(key="tr_epochs").set_value(1).run()
-    at.number_input(key="tr_steps").set_value(5).run()
-    at.button(key="tr_start").click().run()
-    wait_for_training(at)
+    train_tiny(at)
     trained, settings = at.session_state["run"], at.session_state["model_config"]
     at.switch_page("pages/home.py").run()
     at.button(key="home_article").click().run()
@@ -157,14 +162,8 @@ def test_train_then_generate_a_tiny_model():
 
 
 def test_changing_the_model_asks_before_discarding_a_trained_one():
-    at = open_page("pages/model.py")
-    at.number_input(key="m_units").set_value(16).run()
-    at.number_input(key="m_batch").set_value(8).run()
-    at.switch_page("pages/train.py").run()
-    at.number_input(key="tr_epochs").set_value(1).run()
-    at.number_input(key="tr_steps").set_value(5).run()
-    at.button(key="tr_start").click().run()
-    wait_for_training(at)
+    at = open_page()
+    train_tiny(at)
     at.switch_page("pages/model.py").run()
     at.number_input(key="m_units").set_value(32).run()
     assert any("thrown away" in w.value for w in at.warning)
