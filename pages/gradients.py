@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 import streamlit as st
+from plotly.colors import sample_colorscale
 
 from core.config import CELL_NAMES
 from core.figures_inspect import eigenvalue_figure, gradient_decay_figure
@@ -58,7 +59,9 @@ grad_curves = run.trainer.progress().grad_curves if run is not None and run.trai
 if grad_curves:
     left, right = st.columns([3, 2], gap="large")
     shown = [grad_curves[i] for i in sorted({round(i) for i in np.linspace(0, len(grad_curves) - 1, min(len(grad_curves), 8))})]
-    left.plotly_chart(gradient_decay_figure({f"epoch {e}": n for e, n in shown}, title="‖dL/dh_t‖ at each epoch end"),
+    shades = sample_colorscale("Viridis", [i / max(len(shown) - 1, 1) * 0.9 for i in range(len(shown))])  # early dark, late light
+    left.plotly_chart(gradient_decay_figure({f"epoch {e}": n for e, n in shown}, title="‖dL/dh_t‖ at each epoch end",
+                                            colors={f"epoch {e}": c for (e, _), c in zip(shown, shades)}),
                       width="stretch", key="gr_epochs")
     right.markdown("The trainer records this curve at the end of every epoch, on the start of the training text. "
                    "Watch whether the far end rises (the model learns to use older steps) or sinks."

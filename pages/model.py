@@ -18,8 +18,9 @@ KEYS = {  # config field -> widget key
     "batch_size": "m_batch", "seq_len": "m_seq", "stateful": "m_stateful", "activation": "m_activation",
     "recurrent_initializer": "m_rinit", "recurrent_init_scale": "m_rscale", "dropout": "m_dropout", "seed": "m_seed",
 }
+shown = ss.get("model_draft") or ss.model_config  # settings waiting for confirmation survive a trip to another page
 for name, key in KEYS.items():
-    widgets.bind(key, getattr(ss.model_config, name))
+    widgets.bind(key, getattr(shown, name))
 
 p1, p2, _ = st.columns([1, 1, 3])
 p1.button("Quick demo", key="m_quick", on_click=widgets.choose_preset, args=("quick",), width="stretch")
@@ -56,13 +57,18 @@ if draft != replace(ss.model_config, vocab_size=draft.vocab_size):
     if widgets.needs_confirmation(draft):
         st.warning(f"These settings need a new model: your trained model ({state.run().trained_steps:,} steps) would be thrown away.")
         a, b = st.columns(2)
+        ss.model_draft = draft
         if a.button("Use the new settings (discard the trained model)", key="m_confirm"):
             state.discard_run()
             ss.model_config = draft
+            ss.pop("model_draft", None)
             st.rerun()
-        b.button("Keep my trained model", key="m_cancel", on_click=widgets.forget_widgets, args=("m_",))
+        b.button("Keep my trained model", key="m_cancel", on_click=widgets.keep_trained_model)
     else:
         ss.model_config = draft
+        ss.pop("model_draft", None)
+else:
+    ss.pop("model_draft", None)
 
 try:
     check_fits(draft)

@@ -40,11 +40,15 @@ except ValueError as err:
     st.stop()
 
 run = state.run()
+if ss.get("model_draft"):
+    st.info("New settings on the Model page are waiting for you to confirm them there. Until you do, training uses "
+            "the current model.")
+    st.page_link("pages/model.py", label="Confirm or drop them on the Model page", icon=":material/account_tree:")
 if run is not None and not state.run_is_current(run) and widgets.needs_confirmation(wanted):
     st.warning("The text or the model settings changed since this model was trained. "
                "Training now builds a new model and throws the trained one away.")
 
-b1, b2, b3, _ = st.columns([1.2, 1, 1, 3])
+b1, b2, b3, _ = st.columns([1.6, 1, 1, 2])
 b1.button("Start training", key="tr_start", type="primary", disabled=active, on_click=widgets.start_training)
 trainer = run.trainer if run is not None else None
 paused = trainer is not None and trainer.progress().status == "paused"
@@ -76,11 +80,13 @@ def live() -> None:
     st.progress(frac, text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}{eta}")
     m = st.columns(5)
     m[0].metric("Loss", f"{p.loss[-1]:.3f}" if p.loss else "–")
-    m[1].metric("Validation loss", f"{p.val_loss[-1]:.3f}" if p.val_loss else "–",
+    m[1].metric("Val. loss", f"{p.val_loss[-1]:.3f}" if p.val_loss else "–",
                 help="On the held-out end of the text, measured at the end of every epoch.")
     m[2].metric("Accuracy", f"{p.accuracy[-1]:.1%}" if p.accuracy else "–")
     m[3].metric("Perplexity", f"{p.perplexity:.1f}" if p.perplexity else "–")
-    m[4].metric("Tokens / s", f"{p.tokens_per_s:,.0f}" if p.tokens_per_s else "–")
+    rate = p.tokens_per_s
+    m[4].metric("Tokens / s", ("–" if not rate else f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}"),
+                help="Training speed over the last 30 batches, pauses and epoch ends left out.")
     left, right = st.columns([3, 2])
     left.plotly_chart(loss_figure(p), width="stretch", key="tr_loss_chart")
     right.plotly_chart(layer_norms_figure(p), width="stretch", key="tr_norms_chart")

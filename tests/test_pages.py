@@ -168,6 +168,10 @@ def test_changing_the_model_asks_before_discarding_a_trained_one():
     at.number_input(key="m_units").set_value(32).run()
     assert any("thrown away" in w.value for w in at.warning)
     assert at.session_state["run"].config.rnn_units == 16  # nothing discarded yet
+    at.switch_page("pages/train.py").run()  # the unconfirmed settings wait, and Train says so
+    assert any("waiting for you to confirm" in i.value for i in at.info)
+    at.switch_page("pages/model.py").run()
+    assert at.number_input(key="m_units").value == 32 and any("thrown away" in w.value for w in at.warning)
     at.button(key="m_cancel").click().run()
     assert at.number_input(key="m_units").value == 16
     at.number_input(key="m_units").set_value(32).run()

@@ -34,10 +34,16 @@ def set_configs(model: ModelConfig | None = None, train: TrainConfig | None = No
     """Replace the canonical settings and let the widgets follow them."""
     if model is not None:
         st.session_state.model_config = model
-        forget_widgets("m_")
+        keep_trained_model()
     if train is not None:
         st.session_state.train_config = train
         forget_widgets("tr_")
+
+
+def keep_trained_model() -> None:
+    """Drop the Model page's unconfirmed settings; its widgets show the current ones again."""
+    st.session_state.pop("model_draft", None)
+    forget_widgets("m_")
 
 
 def same_weights(a: ModelConfig, b: ModelConfig) -> bool:
