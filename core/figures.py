@@ -98,8 +98,8 @@ def unrolled_svg(inputs: str = "hell", guesses: str = "ello") -> str:
     The text is sized against the drawing's own viewBox, so it stays readable however wide it is shown."""
     import html
 
-    n, gap, box_w, box_h = len(inputs), 110, 66, 44
-    width, rows = 120 + n * gap, {"out": 38, "h": 128, "in": 218}
+    n, gap, box_w, box_h = len(inputs), 92, 62, 46
+    width, rows = 110 + n * gap, {"out": 38, "h": 128, "in": 218}
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 262" width="100%" role="img" '
              'aria-label="An RNN unrolled over time" font-family="Helvetica, Arial, sans-serif" text-anchor="middle">',
              '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="4" markerHeight="4" orient="auto">'
@@ -107,16 +107,16 @@ def unrolled_svg(inputs: str = "hell", guesses: str = "ello") -> str:
 
     def box(x: float, y: float, label: str, fill: str, ink: str = "white") -> None:
         parts.append(f'<rect x="{x - box_w / 2}" y="{y - box_h / 2}" width="{box_w}" height="{box_h}" rx="9" fill="{fill}" stroke="#444"/>'
-                     f'<text x="{x}" y="{y + 8}" font-size="24" fill="{ink}">{html.escape(label)}</text>')
+                     f'<text x="{x}" y="{y + 8}" font-size="28" fill="{ink}">{html.escape(label)}</text>')
 
     def arrow(x1: float, y1: float, x2: float, y2: float, colour: str, label: str, dx: float, dy: float) -> None:
         parts.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{colour}" stroke-width="3" marker-end="url(#a)"/>'
-                     f'<text x="{(x1 + x2) / 2 + dx}" y="{(y1 + y2) / 2 + dy}" font-size="20" font-style="italic" fill="{colour}">{label}</text>')
+                     f'<text x="{(x1 + x2) / 2 + dx}" y="{(y1 + y2) / 2 + dy}" font-size="24" font-style="italic" fill="{colour}">{label}</text>')
 
-    box(50, rows["h"], "h₀=0", "#eeeeee", "#222")
+    box(44, rows["h"], "h₀", "#eeeeee", "#222")
     for i, (x_tok, y_tok) in enumerate(zip(inputs, guesses)):
-        x = 120 + gap * i + gap / 2
-        prev = 50 if i == 0 else x - gap
+        x = 110 + gap * i + gap / 2
+        prev = 44 if i == 0 else x - gap
         arrow(prev + box_w / 2, rows["h"], x - box_w / 2 - 2, rows["h"], "#d1495b", "U", 0, -10)
         arrow(x, rows["in"] - box_h / 2, x, rows["h"] + box_h / 2 + 2, "#555", "W", 18, 7)
         arrow(x, rows["h"] - box_h / 2, x, rows["out"] + box_h / 2 + 2, "#555", "", 0, 0)
