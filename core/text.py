@@ -104,8 +104,7 @@ def load_text(data: bytes | str, max_bytes: int = MAX_TEXT_BYTES) -> LoadedText:
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     if not text.strip():
         raise TextError("The text is empty (or only whitespace). Pick a sample, upload a .txt file, or paste some text.")
-    distinct = set(text)
-    if len(distinct) < 2:
+    if len(set(text)) < 2:
         raise TextError(
             f"This text is one character, “{display_token(text[0])}”, over and over: there is nothing to predict. "
             "Use a text with at least two different characters."
