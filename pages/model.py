@@ -53,22 +53,19 @@ except ValueError as err:
     st.error(str(err))
     st.stop()
 
+ss.pop("model_draft", None)  # set again below while the new settings wait for confirmation
 if draft != replace(ss.model_config, vocab_size=draft.vocab_size):
     if widgets.needs_confirmation(draft):
         st.warning(f"These settings need a new model: your trained model ({state.run().trained_steps:,} steps) would be thrown away.")
         a, b = st.columns(2)
-        ss.model_draft = draft
         if a.button("Use the new settings (discard the trained model)", key="m_confirm"):
             state.discard_run()
             ss.model_config = draft
-            ss.pop("model_draft", None)
             st.rerun()
+        ss.model_draft = draft
         b.button("Keep my trained model", key="m_cancel", on_click=widgets.keep_trained_model)
     else:
         ss.model_config = draft
-        ss.pop("model_draft", None)
-else:
-    ss.pop("model_draft", None)
 
 try:
     check_fits(draft)

@@ -114,22 +114,22 @@ def config_from_widgets(base, widget_keys: dict[str, str]):
     return replace(base, **changes)
 
 
-def _too_short(model: ModelConfig) -> str | None:
-    """Why the loaded text cannot fill one batch of `model`, or None when it can."""
+def _cannot_start(model: ModelConfig) -> bool:
+    """True, with a message for the page, when the loaded text cannot fill one batch of `model`."""
     from core.data import check_length
 
     try:
         check_length(len(state.encoded()[1]), model.batch_size, model.seq_len, "The loaded text")
     except ValueError as err:
-        return str(err)
-    return None
+        st.session_state.flash = f"{err} Nothing was changed: your settings and any trained model are as they were."
+        return True
+    return False
 
 
 def choose_preset(name: str, start: bool = False) -> None:
     """Button callback: apply a preset, asking first when it would throw away a trained model.
     A preset that is to start training but cannot, on this text, changes nothing."""
-    if start and (why := _too_short(PRESETS[name][0])):
-        st.session_state.flash = f"{why} Nothing was changed: your settings and any trained model are as they were."
+    if start and _cannot_start(PRESETS[name][0]):
         return
     if needs_confirmation(PRESETS[name][0]):
         st.session_state.pending_preset = (name, start)
@@ -141,8 +141,7 @@ def apply_preset(name: str, start: bool = False) -> None:
     """Use a preset's model and training settings; with `start`, begin training and go to Train."""
     model, train = PRESETS[name]
     st.session_state.pop("pending_preset", None)
-    if start and (why := _too_short(model)):  # the text changed since the question was asked
-        st.session_state.flash = f"{why} Nothing was changed: your settings and any trained model are as they were."
+    if start and _cannot_start(model):  # the text changed since the question was asked
         return
     if needs_confirmation(model):  # the user agreed to replace the trained model
         state.discard_run()
