@@ -168,10 +168,13 @@ def test_forward_gradients_and_state_match_keras(activation, stateful, num_layer
                 assert mine.states is None
 
 
-def test_training_steps_match_stock_keras(fold):
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_training_steps_match_stock_keras(fold, lanes, monkeypatch):
     """A few compiled Adam steps of the trainer's step on the same batches give the same losses and
-    weights with the fast recurrence and with stock Keras."""
-    config = replace(TINY, rnn_units=8, embedding_dim=4, seq_len=6, num_layers=2, stateful=True)
+    weights with the fast recurrence and with stock Keras, with the batch in one lane or two."""
+    monkeypatch.setattr(fastrnn, "LANES", lanes)
+    monkeypatch.setattr(fastrnn, "MIN_LANE_BATCH", 1)
+    config = replace(TINY, rnn_units=8, embedding_dim=4, seq_len=6, num_layers=2, stateful=True, batch_size=3)
     rng = np.random.default_rng(0)
     batches = [rng.integers(0, config.vocab_size, (2, config.batch_size, config.seq_len)).astype(np.int32)] * 6  # memorise one
 
@@ -189,6 +192,48 @@ def test_training_steps_match_stock_keras(fold):
     assert len(fast_weights) == len(stock_weights)  # includes each layer's carried state
     for mine, theirs in zip(fast_weights, stock_weights):
         assert rel_err(mine, theirs) < 1e-4
+
+
+def test_lanes_match_keras(layout, fold, monkeypatch):
+    """A batch cut into two uneven lanes (3 + 2 rows) gives Keras' logits, gradients and carried state."""
+    monkeypatch.setattr(fastrnn, "LANES", 2)
+    monkeypatch.setattr(fastrnn, "MIN_LANE_BATCH", 2)
+    config = replace(TINY, stateful=True, num_layers=2, batch_size=5, seed=11)
+    assert fastrnn.lane_sizes(config.batch_size) == [3, 2]
+    stock = build_model(config)
+    fast_model = twin(stock, config)
+    forward = fastrnn.make_forward(fast_model, config)
+
+    @tf.function
+    def fast_loss_and_grads(x, y):  # the gradient inside the graph, as in the trainer's step
+        with tf.GradientTape() as tape:
+            logits = forward(x)
+            loss = _loss(logits, y)
+        return logits, tape.gradient(loss, fast_model.trainable_variables)
+
+    rng = np.random.default_rng(5)
+    for length in LENGTHS:
+        x = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
+        y = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
+        with tf.GradientTape() as tape:
+            want_logits = stock(x, training=True)
+            want_loss = _loss(want_logits, y)
+        want = tape.gradient(want_loss, stock.trainable_variables)
+        got_logits, got = fast_loss_and_grads(x, y)
+        assert rel_err(got_logits, want_logits) < 1e-5
+        for var, g, w in zip(stock.trainable_variables, got, want):
+            assert rel_err(tf.convert_to_tensor(g), tf.convert_to_tensor(w)) < 1e-5, (length, var.path)
+        for mine, theirs in zip(rnn_layers(fast_model), rnn_layers(stock)):
+            assert rel_err(mine.states[0], theirs.states[0]) < 1e-5
+
+
+def test_lane_sizes(monkeypatch):
+    monkeypatch.setattr(fastrnn, "LANES", 2)
+    monkeypatch.setattr(fastrnn, "MIN_LANE_BATCH", 32)
+    assert fastrnn.lane_sizes(64) == [32, 32]
+    assert fastrnn.lane_sizes(129) == [65, 64]
+    assert fastrnn.lane_sizes(63) == [63]  # a lane would have fewer than 32 rows
+    assert fastrnn.lane_sizes(None) == [None]  # unknown while tracing: one lane
 
 
 @pytest.mark.parametrize("fast", [True, False])
