@@ -92,13 +92,13 @@ def executed_flops_per_token(args: argparse.Namespace) -> float:
     """FLOPs per token the trainer's fast path really executes: `flops_per_token`, less what folding
     the embedding into the first kernel skips (X·W, Xᵀ·dP and dP·Wᵀ over every token), plus what it
     adds (the one-hot dW per token, and E·W with its two gradients once per batch)."""
-    from core import fastrnn
+    from core import fastmodel, fastrnn
     from core.config import ModelConfig
 
     config = ModelConfig(vocab_size=args.vocab, embedding_dim=args.embedding, rnn_units=args.units, batch_size=args.batch,
                          seq_len=args.seq_len, cell=args.cell, num_layers=args.layers, activation=args.activation)
     flops = flops_per_token(args)
-    if not (fastrnn.supports(config) and fastrnn.fold_embedding(config)):
+    if not (fastrnn.supports(config) and fastmodel.fold_embedding(config)):
         return flops
     e, u, v = args.embedding, args.units, args.vocab
     return flops - 6.0 * e * u + 2.0 * v * u + 6.0 * v * e * u / (args.batch * args.seq_len)
@@ -214,6 +214,7 @@ def main(argv=None) -> dict:
     peaks = []
     load = os.getloadavg()[0]
     for _ in range(args.repeats):
+        time.sleep(PAUSE_S)  # PyTorch's threads spin on after its run: measured right after, the peak reads low
         peaks.append(matmul_gflops(repeats=5))
         for name, run in runners.items():
             time.sleep(PAUSE_S)

@@ -44,9 +44,9 @@ def make_forward(model: keras.Model, config: ModelConfig, fast: bool | None = No
     if fast is None:
         fast = fast_path_available(config)
     if fast:
-        from core import fastrnn
+        from core import fastmodel
 
-        return fastrnn.make_forward(model, config)
+        return fastmodel.make_forward(model, config)
     return lambda x: model(x, training=True)
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core import fastrnn
+from core import fastmodel, fastrnn
 from core.config import ModelConfig, TrainConfig
 from core.model import build_model, rnn_layers, twin
 from core.step import make_train_step
@@ -31,7 +31,7 @@ def layout(request, monkeypatch):
 @pytest.fixture(params=["lookup", "folded"])
 def fold(request, monkeypatch):
     """Run a test with the embedding looked up then projected, and folded into the first kernel."""
-    monkeypatch.setattr(fastrnn, "FOLD_MAX_RATIO", 0.0 if request.param == "lookup" else 100.0)
+    monkeypatch.setattr(fastmodel, "FOLD_MAX_RATIO", 0.0 if request.param == "lookup" else 100.0)
     return request.param == "folded"
 
 
@@ -137,10 +137,10 @@ def _loss(logits, y):
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_forward_gradients_and_state_match_keras(activation, stateful, num_layers, layout, fold):
     config = replace(TINY, activation=activation, stateful=stateful, num_layers=num_layers, seed=3 + num_layers)
-    assert fastrnn.fold_embedding(config) == fold
+    assert fastmodel.fold_embedding(config) == fold
     stock = build_model(config)
     fast_model = twin(stock, config)
-    forward = fastrnn.make_forward(fast_model, config)
+    forward = fastmodel.make_forward(fast_model, config)
     rng = np.random.default_rng(num_layers)
     for length in LENGTHS:
         x = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
@@ -172,8 +172,8 @@ def test_forward_gradients_and_state_match_keras(activation, stateful, num_layer
 def test_training_steps_match_stock_keras(fold, lanes, monkeypatch):
     """A few compiled Adam steps of the trainer's step on the same batches give the same losses and
     weights with the fast recurrence and with stock Keras, with the batch in one lane or two."""
-    monkeypatch.setattr(fastrnn, "LANES", lanes)
-    monkeypatch.setattr(fastrnn, "MIN_LANE_BATCH", 1)
+    monkeypatch.setattr(fastmodel, "LANES", lanes)
+    monkeypatch.setattr(fastmodel, "MIN_LANE_BATCH", 1)
     config = replace(TINY, rnn_units=8, embedding_dim=4, seq_len=6, num_layers=2, stateful=True, batch_size=3)
     rng = np.random.default_rng(0)
     batches = [rng.integers(0, config.vocab_size, (2, config.batch_size, config.seq_len)).astype(np.int32)] * 6  # memorise one
@@ -196,13 +196,13 @@ def test_training_steps_match_stock_keras(fold, lanes, monkeypatch):
 
 def test_lanes_match_keras(layout, fold, monkeypatch):
     """A batch cut into two uneven lanes (3 + 2 rows) gives Keras' logits, gradients and carried state."""
-    monkeypatch.setattr(fastrnn, "LANES", 2)
-    monkeypatch.setattr(fastrnn, "MIN_LANE_BATCH", 2)
+    monkeypatch.setattr(fastmodel, "LANES", 2)
+    monkeypatch.setattr(fastmodel, "MIN_LANE_BATCH", 2)
     config = replace(TINY, stateful=True, num_layers=2, batch_size=5, seed=11)
-    assert fastrnn.lane_sizes(config.batch_size) == [3, 2]
+    assert fastmodel.lane_sizes(config.batch_size) == [3, 2]
     stock = build_model(config)
     fast_model = twin(stock, config)
-    forward = fastrnn.make_forward(fast_model, config)
+    forward = fastmodel.make_forward(fast_model, config)
 
     @tf.function
     def fast_loss_and_grads(x, y):  # the gradient inside the graph, as in the trainer's step
@@ -228,12 +228,12 @@ def test_lanes_match_keras(layout, fold, monkeypatch):
 
 
 def test_lane_sizes(monkeypatch):
-    monkeypatch.setattr(fastrnn, "LANES", 2)
-    monkeypatch.setattr(fastrnn, "MIN_LANE_BATCH", 32)
-    assert fastrnn.lane_sizes(64) == [32, 32]
-    assert fastrnn.lane_sizes(129) == [65, 64]
-    assert fastrnn.lane_sizes(63) == [63]  # a lane would have fewer than 32 rows
-    assert fastrnn.lane_sizes(None) == [None]  # unknown while tracing: one lane
+    monkeypatch.setattr(fastmodel, "LANES", 2)
+    monkeypatch.setattr(fastmodel, "MIN_LANE_BATCH", 32)
+    assert fastmodel.lane_sizes(64) == [32, 32]
+    assert fastmodel.lane_sizes(129) == [65, 64]
+    assert fastmodel.lane_sizes(63) == [63]  # a lane would have fewer than 32 rows
+    assert fastmodel.lane_sizes(None) == [None]  # unknown while tracing: one lane
 
 
 @pytest.mark.parametrize("fast", [True, False])
@@ -267,7 +267,7 @@ def test_supports_only_plain_simple_rnn():
     assert not fastrnn.supports(replace(TINY, cell="gru"))
     assert not fastrnn.supports(replace(TINY, dropout=0.2))
     with pytest.raises(ValueError, match="stock Keras path"):
-        fastrnn.make_forward(build_model(replace(TINY, cell="lstm")), replace(TINY, cell="lstm"))
+        fastmodel.make_forward(build_model(replace(TINY, cell="lstm")), replace(TINY, cell="lstm"))
 
 
 def test_sequence_rejects_unknown_activation():
@@ -278,20 +278,13 @@ def test_sequence_rejects_unknown_activation():
 
 def test_unrolled_and_looped_chunks_agree(monkeypatch):
     """Short chunks are unrolled in the graph; the while_loop form must give the same values and gradients."""
-    import numpy as np
-
-    from core import fastrnn
-    from core.config import ModelConfig
-    from core.model import build_model
-    from core.tf import tf
-
     config = ModelConfig(vocab_size=9, embedding_dim=3, rnn_units=5, batch_size=2, seq_len=11, stateful=False)
     x = tf.constant(np.random.default_rng(0).integers(0, 9, (2, 11)), tf.int32)
 
     def run(unroll_max):
         monkeypatch.setattr(fastrnn, "UNROLL_MAX", unroll_max)
         model = build_model(config)
-        forward = fastrnn.make_forward(model, config)
+        forward = fastmodel.make_forward(model, config)
         with tf.GradientTape() as tape:
             loss = tf.reduce_sum(tf.sin(forward(x)))
         return [loss.numpy()] + [tf.convert_to_tensor(g).numpy() for g in tape.gradient(loss, model.trainable_variables)]
