@@ -208,22 +208,16 @@ class Race:
 
     def run(self) -> None:
         """The race itself; `start` runs it in a thread, tests may call it directly."""
-        from core.trainer import _ACTIVE, _ACTIVE_LOCK, _SLOTS  # the server-wide limit on trainings
+        from core.slots import training_slot  # the server-wide limit on trainings
 
-        while not _SLOTS.acquire(timeout=0.5):
-            if not self._alive():
+        with training_slot(self._alive) as holding:
+            if not holding:
                 self._progress = replace(self._progress, status="stopped", message="Stopped before it started.")
                 return
-        with _ACTIVE_LOCK:
-            _ACTIVE[0] += 1
-        try:
-            self._race()
-        except Exception as err:  # report, never crash the server
-            self._progress = replace(self._progress, status="failed", message=f"The race failed: {type(err).__name__}: {err}")
-        finally:
-            with _ACTIVE_LOCK:
-                _ACTIVE[0] -= 1
-            _SLOTS.release()
+            try:
+                self._race()
+            except Exception as err:  # report, never crash the server
+                self._progress = replace(self._progress, status="failed", message=f"The race failed: {type(err).__name__}: {err}")
 
     def _score(self, models: dict, step: int, grads: str | None = None) -> None:
         accs = {c: key_accuracy(m, self.ids, self.eval_pos, self.eval_lags) for c, m in models.items()}

@@ -6,7 +6,6 @@ The trainer reports; the page decides how to show it. It never touches Streamlit
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections import deque
@@ -19,25 +18,12 @@ from core.config import ModelConfig, TrainConfig
 from core.data import num_batches, split, stateful_batches
 from core.model import reset_states
 from core.progress import Progress, History
+from core.slots import max_trainings, training_slot, trainings_running
 from core.text import Vocabulary
 
 
-def max_trainings() -> int:
-    """How many trainings may run at once on this server ($RNN_PLAYGROUND_MAX_TRAININGS, default: cores)."""
-    raw = os.environ.get("RNN_PLAYGROUND_MAX_TRAININGS", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else (os.cpu_count() or 1)
-
-
-_SLOTS = threading.BoundedSemaphore(max_trainings())  # shared by every session of this server
-_ACTIVE = [0]
-_ACTIVE_LOCK = threading.Lock()
 SNAPSHOT_EVERY_STEPS = 25  # how often the last good weights are copied, for recovery from a NaN loss
 PUBLISH_EVERY_S = 0.2
-
-
-def trainings_running() -> int:
-    """How many trainings hold a slot right now, across all sessions."""
-    return _ACTIVE[0]
 
 
 class Trainer:
@@ -134,36 +120,25 @@ class Trainer:
         except Exception:  # a broken callback must not keep a thread alive forever
             return False
 
-    def _wait_for_slot(self) -> bool:
-        last_check = time.monotonic()
-        while not _SLOTS.acquire(timeout=0.5):
-            if self._stop.is_set():
-                return False
-            if time.monotonic() - last_check > 2:
-                last_check = time.monotonic()
-                if not self._alive():
-                    return False
+    def _run(self) -> None:
+        def keep_waiting() -> bool:
+            return not self._stop.is_set() and self._alive()
+
+        def on_wait() -> None:
             self._publish(
                 status="waiting",
                 message=f"The server is busy: {trainings_running()} of {max_trainings()} trainings are running. "
                 "Yours starts as soon as one finishes.",
             )
-        with _ACTIVE_LOCK:
-            _ACTIVE[0] += 1
-        return True
 
-    def _run(self) -> None:
-        if not self._wait_for_slot():
-            self._publish(status="stopped", message=self._stop_message)
-            return
-        try:
-            self._train()
-        except Exception as err:  # report, never crash the server
-            self._publish(status="failed", message=f"Training failed: {type(err).__name__}: {err}")
-        finally:
-            with _ACTIVE_LOCK:
-                _ACTIVE[0] -= 1
-            _SLOTS.release()
+        with training_slot(keep_waiting, on_wait) as holding:
+            if not holding:
+                self._publish(status="stopped", message=self._stop_message)
+                return
+            try:
+                self._train()
+            except Exception as err:  # report, never crash the server
+                self._publish(status="failed", message=f"Training failed: {type(err).__name__}: {err}")
 
     def _setup(self) -> None:
         from core.step import Evaluator, fast_path_available, layer_groups, make_train_step

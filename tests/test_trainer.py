@@ -107,9 +107,9 @@ def test_keep_alive_false_stops_the_thread():
 def test_a_full_server_makes_the_next_training_wait(monkeypatch):
     import threading
 
-    import core.trainer as trainer_module
+    from core import slots
 
-    monkeypatch.setattr(trainer_module, "_SLOTS", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(slots, "_SLOTS", threading.BoundedSemaphore(1))
     long = dataclasses.replace(TRAIN, epochs=1000)
     first = Trainer(build_model(CONFIG), CONFIG, long, IDS, VOCAB)
     second = Trainer(build_model(CONFIG), CONFIG, TRAIN, IDS, VOCAB)
