@@ -21,7 +21,7 @@ def state_heatmap(states: np.ndarray, tokens: Sequence[str], units: Sequence[int
     Args:
         states: (T, units) hidden states, e.g. from `core.inspect.hidden_states`.
         tokens: the T tokens read (characters for a char model).
-        units: which units to show, top row first (e.g. from `core.lab.order_units`); all when None.
+        units: which units to show, top row first (e.g. from `core.neurons.order_units`); all when None.
         title: the figure title.
 
     Returns:

@@ -8,7 +8,8 @@ from plotly.colors import sample_colorscale
 
 from core.config import CELL_NAMES
 from core.figures_inspect import eigenvalue_figure, gradient_decay_figure
-from core.lab import encode_known, fit_decay
+from core.lab import fit_decay
+from core.neurons import encode_known
 from ui import state
 from ui.inspected import inspected, memo
 

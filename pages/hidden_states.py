@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.figures_inspect import activation_html, state_heatmap
-from core.lab import encode_known, order_units, pattern_signal, saturation_share, unit_correlations
+from core.neurons import encode_known, order_units, pattern_signal, saturation_share, unit_correlations
 from ui import widgets
 from ui.inspected import inspected, memo
 

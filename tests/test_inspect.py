@@ -12,6 +12,7 @@ import pytest
 from core import figures_inspect as F
 from core import inspect as I
 from core import lab as L
+from core import neurons as N
 from core.config import ModelConfig
 from core.model import build_model, rnn_layers
 from core.tf import tf
@@ -233,23 +234,23 @@ def test_decay_fit_recovers_slope():
 
 def test_pattern_signal_and_unit_order():
     text = 'say "hi" (a(b)c) x'
-    np.testing.assert_array_equal(L.pattern_signal(text, '"'), [0, 0, 0, 0, 1, 1, 1, 0] + [0] * 10)
-    paren = L.pattern_signal(text, "()")
+    np.testing.assert_array_equal(N.pattern_signal(text, '"'), [0, 0, 0, 0, 1, 1, 1, 0] + [0] * 10)
+    paren = N.pattern_signal(text, "()")
     assert "".join(ch for ch, s in zip(text, paren) if s) == "(a(b)c"
-    np.testing.assert_array_equal(np.flatnonzero(L.pattern_signal(text, "hi")), [5, 6])
-    np.testing.assert_array_equal(L.pattern_signal(["a", "(", "b"], "(", mode="match"), [0, 1, 0])
+    np.testing.assert_array_equal(np.flatnonzero(N.pattern_signal(text, "hi")), [5, 6])
+    np.testing.assert_array_equal(N.pattern_signal(["a", "(", "b"], "(", mode="match"), [0, 1, 0])
     with pytest.raises(ValueError, match="empty"):
-        L.pattern_signal(text, "")
-    signal = L.pattern_signal(text, '"')
+        N.pattern_signal(text, "")
+    signal = N.pattern_signal(text, '"')
     rng = np.random.RandomState(2)
     states = rng.normal(0, 0.1, (len(text), 4))
     states[:, 2] = -signal + rng.normal(0, 0.01, len(text))  # unit 2 tracks the quotes, with a minus sign
     states[:, 1] *= 10  # unit 1 varies most
-    assert L.order_units(states, "correlation", signal)[0] == 2
-    assert L.order_units(states, "variance")[0] == 1
-    np.testing.assert_array_equal(L.order_units(states), np.arange(4))
-    assert L.unit_correlations(states, signal)[2] < -0.99
-    assert L.saturation_share(np.array([[0.96, -0.97], [0.5, 0.0]])) == 0.5
+    assert N.order_units(states, "correlation", signal)[0] == 2
+    assert N.order_units(states, "variance")[0] == 1
+    np.testing.assert_array_equal(N.order_units(states), np.arange(4))
+    assert N.unit_correlations(states, signal)[2] < -0.99
+    assert N.saturation_share(np.array([[0.96, -0.97], [0.5, 0.0]])) == 0.5
 
 
 def test_compare_cells_same_seed():
@@ -300,7 +301,7 @@ def test_figures_build():
 
 
 def test_my_core_files_never_import_streamlit():
-    for name in ("inspect.py", "lab.py", "figures_inspect.py"):
+    for name in ("inspect.py", "lab.py", "neurons.py", "figures_inspect.py"):
         source = (Path(__file__).resolve().parent.parent / "core" / name).read_text()
         assert not re.search(r"^\s*(import|from)\s+streamlit", source, re.M), name
 

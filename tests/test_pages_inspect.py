@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import inspect as I
 from core import lab as L
+from core import neurons as N
 from core.config import ModelConfig
 from core.longrange import LAG_BINS, Race, RaceConfig, key_accuracy, key_targets, line_batch, make_key_step
 from core.model import build_model
@@ -55,7 +56,7 @@ def shown_ids(at: AppTest):
     """The tokens and ids the Hidden states page reads, encoded the way core does."""
     run = at.session_state["run"]
     vocab = run.vocab if run is not None and run.trained_steps else at.session_state["insp_model"][2]
-    tokens, ids, _ = L.encode_known(vocab, at.text_area(key="hs_text").value)
+    tokens, ids, _ = N.encode_known(vocab, at.text_area(key="hs_text").value)
     return tokens, ids
 
 
@@ -81,10 +82,10 @@ def test_hidden_states_of_a_fresh_model_ordering_and_neuron():
     fresh = build_model(replace(at.session_state["insp_model"][0][1], stateful=False))  # same seed, same weights
     states = heatmap_matches(at, fresh)
     assert [int(u) for u in chart(at, "hs_heatmap")["data"][0]["y"]] == list(range(8))  # by index, all 8 units
-    assert at.metric[0].value == f"{L.saturation_share(states):.1%}"
+    assert at.metric[0].value == f"{N.saturation_share(states):.1%}"
 
     at.selectbox(key="hs_order").set_value("variance").run()
-    order = L.order_units(states, "variance")
+    order = N.order_units(states, "variance")
     assert [int(u) for u in chart(at, "hs_heatmap")["data"][0]["y"]] == list(order)
     assert at.number_input(key="hs_neuron").value == order[0]  # the neuron follows the new top unit
 
@@ -97,7 +98,7 @@ def test_hidden_states_of_a_fresh_model_ordering_and_neuron():
     at.selectbox(key="hs_order").set_value("correlation").run()
     at.text_input(key="hs_pattern").input("e").run()
     tokens, _ = shown_ids(at)
-    corr = L.unit_correlations(states, L.pattern_signal("".join(tokens), "e"))
+    corr = N.unit_correlations(states, N.pattern_signal("".join(tokens), "e"))
     assert at.number_input(key="hs_neuron").value == int(np.argmax(np.abs(corr)))
     assert not at.exception
 
@@ -130,7 +131,7 @@ def test_training_then_both_pages_show_the_trained_model():
     for (epoch, norms), trace in zip(progress.grad_curves, [t for t in epochs if not t["name"].endswith("fit")]):
         assert trace["name"].startswith(f"epoch {epoch} ")
         np.testing.assert_allclose(arr(trace["y"]), norms[norms > 0], rtol=1e-5)
-    ids = L.encode_known(run.vocab, at.session_state["text"][:20_000])[1][:at.slider(key="gr_len").value + 1]
+    ids = N.encode_known(run.vocab, at.session_state["text"][:20_000])[1][:at.slider(key="gr_len").value + 1]
     mine = chart(at, "gr_mine")["data"][0]
     np.testing.assert_allclose(arr(mine["y"]), I.gradient_norms(run.model, ids), rtol=1e-4)
     assert any(t["name"].startswith("your trained model") for t in chart(at, "gr_lab")["data"])
