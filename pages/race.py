@@ -4,7 +4,8 @@ import streamlit as st
 
 from core.config import CELL_NAMES
 from core.figures_inspect import accuracy_curve_figure, gradient_decay_figure, lag_accuracy_figure
-from core.longrange import CHANCE, GRAD_MIN_LAG, LAG_BINS, RaceConfig
+from core.keytask import CHANCE, GRAD_MIN_LAG, LAG_BINS
+from core.longrange import RaceConfig
 from ui import state
 
 st.title("Long-range race")

@@ -18,7 +18,8 @@ from core import inspect as I
 from core import lab as L
 from core import neurons as N
 from core.config import ModelConfig
-from core.longrange import LAG_BINS, Race, RaceConfig, key_accuracy, key_targets, line_batch, make_key_step
+from core.keytask import LAG_BINS, key_accuracy, key_targets, line_batch, make_key_step
+from core.longrange import Race, RaceConfig
 from core.model import build_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,7 +185,7 @@ def test_race_button_runs_in_the_background_and_draws_its_results():
     assert "LSTM after training" in grads and "SimpleRNN before training" in grads
 
 
-# ---- core/longrange.py at tiny size ----------------------------------------------------------------------------
+# ---- core/keytask.py and core/longrange.py at tiny size --------------------------------------------------------------
 
 LINES = "a:xyz>a\nb:xyzzyx>b\nnot a task line\nc:x>c\n"
 
