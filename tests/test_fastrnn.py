@@ -132,6 +132,41 @@ def _loss(logits, y):
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
 
 
+def _loss_and_grads(forward, model):
+    """(x, y) -> (logits, gradients of the mean cross-entropy for `model`'s trainable variables)."""
+    def loss_and_grads(x, y):
+        with tf.GradientTape() as tape:
+            logits = forward(x)
+            loss = _loss(logits, y)
+        return logits, tape.gradient(loss, model.trainable_variables)
+
+    return loss_and_grads
+
+
+def _check_against_keras(stock, fast_model, fast_loss_and_grads, config, seed: int) -> None:
+    """Feed batches of each of LENGTHS to both models in turn: the fast path's logits, gradients and
+    carried states equal stock Keras'."""
+    rng = np.random.default_rng(seed)
+    for length in LENGTHS:
+        x = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
+        y = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
+        want_logits, want = _loss_and_grads(lambda x: stock(x, training=True), stock)(x, y)
+        got_logits, got = fast_loss_and_grads(x, y)
+
+        assert got_logits.shape == (config.batch_size, length, config.vocab_size)
+        assert rel_err(got_logits, want_logits) < 1e-5
+        assert len(got) == len(want) == len(stock.trainable_variables)
+        for var, g, w in zip(stock.trainable_variables, got, want):
+            assert g is not None, var.path
+            assert rel_err(tf.convert_to_tensor(g), tf.convert_to_tensor(w)) < 1e-5, (length, var.path)
+        for mine, theirs in zip(rnn_layers(fast_model), rnn_layers(stock)):
+            if config.stateful:  # the carried state is stored back exactly as Keras stores it
+                assert rel_err(mine.states[0], theirs.states[0]) < 1e-5
+                assert np.any(np.asarray(mine.states[0]) != 0)
+            else:
+                assert mine.states is None
+
+
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("stateful", [True, False])
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
@@ -141,31 +176,7 @@ def test_forward_gradients_and_state_match_keras(activation, stateful, num_layer
     stock = build_model(config)
     fast_model = twin(stock, config)
     forward = fastmodel.make_forward(fast_model, config)
-    rng = np.random.default_rng(num_layers)
-    for length in LENGTHS:
-        x = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
-        y = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
-        with tf.GradientTape() as tape:
-            want_logits = stock(x, training=True)
-            want_loss = _loss(want_logits, y)
-        want = tape.gradient(want_loss, stock.trainable_variables)
-        with tf.GradientTape() as tape:
-            got_logits = forward(x)
-            got_loss = _loss(got_logits, y)
-        got = tape.gradient(got_loss, fast_model.trainable_variables)
-
-        assert got_logits.shape == (config.batch_size, length, config.vocab_size)
-        assert rel_err(got_logits, want_logits) < 1e-5
-        assert len(got) == len(want) == len(stock.trainable_variables)
-        for var, g, w in zip(stock.trainable_variables, got, want):
-            assert g is not None, var.path
-            assert rel_err(tf.convert_to_tensor(g), tf.convert_to_tensor(w)) < 1e-5, (length, var.path)
-        for mine, theirs in zip(rnn_layers(fast_model), rnn_layers(stock)):
-            if stateful:  # the carried state is stored back exactly as Keras stores it
-                assert rel_err(mine.states[0], theirs.states[0]) < 1e-5
-                assert np.any(np.asarray(mine.states[0]) != 0)
-            else:
-                assert mine.states is None
+    _check_against_keras(stock, fast_model, _loss_and_grads(forward, fast_model), config, seed=num_layers)
 
 
 @pytest.mark.parametrize("lanes", [1, 2])
@@ -203,28 +214,8 @@ def test_lanes_match_keras(layout, fold, monkeypatch):
     stock = build_model(config)
     fast_model = twin(stock, config)
     forward = fastmodel.make_forward(fast_model, config)
-
-    @tf.function
-    def fast_loss_and_grads(x, y):  # the gradient inside the graph, as in the trainer's step
-        with tf.GradientTape() as tape:
-            logits = forward(x)
-            loss = _loss(logits, y)
-        return logits, tape.gradient(loss, fast_model.trainable_variables)
-
-    rng = np.random.default_rng(5)
-    for length in LENGTHS:
-        x = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
-        y = rng.integers(0, config.vocab_size, (config.batch_size, length)).astype(np.int32)
-        with tf.GradientTape() as tape:
-            want_logits = stock(x, training=True)
-            want_loss = _loss(want_logits, y)
-        want = tape.gradient(want_loss, stock.trainable_variables)
-        got_logits, got = fast_loss_and_grads(x, y)
-        assert rel_err(got_logits, want_logits) < 1e-5
-        for var, g, w in zip(stock.trainable_variables, got, want):
-            assert rel_err(tf.convert_to_tensor(g), tf.convert_to_tensor(w)) < 1e-5, (length, var.path)
-        for mine, theirs in zip(rnn_layers(fast_model), rnn_layers(stock)):
-            assert rel_err(mine.states[0], theirs.states[0]) < 1e-5
+    in_graph = tf.function(_loss_and_grads(forward, fast_model))  # the gradient inside the graph, as in the trainer
+    _check_against_keras(stock, fast_model, in_graph, config, seed=5)
 
 
 def test_lane_sizes(monkeypatch):
