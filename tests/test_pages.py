@@ -221,3 +221,27 @@ def test_word_level_with_a_vocabulary_cap():
     assert vocab.level == "word" and len(vocab) == 100 and vocab.tokens[0] == "<unk>"
     assert at.metric[2].value == "100" and at.metric[1].value == f"{len(ids):,}"
     assert "\n" in vocab.tokens and "." in vocab.tokens
+
+
+def test_quick_demo_again_asks_then_starts_a_fresh_demo_with_one_trainer():
+    """Pressed while its own demo trains, Quick demo used to start a second trainer on the same model,
+    beside the first, which no button could stop any more. Now it asks, and on yes starts over."""
+    import threading
+
+    at = open_page()
+    at.button(key="home_quick").click().run()
+    first, first_trainer = at.session_state["run"], at.session_state["run"].trainer
+    while first_trainer.progress().step < 2:
+        time.sleep(0.1)
+    at.switch_page("pages/home.py").run()
+    at.button(key="home_quick").click().run()
+    assert at.session_state["run"] is first and first.trainer is first_trainer  # nothing changed yet
+    assert any("replaces your trained model" in w.value for w in at.warning)
+    at.button(key="home_confirm_preset").click().run()
+    second = at.session_state["run"]
+    assert second is not first and second.model is not first.model  # a fresh, untrained model
+    first_trainer.join(30)
+    assert first_trainer.progress().status == "stopped"
+    assert [t.name for t in threading.enumerate()].count("rnn-trainer") == 1
+    second.trainer.stop()
+    second.trainer.join(60)

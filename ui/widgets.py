@@ -81,6 +81,8 @@ def start_training() -> None:
     r = ensure_run()
     _, ids = state.encoded()
     old = r.trainer
+    if old is not None and old.model is r.model and old.progress().active:
+        return  # already training this model: a second trainer beside it would race it for the weights
     if (old is not None and old.model is r.model and old.progress().status == "stopped"
             and old.train == st.session_state.train_config):
         old.start()  # continue from where it stopped (a rebuilt model, e.g. for a new batch size, gets a new trainer)
@@ -126,12 +128,19 @@ def _cannot_start(model: ModelConfig) -> bool:
     return False
 
 
+def _replaces_trained_model(model: ModelConfig, start: bool) -> bool:
+    """True when applying a preset throws a trained model away: other sizes, or a one-click start,
+    which always begins from a fresh model so that the demo shows a model learning from scratch."""
+    r = state.run()
+    return needs_confirmation(model) or (start and r is not None and r.trained_steps > 0)
+
+
 def choose_preset(name: str, start: bool = False) -> None:
     """Button callback: apply a preset, asking first when it would throw away a trained model.
     A preset that is to start training but cannot, on this text, changes nothing."""
     if start and _cannot_start(PRESETS[name][0]):
         return
-    if needs_confirmation(PRESETS[name][0]):
+    if _replaces_trained_model(PRESETS[name][0], start):
         st.session_state.pending_preset = (name, start)
         return
     apply_preset(name, start)
@@ -143,7 +152,7 @@ def apply_preset(name: str, start: bool = False) -> None:
     st.session_state.pop("pending_preset", None)
     if start and _cannot_start(model):  # the text changed since the question was asked
         return
-    if needs_confirmation(model):  # the user agreed to replace the trained model
+    if start or needs_confirmation(model):  # a fresh model: the user agreed, or nothing trained was there
         state.discard_run()
     set_configs(replace(model, seed=st.session_state.model_config.seed), train)
     if start:
