@@ -21,7 +21,8 @@ from core.fastrnn import simple_rnn_chunks, split_time, supports
 from core.tf import keras, tf
 
 FOLD_MAX_RATIO = 1.0  # fold the embedding into the first layer's kernel up to vocab = this × embedding (see fold_embedding)
-LANES = int(os.environ.get("RNN_PLAYGROUND_LANES", "2"))  # independent recurrences the batch is cut into (see lane_sizes)
+_LANES_ENV = os.environ.get("RNN_PLAYGROUND_LANES", "")
+LANES = int(_LANES_ENV) if _LANES_ENV.isdigit() and int(_LANES_ENV) > 0 else 2  # recurrences a batch is cut into (lane_sizes)
 MIN_LANE_BATCH = 32  # fewest batch rows in one lane
 
 
