@@ -13,16 +13,14 @@ computes with its variables, and equals `model(x, training=True)` up to float ro
 
 from __future__ import annotations
 
-import os
 from typing import Callable
 
-from core.config import ModelConfig
+from core.config import ModelConfig, env_int
 from core.fastrnn import simple_rnn_chunks, split_time, supports
 from core.tf import keras, tf
 
 FOLD_MAX_RATIO = 1.0  # fold the embedding into the first layer's kernel up to vocab = this × embedding (see fold_embedding)
-_LANES_ENV = os.environ.get("RNN_PLAYGROUND_LANES", "")
-LANES = int(_LANES_ENV) if _LANES_ENV.isdigit() and int(_LANES_ENV) > 0 else 2  # recurrences a batch is cut into (lane_sizes)
+LANES = env_int("RNN_PLAYGROUND_LANES", 2)  # independent recurrences a batch is cut into (see lane_sizes)
 MIN_LANE_BATCH = 32  # fewest batch rows in one lane
 
 

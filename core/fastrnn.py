@@ -17,15 +17,13 @@ from 768 units the states are kept transposed, (units, batch), where oneDNN's pe
 
 from __future__ import annotations
 
-import os
-
-from core.config import ModelConfig
+from core.config import ModelConfig, env_int
 from core.tf import tf
 
 ACTIVATIONS = ("tanh", "relu")
 FEATURE_MAJOR_FROM = 768  # units from which the recurrence runs on transposed states (see feature_major)
 MIN_CHUNK = 10  # fewest time steps in one chunk of the recurrence
-UNROLL_MAX = int(os.environ.get("RNN_PLAYGROUND_UNROLL_MAX", "32"))  # longest chunk unrolled (not feature-major); 0 never
+UNROLL_MAX = env_int("RNN_PLAYGROUND_UNROLL_MAX", 32, minimum=0)  # longest chunk unrolled (not feature-major); 0 never
 MAX_CHUNKS = 4  # most chunks per sequence; each is a while_loop forward and one backward
 
 

@@ -7,11 +7,12 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+from core.config import env_int
+
 
 def max_trainings() -> int:
     """How many trainings may run at once on this server ($RNN_PLAYGROUND_MAX_TRAININGS, default: cores)."""
-    raw = os.environ.get("RNN_PLAYGROUND_MAX_TRAININGS", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else (os.cpu_count() or 1)
+    return env_int("RNN_PLAYGROUND_MAX_TRAININGS", os.cpu_count() or 1)
 
 
 _SLOTS = threading.BoundedSemaphore(max_trainings())
