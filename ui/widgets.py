@@ -52,12 +52,13 @@ def same_weights(a: ModelConfig, b: ModelConfig) -> bool:
     return all(getattr(a, name) == getattr(b, name) for name in keep)
 
 
-def needs_confirmation(new: ModelConfig) -> bool:
-    """True when applying `new` would throw away a trained model."""
+def needs_confirmation(new: ModelConfig, fresh: bool = False) -> bool:
+    """True when applying `new` would throw away a trained model: other sizes, or `fresh` (a one-click
+    start, which always begins from a new model so the demo shows one learning from scratch)."""
     r = state.run()
     if r is None or r.trained_steps == 0:
         return False
-    return not same_weights(replace(new, vocab_size=len(state.encoded()[0])), r.config)
+    return fresh or not same_weights(replace(new, vocab_size=len(state.encoded()[0])), r.config)
 
 
 def ensure_run() -> state.Run:
@@ -80,12 +81,11 @@ def start_training() -> None:
 
     r = ensure_run()
     _, ids = state.encoded()
-    old = r.trainer
-    if old is not None and old.model is r.model and old.progress().active:
+    old = r.trainer if r.trainer is not None and r.trainer.model is r.model else None  # a rebuilt model gets a new one
+    if old is not None and old.progress().active:
         return  # already training this model: a second trainer beside it would race it for the weights
-    if (old is not None and old.model is r.model and old.progress().status == "stopped"
-            and old.train == st.session_state.train_config):
-        old.start()  # continue from where it stopped (a rebuilt model, e.g. for a new batch size, gets a new trainer)
+    if old is not None and old.progress().status == "stopped" and old.train == st.session_state.train_config:
+        old.start()  # continue from where it stopped
         return
     r.trainer = Trainer(r.model, r.config, st.session_state.train_config, ids, r.vocab, keep_alive=state.keep_alive())
     r.stepper = None
@@ -128,19 +128,12 @@ def _cannot_start(model: ModelConfig) -> bool:
     return False
 
 
-def _replaces_trained_model(model: ModelConfig, start: bool) -> bool:
-    """True when applying a preset throws a trained model away: other sizes, or a one-click start,
-    which always begins from a fresh model so that the demo shows a model learning from scratch."""
-    r = state.run()
-    return needs_confirmation(model) or (start and r is not None and r.trained_steps > 0)
-
-
 def choose_preset(name: str, start: bool = False) -> None:
     """Button callback: apply a preset, asking first when it would throw away a trained model.
     A preset that is to start training but cannot, on this text, changes nothing."""
     if start and _cannot_start(PRESETS[name][0]):
         return
-    if _replaces_trained_model(PRESETS[name][0], start):
+    if needs_confirmation(PRESETS[name][0], fresh=start):
         st.session_state.pending_preset = (name, start)
         return
     apply_preset(name, start)
