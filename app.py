@@ -15,10 +15,21 @@ script_runner._clean_problem_modules = lambda: None
 st.set_page_config(page_title="RNN Playground", page_icon=":material/autorenew:", layout="wide")
 
 
+def _warm_up() -> None:
+    """Start (or join) Ray with its warm training workers, then import TensorFlow for Generate and inspection."""
+    from core import cluster
+
+    try:
+        cluster.pool()
+    except cluster.ClusterError:
+        pass  # kept by core.cluster; the Train page says it in a sentence
+    importlib.import_module("core.tf")
+
+
 @st.cache_resource(show_spinner=False)
-def _warm_tensorflow() -> threading.Thread:
-    """Import TensorFlow in the background once per server, so Home never waits for it."""
-    thread = threading.Thread(target=importlib.import_module, args=("core.tf",), daemon=True)
+def _warm_up_once() -> threading.Thread:
+    """Warm up in the background once per server, so Home never waits for it."""
+    thread = threading.Thread(target=_warm_up, name="rnn-warm-up", daemon=True)
     thread.start()
     return thread
 
@@ -41,4 +52,4 @@ widgets.sidebar_status()
 try:
     page.run()
 finally:
-    _warm_tensorflow()  # after the page is drawn, so the 5 s import never delays the first screen
+    _warm_up_once()  # after the page is drawn, so starting Ray and importing TensorFlow never delay the first screen

@@ -1,4 +1,10 @@
-"""What a training run reports: one immutable snapshot for the pages, and the worker's growing history."""
+"""What a training run reports: one immutable snapshot for the pages, built from an append-only history.
+
+Publishing a snapshot costs the same at step 10 and at step 100,000: the history's columns are NumPy
+buffers that only ever grow at the end, and a snapshot holds read-only views of their first n rows.
+Rows below n are never written again, so a view stays true after the worker appends more; when a
+buffer is full it is copied once into one twice as large, and older views keep the old buffer alive.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+_EMPTY = np.zeros(0)
+_EMPTY.flags.writeable = False
 
-@dataclass(frozen=True)
+
+def _empty(width: int = 0):
+    return field(default_factory=lambda: _EMPTY.reshape(0, width) if width else _EMPTY)
+
+
+@dataclass(frozen=True, eq=False)
 class Progress:
     """One immutable snapshot of a training run; pages draw from it and never change it."""
 
@@ -22,38 +35,113 @@ class Progress:
     tokens_per_s: float = 0.0
     eta_s: float | None = None
     elapsed_s: float = 0.0
-    steps: tuple[int, ...] = ()  # step number of each recorded training point
-    loss: tuple[float, ...] = ()
-    accuracy: tuple[float, ...] = ()
+    steps: np.ndarray = _empty()  # (n,) step number of each recorded training point
+    loss: np.ndarray = _empty()  # (n,)
+    accuracy: np.ndarray = _empty()  # (n,)
+    layer_norms: np.ndarray = _empty()  # (n, layers) gradient norm per layer at each recorded step
     val_steps: tuple[int, ...] = ()  # step at which each validation point was taken (epoch ends)
     val_loss: tuple[float, ...] = ()
     val_accuracy: tuple[float, ...] = ()
     layer_names: tuple[str, ...] = ()
-    layer_norms: tuple[tuple[float, ...], ...] = ()  # gradient norm per layer, one row per recorded step
     samples: tuple[tuple[int, str], ...] = ()  # (epoch, generated text) at each epoch end
     grad_curves: tuple[tuple[int, np.ndarray], ...] = ()  # (epoch, ||dL/dh_t|| by step) at each epoch end
     fast_path: bool = False  # whether the fused SimpleRNN path trains this model
+    version: int = 0  # grows with every publish; equal versions mean equal snapshots
 
     @property
     def perplexity(self) -> float | None:
         """exp(last training loss): how many tokens the model is choosing between, on average."""
-        return math.exp(min(self.loss[-1], 50)) if self.loss else None
+        return math.exp(min(float(self.loss[-1]), 50)) if len(self.loss) else None
 
     @property
     def active(self) -> bool:
         return self.status in ("waiting", "running", "paused")
 
 
+class Column:
+    """An append-only float64 column (rows of `width` numbers, or scalars when width is 0)."""
+
+    def __init__(self, width: int = 0, capacity: int = 256):
+        self._buf = np.zeros((capacity, width) if width else capacity)
+        self.n = 0
+
+    def append(self, value) -> None:
+        if self.n == len(self._buf):
+            grown = np.zeros((2 * len(self._buf), *self._buf.shape[1:]))
+            grown[: self.n] = self._buf
+            self._buf = grown
+        self._buf[self.n] = value
+        self.n += 1
+
+    def extend(self, values: np.ndarray) -> None:
+        for v in values:
+            self.append(v)
+
+    def view(self, n: int | None = None) -> np.ndarray:
+        """A read-only view of the first `n` rows (all by default); later appends never change it."""
+        v = self._buf[: self.n if n is None else n]
+        v.flags.writeable = False
+        return v
+
+    def truncate(self, n: int) -> None:
+        """Forget the rows from `n` on (only before any view of them is handed out again)."""
+        self._buf = self._buf.copy()  # views already handed out keep the old rows
+        self.n = min(self.n, n)
+
+
 @dataclass
 class History:
-    """The lists the worker appends to; only the trainer thread touches them."""
+    """What a run records; one thread appends, and snapshots share its rows (see the module docstring)."""
 
-    steps: list = field(default_factory=list)
-    loss: list = field(default_factory=list)
-    accuracy: list = field(default_factory=list)
+    steps: Column = field(default_factory=Column)
+    loss: Column = field(default_factory=Column)
+    accuracy: Column = field(default_factory=Column)
+    layer_norms: Column | None = None  # made on the first row, when the number of layers is known
     val_steps: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
     val_accuracy: list = field(default_factory=list)
-    layer_norms: list = field(default_factory=list)
     samples: list = field(default_factory=list)
     grad_curves: list = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.steps.n
+
+    def add_step(self, step: int, loss: float, accuracy: float, norms) -> None:
+        """Record one training step (the norms row last: a reader takes n from `steps` first)."""
+        if self.layer_norms is None:
+            self.layer_norms = Column(width=len(norms))
+        self.layer_norms.append(norms)
+        self.loss.append(loss)
+        self.accuracy.append(accuracy)
+        self.steps.append(step)
+
+    def add_rows(self, steps, loss, accuracy, norms) -> None:
+        """Append rows received from a worker."""
+        for row in zip(steps, loss, accuracy, norms):
+            self.add_step(*row)
+
+    def rows_since(self, start: int, n: int) -> dict:
+        """Copies of rows start..n, to send across a process boundary."""
+        norms = self.layer_norms.view(n)[start:] if self.layer_norms is not None else np.zeros((0, 0))
+        return dict(steps=self.steps.view(n)[start:].copy(), loss=self.loss.view(n)[start:].copy(),
+                    accuracy=self.accuracy.view(n)[start:].copy(), norms=norms.copy())
+
+    def truncate(self, step: int) -> None:
+        """Forget every record after `step` (a lost worker's steps past its last saved epoch end)."""
+        keep = int(np.searchsorted(self.steps.view(), step, side="right"))
+        for col in (self.steps, self.loss, self.accuracy, self.layer_norms):
+            if col is not None:
+                col.truncate(keep)
+        kept = sum(1 for s in self.val_steps if s <= step)
+        del self.val_steps[kept:], self.val_loss[kept:], self.val_accuracy[kept:]
+
+    def snapshot_fields(self) -> dict:
+        """The history part of a `Progress`: views of the rows so far, and copies of the short lists."""
+        n = self.rows
+        return dict(
+            steps=self.steps.view(n), loss=self.loss.view(n), accuracy=self.accuracy.view(n),
+            layer_norms=self.layer_norms.view(n) if self.layer_norms is not None else _EMPTY,
+            val_steps=tuple(self.val_steps), val_loss=tuple(self.val_loss), val_accuracy=tuple(self.val_accuracy),
+            samples=tuple(self.samples), grad_curves=tuple(self.grad_curves),
+        )

@@ -1,4 +1,6 @@
-"""The server-wide limit on trainings running at once, shared by every session's trainer and race."""
+"""The server-wide limit on trainings running at once, shared by every session's trainer and race.
+
+It is kept in the web server, which hands each training to a worker only once it holds a slot."""
 
 from __future__ import annotations
 
@@ -11,11 +13,16 @@ from core.config import env_int
 
 
 def max_trainings() -> int:
-    """How many trainings may run at once on this server ($RNN_PLAYGROUND_MAX_TRAININGS, default: cores)."""
-    return env_int("RNN_PLAYGROUND_MAX_TRAININGS", os.cpu_count() or 1)
+    """How many trainings may run at once ($RNN_PLAYGROUND_MAX_TRAININGS; default: the CPUs Ray reports,
+    or this machine's cores before Ray is up)."""
+    from core.cluster import WORKER_CPUS, cluster_cpus, embedded
+
+    cpus = cluster_cpus() if not embedded() else None  # embedded Ray counts warm workers' CPUs too
+    default = max(cpus // max(WORKER_CPUS, 1), 1) if cpus else os.cpu_count() or 1
+    return env_int("RNN_PLAYGROUND_MAX_TRAININGS", default)
 
 
-_SLOTS = threading.BoundedSemaphore(max_trainings())
+_SLOTS: threading.BoundedSemaphore | None = None  # made on first use, once Ray has said how many CPUs it has
 _ACTIVE = [0]
 _ACTIVE_LOCK = threading.Lock()
 POLL_S = 0.5  # how often a waiting training checks whether it should still wait
@@ -37,7 +44,12 @@ def training_slot(keep_waiting: Callable[[], bool], on_wait: Callable[[], None] 
     Yields:
         True while holding a slot, or False when `keep_waiting` gave up first (nothing is held then).
     """
-    while not _SLOTS.acquire(timeout=POLL_S):
+    global _SLOTS
+    with _ACTIVE_LOCK:
+        if _SLOTS is None:
+            _SLOTS = threading.BoundedSemaphore(max_trainings())
+    slots = _SLOTS
+    while not slots.acquire(timeout=POLL_S):
         if not keep_waiting():
             yield False
             return
@@ -50,4 +62,4 @@ def training_slot(keep_waiting: Callable[[], bool], on_wait: Callable[[], None] 
     finally:
         with _ACTIVE_LOCK:
             _ACTIVE[0] -= 1
-        _SLOTS.release()
+        slots.release()

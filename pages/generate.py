@@ -1,7 +1,5 @@
 """Generate: let the trained model write, and see which tokens it hesitated between."""
 
-import contextlib
-
 import streamlit as st
 
 from core.figures import topk_figure
@@ -45,11 +43,10 @@ st.caption("The model's memory is its hidden state h. It is carried from one tok
 if clicked:
     from core.generate import Stepper, generate
 
-    # The model is not safe to call from two threads: pause the trainer's steps while we write.
-    lock = run.trainer.lock if run.trainer is not None else contextlib.nullcontext()
-    with st.spinner("Writing…"), lock:
+    # The server's copy of the model, with the training worker's weights of this moment, held while we write.
+    with st.spinner("Writing…"), run.holding_model() as model:
         if run.stepper is None:
-            run.stepper = Stepper(run.model)
+            run.stepper = Stepper(model)
         ss.g_result = generate(run.stepper, run.vocab, ss.g_prompt, int(ss.g_length), float(ss.g_temperature), int(ss.g_top_k))
 
 result = ss.get("g_result")
@@ -65,11 +62,11 @@ st.caption("The model is stock Keras layers, so plain Keras loads the `.keras` f
 
 
 def saved_model() -> bytes:
-    """Runs when the button is clicked, outside the script: the trainer's steps wait while the model is saved."""
+    """Runs when the button is clicked, outside the script: the weights of this moment, from the worker."""
     from core.model import keras_file
 
-    with run.trainer.lock if run.trainer is not None else contextlib.nullcontext():
-        return keras_file(run.model)
+    with run.holding_model() as model:
+        return keras_file(model)
 
 
 d1, d2, _ = st.columns(3)

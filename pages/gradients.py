@@ -22,7 +22,7 @@ snap, vocab, label, model_key = inspected()
 top = st.columns([2, 3], gap="large")
 length = top[0].slider("Length: steps back from the prediction", 10, 500, 100, step=10, key="gr_len")
 top[1].markdown(f"**Your model:** {label}.")
-_, ids = memo("gr_memo", "ids", (model_key, id(ss.text)), lambda: encode_known(vocab, ss.text[:20_000])[:2])
+_, ids = memo("gr_memo", "ids", (model_key, ss.text_version), lambda: encode_known(vocab, ss.text[:20_000])[:2])
 if len(ids) < length + 1:
     st.info(f"The loaded text has {len(ids):,} tokens the model knows; it needs {length + 1:,}. Lower the length or load a longer text.")
     st.stop()

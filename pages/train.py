@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.cluster import startup_error
 from core.config import OPTIMIZERS
 from core.data import check_length
 from core.estimate import check_fits
@@ -48,6 +49,8 @@ if run is not None and not state.run_is_current(run) and widgets.needs_confirmat
     st.warning("The text or the model settings changed since this model was trained. "
                "Training now builds a new model and throws the trained one away.")
 
+if startup_error():
+    st.error(startup_error())
 b1, b2, b3, _ = st.columns([1.6, 1, 1, 2])
 b1.button("Start training", key="tr_start", type="primary", disabled=active, on_click=widgets.start_training)
 trainer = run.trainer if run is not None else None
@@ -63,33 +66,41 @@ if trainer is None:
     st.stop()
 
 
+
 @st.fragment(run_every=0.5 if active else None)
 def live() -> None:
-    """Redraw the progress from the trainer's latest snapshot."""
+    """Redraw the progress from the trainer's latest snapshot (figures reused while it is unchanged)."""
     p = trainer.progress()
-    if active and not p.active:
-        st.rerun(scope="app")  # training ended: redraw the buttons too
+    if (active and not (trainer.active() or p.active)) or (active and (p.status == "paused") != paused):
+        st.rerun(scope="app")  # training ended, or a pause or resume took effect: redraw the buttons too
     if p.status == "finished":
         st.success("**Training finished.** Try the Generate page.")
     elif p.status == "failed":
         st.error(p.message)
+    elif p.status == "stopped" and "unexpectedly" in p.message:
+        st.warning(p.message)
     elif p.status in ("stopped", "waiting", "paused") or p.message:
         st.info(p.message or p.status)
     frac = min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0
     eta = f", about {p.eta_s:,.0f} s left" if p.eta_s and p.status == "running" else ""
     st.progress(frac, text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}{eta}")
     m = st.columns(5)
-    m[0].metric("Loss", f"{p.loss[-1]:.3f}" if p.loss else "–")
+    m[0].metric("Loss", f"{p.loss[-1]:.3f}" if len(p.loss) else "–")
     m[1].metric("Val. loss", f"{p.val_loss[-1]:.3f}" if p.val_loss else "–",
                 help="On the held-out end of the text, measured at the end of every epoch.")
-    m[2].metric("Accuracy", f"{p.accuracy[-1]:.1%}" if p.accuracy else "–")
+    m[2].metric("Accuracy", f"{p.accuracy[-1]:.1%}" if len(p.accuracy) else "–")
     m[3].metric("Perplexity", f"{p.perplexity:.1f}" if p.perplexity else "–")
     rate = p.tokens_per_s
     m[4].metric("Tokens / s", ("–" if not rate else f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}"),
                 help="Training speed over the last 30 batches, pauses and epoch ends left out.")
+    figs = ss.get("tr_figs")
+    if figs is None or figs[0] != (trainer.uid, p.version):
+        figs = ((trainer.uid, p.version), loss_figure(p.steps, p.loss, p.accuracy, p.val_steps, p.val_loss),
+                layer_norms_figure(p.steps, p.layer_norms, p.layer_names))
+        ss.tr_figs = figs
     left, right = st.columns([3, 2])
-    left.plotly_chart(loss_figure(p), width="stretch", key="tr_loss_chart")
-    right.plotly_chart(layer_norms_figure(p), width="stretch", key="tr_norms_chart")
+    left.plotly_chart(figs[1], width="stretch", key="tr_loss_chart")
+    right.plotly_chart(figs[2], width="stretch", key="tr_norms_chart")
     if p.fast_path:
         st.caption("Trained with the fused SimpleRNN step (same weights and results as Keras' SimpleRNN, faster).")
     for epoch, sample in reversed(p.samples):

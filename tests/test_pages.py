@@ -21,9 +21,17 @@ def open_page(page: str | None = None) -> AppTest:
 def wait_for_training(at: AppTest, timeout: float = 120) -> None:
     run = at.session_state["run"]
     deadline = time.monotonic() + timeout
-    while run.trainer.progress().active and time.monotonic() < deadline:
+    while run.trainer.active() and time.monotonic() < deadline:
         time.sleep(0.2)
     at.run()
+
+
+def wait_for_step(trainer, step: int, timeout: float = 120) -> None:
+    """Wait until `trainer` has published `step`; fail (never hang) after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while trainer.progress().step < step:
+        assert time.monotonic() < deadline, f"no step {step} after {timeout} s: {trainer.progress().status} {trainer.progress().message}"
+        time.sleep(0.05)
 
 
 def train_tiny(at: AppTest, steps: int = 5) -> None:
@@ -191,8 +199,7 @@ def test_new_batch_size_trains_the_rebuilt_model_with_the_trained_weights():
     at.number_input(key="tr_steps").set_value(5000).run()
     at.button(key="tr_start").click().run()
     old = at.session_state["run"]
-    while old.trainer.progress().step < 3:
-        time.sleep(0.05)
+    wait_for_step(old.trainer, 3)
     old.trainer.stop()  # stopped, not finished: the case where Start used to continue the old trainer
     old.trainer.join(60)
     trained = [np.array(w) for w in old.model.get_weights()]
@@ -202,8 +209,7 @@ def test_new_batch_size_trains_the_rebuilt_model_with_the_trained_weights():
     at.switch_page("pages/train.py").run()
     at.button(key="tr_start").click().run()
     run = at.session_state["run"]
-    while run.trainer.progress().step < 3:
-        time.sleep(0.05)
+    wait_for_step(run.trainer, 3)
     run.trainer.stop()
     run.trainer.join(60)
     assert run.config.batch_size == 4 and run.trainer.model is run.model and run.trainer.config.batch_size == 4
@@ -231,8 +237,7 @@ def test_quick_demo_again_asks_then_starts_a_fresh_demo_with_one_trainer():
     at = open_page()
     at.button(key="home_quick").click().run()
     first, first_trainer = at.session_state["run"], at.session_state["run"].trainer
-    while first_trainer.progress().step < 2:
-        time.sleep(0.1)
+    wait_for_step(first_trainer, 2)
     at.switch_page("pages/home.py").run()
     at.button(key="home_quick").click().run()
     assert at.session_state["run"] is first and first.trainer is first_trainer  # nothing changed yet
@@ -242,6 +247,6 @@ def test_quick_demo_again_asks_then_starts_a_fresh_demo_with_one_trainer():
     assert second is not first and second.model is not first.model  # a fresh, untrained model
     first_trainer.join(30)
     assert first_trainer.progress().status == "stopped"
-    assert [t.name for t in threading.enumerate()].count("rnn-trainer") == 1
+    assert [t.name for t in threading.enumerate()].count("rnn-remotetrainer") == 1
     second.trainer.stop()
     second.trainer.join(60)

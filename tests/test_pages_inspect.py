@@ -71,9 +71,9 @@ def heatmap_matches(at: AppTest, model) -> np.ndarray:
     return states
 
 
-def wait_for(progress, timeout: float = 120) -> None:
+def wait_for(trainer, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
-    while progress().active and time.monotonic() < deadline:
+    while trainer.active() and time.monotonic() < deadline:
         time.sleep(0.2)
 
 
@@ -110,7 +110,7 @@ def test_training_then_both_pages_show_the_trained_model():
     at.number_input(key="tr_steps").set_value(4).run()
     at.button(key="tr_start").click().run()
     run = at.session_state["run"]
-    wait_for(run.trainer.progress)
+    wait_for(run.trainer)
     progress = run.trainer.progress()
     assert progress.status == "finished" and len(progress.grad_curves) == 2
 

@@ -15,11 +15,11 @@ def inspected():
 
     run = state.run()
     trained = run is not None and run.trained_steps > 0
-    key = ("trained", id(run.model), run.trained_steps) if trained else ("fresh", state.wanted_config())
+    key = ("trained", run.uid, run.trained_steps) if trained else ("fresh", state.wanted_config())
     if st.session_state.get("insp_model", (None,))[0] != key:
         if trained:
-            with run.trainer.lock:  # never copy weights halfway through an optimizer step
-                snap = snapshot(run.model)
+            with run.holding_model() as model:  # the worker's weights of this moment
+                snap = snapshot(model)
             cfg, vocab = run.config, run.vocab
             label = f"the **trained** model ({run.trained_steps:,} steps)"
         else:

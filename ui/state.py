@@ -6,7 +6,8 @@ change goes through a server-wide cache.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import itertools
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from core.text import LoadedText, TextError, Vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SAMPLE = "prose.txt"
+_RUN_IDS = itertools.count(1)  # cache keys: a new model never reuses an old one's id (as `id()` could)
 
 
 @dataclass
@@ -27,13 +29,22 @@ class Run:
     model: Any  # keras.Model
     config: ModelConfig
     vocab: Vocabulary
-    trainer: Any = None  # core.trainer.Trainer of the latest training, if any
+    trainer: Any = None  # core.remote.RemoteTrainer of the latest training, if any
     stepper: Any = None  # core.generate.Stepper carrying the Generate page's state
+    uid: int = field(default_factory=lambda: next(_RUN_IDS))  # unique per model in this server
 
     @property
     def trained_steps(self) -> int:
         """Batches this model has been trained on in its latest training."""
         return self.trainer.progress().step if self.trainer is not None else 0
+
+    def holding_model(self):
+        """The model, held so that no new weights arrive while the caller uses it (the latest weights first)."""
+        import contextlib
+
+        if self.trainer is None or self.trainer.model is not self.model:
+            return contextlib.nullcontext(self.model)
+        return self.trainer.holding_model()
 
 
 def init() -> None:
@@ -47,6 +58,7 @@ def init() -> None:
     ss.setdefault("model_config", ModelConfig())
     ss.setdefault("train_config", TrainConfig())
     ss.setdefault("run", None)
+    ss.setdefault("text_version", 0)
 
 
 @st.cache_data(show_spinner=False)
@@ -58,12 +70,13 @@ def cached_sample(file: str) -> Sample:
 def set_text(text: LoadedText, name: str) -> None:
     """Make `text` the loaded text. The current model stays as it is."""
     st.session_state.text, st.session_state.text_name = text, name
+    st.session_state.text_version = st.session_state.get("text_version", 0) + 1
 
 
 def encoded() -> tuple[Vocabulary, Any]:
     """(vocabulary, ids) of the loaded text at the chosen level, computed once per change."""
     ss = st.session_state
-    key = (id(ss.text), len(ss.text), ss.level, ss.vocab_cap)
+    key = (ss.text_version, ss.level, ss.vocab_cap)
     if ss.get("encoded_key") != key:
         try:
             vocab = Vocabulary.build(ss.text, ss.level, ss.vocab_cap)
@@ -88,7 +101,7 @@ def run() -> Run | None:
 
 def training_active() -> bool:
     r = run()
-    return bool(r and r.trainer and r.trainer.progress().active)
+    return bool(r and r.trainer and (r.trainer.active() or r.trainer.progress().active))
 
 
 def new_run() -> Run:

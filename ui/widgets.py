@@ -69,25 +69,27 @@ def ensure_run() -> state.Run:
     if state.run_is_current(r):
         return r
     if r is not None and r.trained_steps and r.vocab == state.encoded()[0] and same_weights(wanted, r.config):
+        with r.holding_model() as model:
+            rebuilt = twin(model, wanted)
         state.discard_run()
-        st.session_state.run = state.Run(twin(r.model, wanted), wanted, r.vocab, trainer=r.trainer)
+        st.session_state.run = state.Run(rebuilt, wanted, r.vocab, trainer=r.trainer)
         return st.session_state.run
     return state.new_run()
 
 
 def start_training() -> None:
-    """Start (or continue) training the current run in the background."""
-    from core.trainer import Trainer
+    """Start (or continue) training the current run in a worker process."""
+    from core.remote import RemoteTrainer
 
     r = ensure_run()
     _, ids = state.encoded()
     old = r.trainer if r.trainer is not None and r.trainer.model is r.model else None  # a rebuilt model gets a new one
-    if old is not None and old.progress().active:
-        return  # already training this model: a second trainer beside it would race it for the weights
     if old is not None and old.progress().status == "stopped" and old.train == st.session_state.train_config:
-        old.start()  # continue from where it stopped
+        old.start()  # continue from where it stopped (pressed while a stop is under way, once it has stopped)
         return
-    r.trainer = Trainer(r.model, r.config, st.session_state.train_config, ids, r.vocab, keep_alive=state.keep_alive())
+    if old is not None and (old.active() or old.progress().active):
+        return  # already training this model: a second trainer beside it would race it for the weights
+    r.trainer = RemoteTrainer(r.model, r.config, st.session_state.train_config, ids, r.vocab, keep_alive=state.keep_alive())
     r.stepper = None
     r.trainer.start()
 
@@ -98,7 +100,7 @@ def sidebar_status() -> None:
     if r is None or r.trainer is None:
         return
 
-    @st.fragment(run_every=1.0 if r.trainer.progress().active else None)
+    @st.fragment(run_every=1.0 if state.training_active() else None)
     def status() -> None:
         p = r.trainer.progress()
         with st.sidebar:
