@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WARM_WORKERS = env_int("RNN_PLAYGROUND_WARM_WORKERS", 2, minimum=0)  # idle workers kept ready
 OBJECT_STORE_MB = env_int("RNN_PLAYGROUND_OBJECT_STORE_MB", 512, minimum=80)  # embedded Ray's object store
 WORKER_CPUS = env_int("RNN_PLAYGROUND_WORKER_CPUS", 1, minimum=0)  # CPUs each training asks Ray for
+CONNECT_TIMEOUT_S = 90  # how long starting or joining Ray may take before the page is told it failed
 NAMESPACE = "rnn_playground"
 _EXCLUDES = [".venv", ".git", "data", "artifacts", "screenshots", "**/__pycache__", ".pytest_cache"]
 
@@ -33,8 +34,10 @@ def address() -> str | None:
 
 # Read by Ray when it is imported, so set before anything imports it (this module imports it only inside functions):
 os.environ.setdefault("RAY_AUTH_MODE", "token")  # token authentication, also for a cluster's client
-if address() is None:
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # embedded: every Ray server binds to loopback only
+if address() is None or address().rpartition(":")[0] in ("127.0.0.1", "localhost"):
+    # Embedded, every Ray server binds to loopback only; a head on loopback is then also reached there (otherwise
+    # Ray swaps 127.0.0.1 for this machine's network address, where such a head does not listen).
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 class ClusterError(RuntimeError):
@@ -77,7 +80,11 @@ def connect() -> None:
             raise ClusterError(_State.error)
         done = threading.Event()
         threading.Thread(target=_own_ray, args=(done,), name="rnn-ray-owner", daemon=True).start()
-        done.wait()
+        if not done.wait(CONNECT_TIMEOUT_S):
+            _State.error = (f"Ray did not answer within {CONNECT_TIMEOUT_S} s"
+                            + (f" at RAY_ADDRESS={address()}: check that its head runs and that this machine can reach "
+                               "every port it uses, or unset RAY_ADDRESS to train on this server." if address() else
+                               ": restart the app; if it happens again, check free memory and /tmp space."))
         if _State.error:
             raise ClusterError(_State.error)
         _State.connected = True

@@ -27,29 +27,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
-    assert Path(CHROMIUM).exists(), "Chromium is missing: run `make test` (it installs Debian's chromium)."
+def start_server(log: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free loopback port, its output in `log`; returns (process, url) once healthy."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                break
+                return proc, url
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 60 s: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    proc.kill()
+    pytest.fail("streamlit did not start within 60 s: " + log.read_text(errors="replace")[-2000:])
+
+
+@pytest.fixture(scope="module")
+def server_proc(tmp_path_factory):
+    assert Path(CHROMIUM).exists(), "Chromium is missing: run `make test` (it installs Debian's chromium)."
+    proc, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log")
+    yield proc, url
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def server(server_proc):
+    return server_proc[1]
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +110,10 @@ def test_home_to_generate(page, server, tmp_path):
     goto(pg, "Train")
     pg.get_by_role("button", name="Start training").click()
     pg.locator(".js-plotly-plot").first.wait_for()
+    pg.get_by_role("button", name="Pause").click()  # the worker says it paused; the page then offers Resume
+    pg.get_by_role("button", name="Resume").wait_for()
+    pg.get_by_text("Paused. Resume to continue").first.wait_for()
+    pg.get_by_role("button", name="Resume").click()
     pg.get_by_text("Training finished").first.wait_for(timeout=240_000)
     assert pg.locator("[data-testid='stMetricValue']").first.inner_text() != "–"
     no_exception(pg)
@@ -141,3 +155,21 @@ def test_home_to_generate(page, server, tmp_path):
     pg.get_by_text(re.compile(r"stopped · step")).wait_for()
     assert pg.get_by_role("button", name="Race them").is_enabled()
     no_exception(pg)
+
+
+def test_stopping_the_server_leaves_no_process_behind(page, server_proc):
+    """SIGTERM (as Ctrl-C or a service manager sends) ends Ray and every worker the server started."""
+    import signal
+
+    import psutil
+
+    proc, _ = server_proc
+    deadline = time.monotonic() + 60
+    while not any(p.name().startswith("ray::") or "raylet" in p.name() for p in psutil.Process(proc.pid).children(recursive=True)):
+        assert time.monotonic() < deadline, "the server never started its Ray workers"
+        time.sleep(0.5)
+    started = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(30)
+    _, alive = psutil.wait_procs(started, timeout=15)
+    assert alive == [], [(p.pid, p.name()) for p in alive]

@@ -1,0 +1,65 @@
+"""With RAY_ADDRESS the app trains on an existing Ray cluster and starts no Ray of its own.
+
+The head is `ray start --head --block` on a free loopback port, as a process of this test's own, stopped at the end
+by ending that process (it stops what it started). Not `ray stop`: that stops every Ray on the machine, this test
+session's own included.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RAY = Path(sys.executable).with_name("ray")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def head(tmp_path):
+    port = free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    proc = subprocess.Popen([str(RAY), "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
+                             "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
+                            env=env, stdout=(tmp_path / "head.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "head.log").read_text()[-3000:]
+            time.sleep(0.5)
+    yield f"127.0.0.1:{port}", proc
+    started = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(60)
+    _, alive = psutil.wait_procs(started, timeout=20)
+    for p in alive:
+        p.kill()
+    assert alive == [], f"the head left {[p.name() for p in alive]}"
+
+
+def test_the_app_trains_on_the_cluster_named_by_ray_address(head, tmp_path):
+    address, head_proc = head
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env |= {"RAY_ADDRESS": address, "PYTHONUNBUFFERED": "1"}
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "cluster_client.py")], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=400)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["status"] == "finished" and result["step"] == 6, result
+    assert result["embedded"] is False and result["gcs"] == address  # it joined the head...
+    assert result["own_ray_processes"] == []  # ...and started no GCS, raylet or worker of its own
