@@ -19,12 +19,17 @@ def _thin(n: int, most: int = 500) -> slice:
     return slice(None, None, max(1, -(-n // most)))
 
 
+# The live charts carry no plotly template: Streamlit's theme styles them in the browser, and the default template
+# is a large dict that plotly validates and deep-copies on every redraw (about half of a redraw's cost).
+_NO_TEMPLATE = {"layout": {}}
+
+
 def _axis(title: str, **extra) -> dict:
     return dict(title=dict(text=title), gridcolor=COLORS["grid"], zeroline=False, **extra)
 
 
 def _layout(title: str, height: int, **extra) -> dict:
-    return dict(title=dict(text=title), height=height, margin=_LAYOUT["margin"],
+    return dict(title=dict(text=title), height=height, margin=_LAYOUT["margin"], template=_NO_TEMPLATE,
                 font=_LAYOUT["font"], hovermode="x unified", legend=dict(orientation="h", y=-0.22), **extra)
 
 
