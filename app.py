@@ -8,8 +8,10 @@ from streamlit.runtime.scriptrunner import script_runner
 
 # After every script run (each 0.5 s poll of a live fragment too) Streamlit calls keras.backend.clear_session():
 # it resets Keras' global state for every thread, TensorFlow's default graph and kernel cache, and runs a full
-# garbage collection. With models training in background threads that is both slow (7x fewer steps/s measured)
-# and unsafe, so this server turns that clean-up off. Nothing here relies on it: models live in session state.
+# garbage collection. Trainings run in Ray workers now, but this server still keeps each session's model for Generate
+# and the inspection pages, and a background thread per training writes new weights into it: resetting Keras under
+# them is unsafe (and was 7x slower while training ran here), so this server turns that clean-up off. Nothing here
+# relies on it: models live in session state.
 script_runner._clean_problem_modules = lambda: None
 
 st.set_page_config(page_title="RNN Playground", page_icon=":material/autorenew:", layout="wide")

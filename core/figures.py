@@ -69,10 +69,13 @@ def layer_norms_figure(steps: np.ndarray, layer_norms: np.ndarray, layer_names: 
         layer_norms: (n, layers) gradient norms.
         layer_names: one name per column.
     """
-    n = min(len(steps), len(layer_norms))
+    n = min(len(steps), len(layer_norms)) if len(layer_names) else 0  # no names yet: the model is still being prepared
     k = _thin(n)
-    x, rows = np.asarray(steps[:n][k]), np.asarray(layer_norms[:n][k]).reshape(-1, len(layer_names))
+    x = np.asarray(steps[:n][k])
+    rows = np.asarray(layer_norms[:n][k]).reshape(len(x), len(layer_names))  # (points, layers)
     data = [dict(type="scatter", x=x, y=rows[:, j], name=name, mode="lines") for j, name in enumerate(layer_names)]
+    if not data:  # st.plotly_chart refuses a figure dict with no traces
+        data = [dict(type="scatter", x=[], y=[], showlegend=False)]
     return dict(data=data, layout=_layout(
         "Gradient norm per layer (before clipping)", 320,
         xaxis=_axis("step (batch)"), yaxis=_axis("‖∂L/∂W‖", type="log", dtick="D2", tickformat="~g"),

@@ -68,8 +68,8 @@ if trainer is None:
 
 
 @st.fragment(run_every=0.5 if active else None)
-def live() -> None:
-    """Redraw the progress from the trainer's latest snapshot (figures reused while it is unchanged)."""
+def live_status() -> None:
+    """Redraw the status and the numbers from the trainer's latest snapshot, twice a second."""
     p = trainer.progress()
     if (active and not (trainer.active() or p.active)) or (active and (p.status == "paused") != paused):
         st.rerun(scope="app")  # training ended, or a pause or resume took effect: redraw the buttons too
@@ -93,8 +93,14 @@ def live() -> None:
     rate = p.tokens_per_s
     m[4].metric("Tokens / s", ("–" if not rate else f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}"),
                 help="Training speed over the last 30 batches, pauses and epoch ends left out.")
+
+
+@st.fragment(run_every=1.0 if active else None)
+def live_charts() -> None:
+    """Redraw the charts once a second (the browser's plotting is the costly part of a redraw), and the samples."""
+    p = trainer.progress()
     figs = ss.get("tr_figs")
-    if figs is None or figs[0] != (trainer.uid, p.version):
+    if figs is None or figs[0] != (trainer.uid, p.version):  # figure dicts reused while the snapshot is unchanged
         figs = ((trainer.uid, p.version), loss_figure(p.steps, p.loss, p.accuracy, p.val_steps, p.val_loss),
                 layer_norms_figure(p.steps, p.layer_norms, p.layer_names))
         ss.tr_figs = figs
@@ -108,4 +114,5 @@ def live() -> None:
         st.code(sample, language=None, wrap_lines=True)
 
 
-live()
+live_status()
+live_charts()

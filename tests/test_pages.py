@@ -250,3 +250,33 @@ def test_quick_demo_again_asks_then_starts_a_fresh_demo_with_one_trainer():
     assert [t.name for t in threading.enumerate()].count("rnn-remotetrainer") == 1
     second.trainer.stop()
     second.trainer.join(60)
+
+
+def test_train_page_while_the_server_is_full_says_so_and_draws(monkeypatch):
+    """A session waiting for a training slot sees a sentence and empty charts, not an exception (found in bench/load.py:
+    the gradient-norm chart failed on a snapshot with no layers yet, and that session never showed its end)."""
+    import threading
+
+    from core import slots
+    from core.figures import layer_norms_figure, loss_figure
+    from core.progress import Progress
+
+    empty = Progress()
+    assert [len(t["x"]) for t in layer_norms_figure(empty.steps, empty.layer_norms, empty.layer_names)["data"]] == [0]
+    assert len(loss_figure(empty.steps, empty.loss, empty.accuracy)["data"]) == 2
+    full = threading.BoundedSemaphore(1)
+    full.acquire()  # another session's training holds the only slot
+    monkeypatch.setattr(slots, "_SLOTS", full)
+    at = open_page("pages/train.py")
+    at.button(key="tr_start").click().run()
+    trainer = at.session_state["run"].trainer
+    deadline = time.monotonic() + 30
+    while "busy" not in trainer.progress().message:
+        assert time.monotonic() < deadline, trainer.progress()
+        time.sleep(0.1)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("server is busy" in i.value for i in at.info)
+    trainer.stop()
+    trainer.join(30)
+    assert trainer.progress().status == "stopped" and trainer.progress().step == 0
