@@ -23,7 +23,7 @@ from core.config import ModelConfig, TrainConfig
 from core.progress import History, Progress
 from core.slots import max_trainings, training_slot, trainings_running
 from core.text import Vocabulary
-from core.trainer import STOPPED_BY_YOU, Checkpoint
+from core.trainer import STOPPED_BY_YOU, Checkpoint, planned
 from core.worker import TrainJob
 
 POLL_S = 0.2  # how often a running training's progress is fetched from its worker
@@ -168,7 +168,7 @@ class RemoteTrainer(_Job):
         self.checkpoint: Checkpoint | None = None  # where the next Start continues from
         self.weights_version = 0  # grows whenever the server's model gets new weights
         self._model_lock = threading.Lock()
-        self._progress = Progress()
+        self._progress = planned(config, train, self.ids)
 
     def progress(self) -> Progress:
         """The latest snapshot."""

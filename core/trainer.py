@@ -42,6 +42,19 @@ class Checkpoint:
     version: int = 0  # grows with each checkpoint of one training
 
 
+def steps_per_epoch(train_ids: np.ndarray, config: ModelConfig, train: TrainConfig) -> int:
+    """Batches in one epoch over `train_ids` (the text without its validation end), capped as `train` says."""
+    per_epoch = num_batches(len(train_ids), config.batch_size, config.seq_len)
+    return min(per_epoch, train.max_steps_per_epoch) if train.max_steps_per_epoch else per_epoch
+
+
+def planned(config: ModelConfig, train: TrainConfig, ids: np.ndarray) -> Progress:
+    """The snapshot of a training not yet started: its epochs and steps, nothing trained."""
+    train_ids, _ = split(np.asarray(ids, np.int32), train.val_fraction, config.batch_size, config.seq_len)
+    per_epoch = steps_per_epoch(train_ids, config, train)
+    return Progress(epochs=train.epochs, steps_per_epoch=per_epoch, total_steps=per_epoch * train.epochs)
+
+
 class Trainer:
     """Trains a model from `build_model` in a background thread.
 
@@ -61,8 +74,7 @@ class Trainer:
         self.train_ids, self.val_ids = split(np.asarray(ids, np.int32), train.val_fraction, config.batch_size, config.seq_len)
         self.keep_alive = keep_alive
         self._lock = threading.Lock()  # held during each step and epoch end: the model is not thread-safe
-        per_epoch = num_batches(len(self.train_ids), config.batch_size, config.seq_len)
-        self.steps_per_epoch = min(per_epoch, train.max_steps_per_epoch) if train.max_steps_per_epoch else per_epoch
+        self.steps_per_epoch = steps_per_epoch(self.train_ids, config, train)
         self._resume_from = resume
         step = resume.step if resume else 0
         self._position = resume.position if resume else (0, 0)  # (epoch, batch) where the next step starts

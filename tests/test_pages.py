@@ -277,6 +277,8 @@ def test_train_page_while_the_server_is_full_says_so_and_draws(monkeypatch):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("server is busy" in i.value for i in at.info)
+    plan = trainer.progress()
+    assert plan.epochs == 3 and plan.total_steps == 3 * plan.steps_per_epoch > 0  # the plan is shown while it waits
     trainer.stop()
     trainer.join(30)
     assert trainer.progress().status == "stopped" and trainer.progress().step == 0
