@@ -45,6 +45,9 @@ def start_server() -> tuple[subprocess.Popen, str, float]:
 
 def train_and_watch(pg, preset: str, pid: int) -> dict:
     pg.get_by_role("link", name="Model", exact=True).click()
+    # Wait for the Model page before pressing its preset: pressed at once, the click could land on Home's own
+    # "Quick demo", which starts a training and opens Train (REVIEW defect 9).
+    pg.get_by_role("heading", name="Model", exact=True).first.wait_for(timeout=60_000)
     pg.get_by_role("button", name=preset).click()
     pg.wait_for_timeout(1000)
     replace = pg.get_by_role("button", name="Replace the trained model")

@@ -141,13 +141,16 @@ def test_snapshots_share_the_history_instead_of_copying_it():
 
 
 def test_snapshots_are_never_torn():
-    """Every snapshot read while the thread appends has as many steps as losses, accuracies and norms rows."""
+    """Every snapshot read while the thread appends has as many steps as losses, accuracies and norms rows, also
+    while pause and resume are pressed over and over (they used to publish from this thread, mid-append)."""
     long = dataclasses.replace(TRAIN, epochs=50)
     trainer = Trainer(build_model(CONFIG), CONFIG, long, IDS, VOCAB)
     trainer.start()
     seen = set()
     deadline = time.monotonic() + 60
     while len(seen) < 30 and time.monotonic() < deadline:
+        trainer.pause()
+        trainer.resume()
         p = trainer.progress()
         assert len(p.steps) == len(p.loss) == len(p.accuracy) == len(p.layer_norms), p.version
         seen.add(p.version)

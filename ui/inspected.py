@@ -8,6 +8,11 @@ from core.config import CELL_NAMES
 from ui import state
 
 
+def model_key(run) -> tuple:
+    """What the inspection caches are keyed on: the run's own id (never reused, unlike `id(model)`) and its steps."""
+    return ("trained", run.uid, run.trained_steps)
+
+
 def inspected():
     """(snapshot, vocab, label, key): the trained model, or a fresh one built from the Model page's settings."""
     from core.inspect import snapshot
@@ -15,7 +20,7 @@ def inspected():
 
     run = state.run()
     trained = run is not None and run.trained_steps > 0
-    key = ("trained", run.uid, run.trained_steps) if trained else ("fresh", state.wanted_config())
+    key = model_key(run) if trained else ("fresh", state.wanted_config())
     if st.session_state.get("insp_model", (None,))[0] != key:
         if trained:
             with run.holding_model() as model:  # the worker's weights of this moment
