@@ -62,13 +62,14 @@ def train_and_watch(pg, preset: str, pid: int) -> dict:
     before = rss_mib(pid)
     pg.get_by_role("button", name="Start training").click()
     t0 = time.monotonic()
+    # Plotly keeps the figure's NumPy arrays as base64 in `data`; `_fullData` holds them decoded.
     pg.wait_for_function(  # the new run's chart starts empty
-        "() => { const p = document.querySelector('.js-plotly-plot'); return !p || !p.data || !p.data[0] || !p.data[0].x || p.data[0].x.length == 0; }",
+        "() => { const p = document.querySelector('.js-plotly-plot'); return !p || !p._fullData || !p._fullData[0] || !p._fullData[0].x || p._fullData[0].x.length == 0; }",
         timeout=60_000,
     )
     # The first chart point: the loss trace has at least one x value.
     pg.wait_for_function(
-        "() => { const p = document.querySelector('.js-plotly-plot'); return p && p.data && p.data[0] && p.data[0].x && p.data[0].x.length > 0; }",
+        "() => { const p = document.querySelector('.js-plotly-plot'); return p && p._fullData && p._fullData[0] && p._fullData[0].x && p._fullData[0].x.length > 0; }",
         timeout=300_000,
     )
     first_point = time.monotonic() - t0
