@@ -1,4 +1,4 @@
-"""core.remote and core.cluster: trainings in Ray workers, driven from this process as the web server drives them."""
+"""core.remote, core.remote_trainer and core.cluster: trainings in Ray workers, driven from this process as the web server drives them."""
 
 import dataclasses
 import socket
@@ -11,7 +11,7 @@ import pytest
 from core import cluster, slots
 from core.config import ModelConfig, TrainConfig
 from core.model import build_model
-from core.remote import RemoteTrainer
+from core.remote_trainer import RemoteTrainer
 from core.text import Vocabulary
 from core.trainer import Trainer
 

@@ -29,7 +29,7 @@ class Run:
     model: Any  # keras.Model
     config: ModelConfig
     vocab: Vocabulary
-    trainer: Any = None  # core.remote.RemoteTrainer of the latest training, if any
+    trainer: Any = None  # core.remote_trainer.RemoteTrainer of the latest training, if any
     stepper: Any = None  # core.generate.Stepper carrying the Generate page's state
     uid: int = field(default_factory=lambda: next(_RUN_IDS))  # unique per model in this server
 

@@ -79,7 +79,7 @@ def ensure_run() -> state.Run:
 
 def start_training() -> None:
     """Start (or continue) training the current run in a worker process."""
-    from core.remote import RemoteTrainer
+    from core.remote_trainer import RemoteTrainer
 
     r = ensure_run()
     _, ids = state.encoded()
