@@ -7,6 +7,7 @@ session's own included.
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -27,10 +28,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+TOKEN = secrets.token_hex(32)  # this test's own token: head and app both get it, ~/.ray is not touched
+
+
 @pytest.fixture
 def head(tmp_path):
     port = free_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": TOKEN, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
     proc = subprocess.Popen([str(RAY), "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
                              "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
                             env=env, stdout=(tmp_path / "head.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -55,7 +59,7 @@ def head(tmp_path):
 def test_the_app_trains_on_the_cluster_named_by_ray_address(head, tmp_path):
     address, head_proc = head
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-    env |= {"RAY_ADDRESS": address, "PYTHONUNBUFFERED": "1"}
+    env |= {"RAY_ADDRESS": address, "RAY_AUTH_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
     out = subprocess.run([sys.executable, str(ROOT / "tests" / "cluster_client.py")], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=400)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
