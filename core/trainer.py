@@ -18,7 +18,7 @@ import numpy as np
 
 from core.config import ModelConfig, TrainConfig
 from core.data import num_batches, split, stateful_batches
-from core.model import reset_states
+from core.model import reset_states, rnn_layers
 from core.progress import History, Progress
 from core.text import Vocabulary
 
@@ -40,6 +40,12 @@ class Checkpoint:
     elapsed_s: float  # training seconds so far, pauses excluded
     optimizer: tuple | None = None  # the optimizer's variables (moments, iteration count)
     version: int = 0  # grows with each checkpoint of one training
+    carried: tuple = ()  # the hidden states a stateful model carries into its next batch (mid-epoch only)
+
+
+def _carried_states(model) -> list:
+    """The state variables of the model's stateful recurrent layers, bottom first."""
+    return [v for layer in rnn_layers(model) if getattr(layer, "stateful", False) for v in layer.states]
 
 
 def steps_per_epoch(train_ids: np.ndarray, config: ModelConfig, train: TrainConfig) -> int:
@@ -152,8 +158,9 @@ class Trainer:
         with self._lock:
             weights = self.model.get_weights()  # after a NaN these are the restored good ones
             optimizer = tuple(v.numpy() for v in self._optimizer.variables) if final else None
+            carried = tuple(v.numpy() for v in _carried_states(self.model)) if self._position[1] else ()
         version = self.checkpoint.version + 1 if self.checkpoint else 1
-        self.checkpoint = Checkpoint(tuple(weights), self._position, self._step, self._elapsed, optimizer, version)
+        self.checkpoint = Checkpoint(tuple(weights), self._position, self._step, self._elapsed, optimizer, version, carried)
 
     def _setup(self) -> None:
         from core.step import fast_path_available, layer_groups, make_train_step
@@ -164,6 +171,8 @@ class Trainer:
         if r is not None:
             self.model.set_weights(list(r.weights))
             for var, value in zip(self._optimizer.variables, r.optimizer or ()):
+                var.assign(value)
+            for var, value in zip(_carried_states(self.model), r.carried):  # mid-epoch: go on with the same memory
                 var.assign(value)
         names, _ = layer_groups(self.model)
         self._publish(layer_names=tuple(names), fast_path=fast)

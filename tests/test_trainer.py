@@ -99,27 +99,39 @@ def test_pause_is_published_by_the_training_thread_and_stop_keeps_a_checkpoint()
     assert all(np.array_equal(a, b) for a, b in zip(ckpt.weights, model.get_weights()))
 
 
-def test_continuing_from_a_checkpoint_equals_training_straight_through():
-    """A stop, then a new Trainer (another process, in the app) resumed from the checkpoint: the same losses
-    and weights as one uninterrupted training, because the optimizer's moments travel with the weights."""
-    config, tr = dataclasses.replace(CONFIG, stateful=False), dataclasses.replace(TRAIN, sample_length=0)
-    straight, model = train(config, tr)
-    first = Trainer(build_model(config), config, tr, IDS, VOCAB)
+@pytest.mark.parametrize("stateful", [False, True])
+def test_continuing_from_a_checkpoint_equals_training_straight_through(stateful, monkeypatch):
+    """A stop mid-epoch, then a new Trainer (another process, in the app) resumed from the checkpoint: the same
+    losses and weights as one uninterrupted training, because the optimizer's moments and a stateful model's
+    carried hidden state travel with the weights."""
+    from core import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "PUBLISH_EVERY_S", 0.0)  # every step published: the pause lands near step 5
+    config = dataclasses.replace(CONFIG, stateful=stateful)
+    tr = dataclasses.replace(TRAIN, sample_length=0, max_steps_per_epoch=0)  # whole epochs
+    ids = np.tile(IDS, 4)  # epochs of about 150 batches
+    straight_model = build_model(config)
+    straight = Trainer(straight_model, config, tr, ids, VOCAB)
+    straight.start()
+    straight.join(120)
+    first = Trainer(build_model(config), config, tr, ids, VOCAB)
     first.start()
-    wait_for_step(first, 13)  # mid-epoch (a stateless model carries no hidden state between batches)
+    wait_for_step(first, 5)
     first.pause()
     wait_for_status(first, "paused")
     first.stop()
     first.join(30)
     done = first.progress().step
+    assert 0 < first.checkpoint.position[1] < first.steps_per_epoch, first.checkpoint.position  # stopped mid-epoch
+    assert len(first.checkpoint.carried) == (1 if stateful else 0)
     second_model = build_model(config)
-    second = Trainer(second_model, config, tr, IDS, VOCAB, resume=first.checkpoint)
+    second = Trainer(second_model, config, tr, ids, VOCAB, resume=first.checkpoint)
     second.start()
-    second.join(60)
+    second.join(120)
     both = np.concatenate([first.progress().loss, second.progress().loss])
     assert second.progress().status == "finished" and second.progress().steps[0] == done + 1
     np.testing.assert_allclose(both, straight.progress().loss, rtol=1e-5)
-    for a, b in zip(second_model.get_weights(), model.get_weights()):
+    for a, b in zip(second_model.get_weights(), straight_model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
