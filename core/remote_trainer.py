@@ -143,8 +143,7 @@ class RemoteTrainer(RemoteJob):
 
     def _worker_lost(self, err: WorkerLost) -> None:
         """Go back to the last checkpoint the server holds (an epoch end, a pause, or the start), and say so."""
-        ckpt = self.checkpoint or Checkpoint(tuple(self.model.get_weights()), (0, 0), 0, 0.0)
-        self.checkpoint = replace(ckpt, optimizer=None) if ckpt.optimizer is not None else ckpt
+        ckpt = self.checkpoint  # set before the job was sent, so a worker can only be lost with one in place
         self.history.truncate(ckpt.step)
         self._set_weights(ckpt.weights)
         where = f"the end of epoch {ckpt.position[0]}" if ckpt.position[1] == 0 else "where it last paused"
