@@ -63,15 +63,21 @@ def server(server_proc):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.set_default_timeout(60_000)
-        yield pg
-        browser.close()
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.set_default_timeout(60_000)
+    yield pg
+    pg.close()
 
 
 def no_exception(pg) -> None:
@@ -173,3 +179,22 @@ def test_stopping_the_server_leaves_no_process_behind(page, server_proc):
     proc.wait(30)
     _, alive = psutil.wait_procs(started, timeout=15)
     assert alive == [], [(p.pid, p.name()) for p in alive]
+
+
+@pytest.mark.parametrize("path, heading", [("train", "Train"), ("model", "Model"), ("hidden_states", "Hidden states")])
+def test_a_link_into_a_page_works_as_a_fresh_servers_first_request(path, heading, tmp_path, browser):
+    """A bookmark, or every tab reconnecting after a restart: the first request of a new server opens a page directly.
+    Streamlit's old pages/ mode used to run that page without app.py: a traceback, and raw file names as the menu."""
+    proc, url = start_server(tmp_path / "streamlit.log", env={"RNN_PLAYGROUND_WARM_WORKERS": "0"})
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        pg.set_default_timeout(60_000)
+        pg.goto(f"{url}/{path}")
+        pg.get_by_role("heading", name=heading, exact=True).first.wait_for()
+        pg.get_by_role("link", name="Long-range race", exact=True).wait_for()  # the router's menu, with titles
+        no_exception(pg)
+        assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0  # no raw file names
+    finally:
+        pg.close()
+        proc.terminate()
+        proc.wait(30)
