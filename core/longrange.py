@@ -4,9 +4,9 @@ The text is sample_texts/long_range.txt, one task per line, `K:FILLER>K` (see ma
 key K at the start of a line predicts the character after ">". Each model reads whole lines from a zero
 state and its loss is the cross-entropy of that one character: with the usual next-character loss the
 key is 1 character in ~38 and its gradient drowns in the unpredictable filler, so a minute teaches
-neither model anything. Both models train in ONE background thread, one step each in turn on the same
-lines, so they get the same number of steps; the thread publishes immutable `RaceProgress` snapshots
-and never touches Streamlit. Scoring asks for the copied key on held-out lines, grouped by lag; the
+neither model anything. Both models train in ONE background thread of a worker process (`core.worker`;
+the server's side is `core.remote.RemoteRace`), one step each in turn on the same lines, so they get the
+same number of steps; the thread publishes immutable `RaceProgress` snapshots and never touches Streamlit. Scoring asks for the copied key on held-out lines, grouped by lag; the
 task itself (keys, batches, scoring, the key-only train step) is in `core.keytask`.
 """
 
