@@ -3,7 +3,6 @@ cluster through its pages (AppTest), then this prints what the test checks as on
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -11,20 +10,13 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from test_pages import APP, TIMEOUT, train_tiny  # noqa: E402  (the same tiny training the page tests use)
 
-at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+at = AppTest.from_file(APP, default_timeout=TIMEOUT)
 at.run()
-at.switch_page("pages/model.py").run()
-at.number_input(key="m_units").set_value(16).run()
-at.number_input(key="m_batch").set_value(8).run()
-at.switch_page("pages/train.py").run()
-at.number_input(key="tr_epochs").set_value(1).run()
-at.number_input(key="tr_steps").set_value(6).run()
-at.button(key="tr_start").click().run()
+train_tiny(at, steps=6)  # 16 units, batch 8, one epoch of 6 batches; waits until it ends
 trainer = at.session_state["run"].trainer
-deadline = time.monotonic() + 240
-while trainer.active() and time.monotonic() < deadline:
-    time.sleep(0.2)
 
 import ray  # noqa: E402  (after the app connected)
 
