@@ -9,6 +9,7 @@ process it started is stopped when the server exits (Ray's own exit hook leaves 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import socket
 import threading
@@ -162,31 +163,22 @@ def pool() -> "WorkerPool":
 
 def shutdown() -> None:
     """Stop Ray and every process it started from here (its agents outlive `ray.shutdown` otherwise)."""
-    try:
-        import psutil
+    import psutil
 
-        children = psutil.Process().children(recursive=True)
-    except Exception:
-        children = []
+    children = psutil.Process().children(recursive=True)
     try:
         import ray
 
         ray.shutdown()
-    except Exception:
+    except Exception:  # an exit hook: whatever Ray says, its processes are ended below
         pass
     for child in children:
-        try:
+        with contextlib.suppress(psutil.Error):
             child.terminate()
-        except Exception:
-            pass
-    try:
-        import psutil
-
-        _, alive = psutil.wait_procs(children, timeout=3)
-        for child in alive:
+    _, alive = psutil.wait_procs(children, timeout=3)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
             child.kill()
-    except Exception:
-        pass
     _State.connected, _State.pool, _State.closed = False, None, True
 
 
@@ -212,7 +204,8 @@ class WorkerPool:
     def warm(self, most: int | None = None) -> None:
         """Start workers until `size` are idle, at `most` this many (they import TensorFlow in the background)."""
         with self._lock:
-            for _ in range(self.size - len(self._idle) if most is None else min(most, self.size - len(self._idle))):
+            short = self.size - len(self._idle)
+            for _ in range(short if most is None else min(most, short)):
                 actor = self._cls.remote()
                 self._idle.append((actor, actor.ready.remote()))
 

@@ -53,10 +53,6 @@ class Progress:
         """exp(last training loss): how many tokens the model is choosing between, on average."""
         return math.exp(min(float(self.loss[-1]), 50)) if len(self.loss) else None
 
-    @property
-    def active(self) -> bool:
-        return self.status in ("waiting", "running", "paused")
-
 
 class Column:
     """An append-only float64 column (rows of `width` numbers, or scalars when width is 0)."""
@@ -72,10 +68,6 @@ class Column:
             self._buf = grown
         self._buf[self.n] = value
         self.n += 1
-
-    def extend(self, values: np.ndarray) -> None:
-        for v in values:
-            self.append(v)
 
     def view(self, n: int | None = None) -> np.ndarray:
         """A read-only view of the first `n` rows (all by default); later appends never change it."""

@@ -30,7 +30,7 @@ def start_race() -> None:
 
 
 race = ss.get("race")
-active = race is not None and (race.active() or race.progress().active)
+active = race is not None and race.active()
 b1, b2, _ = st.columns([2, 1, 3])
 b1.button("Race them", key="race_start", type="primary", on_click=start_race, disabled=active)
 b2.button("Stop", key="race_stop", on_click=race.stop if race else None, disabled=not active)
@@ -42,7 +42,7 @@ if race is None:
 def race_view() -> None:
     """Redraw the race from its latest snapshot."""
     p = race.progress()
-    if active and not (race.active() or p.active):
+    if active and not race.active():
         st.rerun(scope="app")  # finished: redraw the buttons too
     if p.status == "failed":
         st.error(p.message)

@@ -71,7 +71,7 @@ if trainer is None:
 def live_status() -> None:
     """Redraw the status and the numbers from the trainer's latest snapshot, twice a second."""
     p = trainer.progress()
-    if (active and not (trainer.active() or p.active)) or (active and (p.status == "paused") != paused):
+    if active and (not trainer.active() or (p.status == "paused") != paused):
         st.rerun(scope="app")  # training ended, or a pause or resume took effect: redraw the buttons too
     if p.status == "finished":
         st.success("**Training finished.** Try the Generate page.")

@@ -101,7 +101,7 @@ def run() -> Run | None:
 
 def training_active() -> bool:
     r = run()
-    return bool(r and r.trainer and (r.trainer.active() or r.trainer.progress().active))
+    return bool(r and r.trainer and r.trainer.active())
 
 
 def new_run() -> Run:

@@ -87,7 +87,7 @@ def start_training() -> None:
     if old is not None and old.progress().status == "stopped" and old.train == st.session_state.train_config:
         old.start()  # continue from where it stopped (pressed while a stop is under way, once it has stopped)
         return
-    if old is not None and (old.active() or old.progress().active):
+    if old is not None and old.active():
         return  # already training this model: a second trainer beside it would race it for the weights
     r.trainer = RemoteTrainer(r.model, r.config, st.session_state.train_config, ids, r.vocab, keep_alive=state.keep_alive())
     r.stepper = None
