@@ -36,14 +36,16 @@ def _warm_up_once() -> threading.Thread:
     return thread
 
 
-from ui import state, widgets  # noqa: E402  (after set_page_config)
+from ui import state, widgets, workspace  # noqa: E402  (after set_page_config)
 
+workspace.open_workspace()
 state.init()
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/text.py", title="Text", icon=":material/description:"),
     st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/stacked_line_chart:"),
     st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
     st.Page("pages/hidden_states.py", title="Hidden states", icon=":material/grid_on:"),
     st.Page("pages/gradients.py", title="Gradients", icon=":material/trending_down:"),
@@ -51,7 +53,9 @@ PAGES = [
 ]
 page = st.navigation(PAGES)
 widgets.sidebar_status()
+workspace.show_notices()
 try:
     page.run()
 finally:
+    workspace.sync()
     _warm_up_once()  # after the page is drawn, so starting Ray and importing TensorFlow never delay the first screen

@@ -38,6 +38,7 @@ class Progress:
     steps: np.ndarray = _empty()  # (n,) step number of each recorded training point
     loss: np.ndarray = _empty()  # (n,)
     accuracy: np.ndarray = _empty()  # (n,)
+    seconds: np.ndarray = _empty()  # (n,) training seconds (pauses excluded) when each point was recorded
     layer_norms: np.ndarray = _empty()  # (n, layers) gradient norm per layer at each recorded step
     val_steps: tuple[int, ...] = ()  # step at which each validation point was taken (epoch ends)
     val_loss: tuple[float, ...] = ()
@@ -88,6 +89,7 @@ class History:
     steps: Column = field(default_factory=Column)
     loss: Column = field(default_factory=Column)
     accuracy: Column = field(default_factory=Column)
+    seconds: Column = field(default_factory=Column)
     layer_norms: Column | None = None  # made on the first row, when the number of layers is known
     val_steps: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
@@ -99,30 +101,32 @@ class History:
     def rows(self) -> int:
         return self.steps.n
 
-    def add_step(self, step: int, loss: float, accuracy: float, norms) -> None:
-        """Record one training step (the norms row last: a reader takes n from `steps` first)."""
+    def add_step(self, step: int, loss: float, accuracy: float, norms, seconds: float) -> None:
+        """Record one training step (`steps` last: a reader takes n from it first)."""
         if self.layer_norms is None:
             self.layer_norms = Column(width=len(norms))
         self.layer_norms.append(norms)
         self.loss.append(loss)
         self.accuracy.append(accuracy)
+        self.seconds.append(seconds)
         self.steps.append(step)
 
-    def add_rows(self, steps, loss, accuracy, norms) -> None:
-        """Append rows received from a worker."""
-        for row in zip(steps, loss, accuracy, norms):
+    def add_rows(self, rows: dict) -> None:
+        """Append rows as `rows_since` gives them (from a worker, or from the run store)."""
+        for row in zip(rows["steps"], rows["loss"], rows["accuracy"], rows["norms"], rows["seconds"]):
             self.add_step(*row)
 
     def rows_since(self, start: int, n: int) -> dict:
         """Copies of rows start..n, to send across a process boundary."""
         norms = self.layer_norms.view(n)[start:] if self.layer_norms is not None else np.zeros((0, 0))
         return dict(steps=self.steps.view(n)[start:].copy(), loss=self.loss.view(n)[start:].copy(),
-                    accuracy=self.accuracy.view(n)[start:].copy(), norms=norms.copy())
+                    accuracy=self.accuracy.view(n)[start:].copy(), seconds=self.seconds.view(n)[start:].copy(),
+                    norms=norms.copy())
 
     def truncate(self, step: int) -> None:
         """Forget every record after `step` (a lost worker's steps past its last saved epoch end)."""
         keep = int(np.searchsorted(self.steps.view(), step, side="right"))
-        for col in (self.steps, self.loss, self.accuracy, self.layer_norms):
+        for col in (self.steps, self.loss, self.accuracy, self.seconds, self.layer_norms):
             if col is not None:
                 col.truncate(keep)
         kept = sum(1 for s in self.val_steps if s <= step)
@@ -132,7 +136,7 @@ class History:
         """The history part of a `Progress`: views of the rows so far, and copies of the short lists."""
         n = self.rows
         return dict(
-            steps=self.steps.view(n), loss=self.loss.view(n), accuracy=self.accuracy.view(n),
+            steps=self.steps.view(n), loss=self.loss.view(n), accuracy=self.accuracy.view(n), seconds=self.seconds.view(n),
             layer_norms=self.layer_norms.view(n) if self.layer_norms is not None else _EMPTY,
             val_steps=tuple(self.val_steps), val_loss=tuple(self.val_loss), val_accuracy=tuple(self.val_accuracy),
             samples=tuple(self.samples), grad_curves=tuple(self.grad_curves),

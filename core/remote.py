@@ -24,6 +24,31 @@ ALIVE_EVERY_S = 2  # how often the session is asked whether it is still open
 _IDS = itertools.count(1)
 
 
+class Watchers:
+    """The `keep_alive` of a job that several browser sessions may watch (a reload, a second tab, a shared link).
+
+    It answers True while any watcher's check does, and for `grace_s` after the last one stopped: a reload
+    closes the old session a moment before the new one attaches.
+    """
+
+    def __init__(self, grace_s: float = 30.0):
+        self.grace_s = grace_s
+        self._checks: list[Callable[[], bool]] = []
+        self._seen = time.monotonic()
+
+    def add(self, check: Callable[[], bool] | None) -> None:
+        """Watch with `check` too (None: a caller that cannot say, such as a test, watches for ever)."""
+        self._checks.append(check if check is not None else (lambda: True))
+        self._seen = time.monotonic()
+
+    def __call__(self) -> bool:
+        alive = [check for check in list(self._checks) if check()]
+        if alive:
+            self._checks, self._seen = alive, time.monotonic()  # forget the sessions that have ended
+            return True
+        return time.monotonic() - self._seen < self.grace_s
+
+
 class WorkerLost(RuntimeError):
     """The worker process ended in the middle of a job."""
 

@@ -44,6 +44,13 @@ class RemoteTrainer(RemoteJob):
         self._model_lock = threading.Lock()
         self._progress = planned(config, train, self.ids)
 
+    def restore(self, history: History, checkpoint: Checkpoint | None, status: str, message: str, **shown) -> None:
+        """Take up a stored run: its history, and the checkpoint the server's model already holds (Start continues
+        from it; None starts from the model's weights at step 0). `shown`: more `Progress` fields to show."""
+        self.history, self.checkpoint = history, checkpoint
+        at = checkpoint or Checkpoint((), (0, 0), 0, 0.0)
+        self._publish(status=status, message=message, step=at.step, epoch=at.position[0], elapsed_s=at.elapsed_s, **shown)
+
     def progress(self) -> Progress:
         """The latest snapshot."""
         return self._progress
@@ -128,7 +135,7 @@ class RemoteTrainer(RemoteJob):
     def _merge(self, delta) -> bool:
         """Add a worker's delta to the history and publish; False once the worker's run has ended."""
         h, r = self.history, delta.rows
-        h.add_rows(r["steps"], r["loss"], r["accuracy"], r["norms"])
+        h.add_rows(r)
         vs, vl, va = delta.val
         h.val_steps.extend(vs), h.val_loss.extend(vl), h.val_accuracy.extend(va)
         h.samples.extend(delta.samples), h.grad_curves.extend(delta.grad_curves)

@@ -236,7 +236,7 @@ class Trainer:
                 self._elapsed += now - started
                 recent.append(now - (started if prev_end is None else prev_end))
                 prev_end = now
-                self.history.add_step(self._step, loss, acc, norms)
+                self.history.add_step(self._step, loss, acc, norms, self._elapsed)
                 if self._step % SNAPSHOT_EVERY_STEPS == 0:
                     with self._lock:
                         self._good_weights = self.model.get_weights()

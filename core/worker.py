@@ -112,7 +112,7 @@ class TrainWorker:
         alive = t.alive()  # read before the snapshot: a finished thread has published its last one
         p, h, ckpt = t.progress(), t.history, t.checkpoint
         n = len(p.steps)
-        light = replace(p, steps=p.steps[:0], loss=p.loss[:0], accuracy=p.accuracy[:0], layer_norms=p.layer_norms[:0],
+        light = replace(p, steps=p.steps[:0], loss=p.loss[:0], accuracy=p.accuracy[:0], seconds=p.seconds[:0], layer_norms=p.layer_norms[:0],
                         val_steps=(), val_loss=(), val_accuracy=(), samples=(), grad_curves=())
         return Delta(
             progress=light,

@@ -56,14 +56,14 @@ except ValueError as err:
 ss.pop("model_draft", None)  # set again below while the new settings wait for confirmation
 if draft != replace(ss.model_config, vocab_size=draft.vocab_size):
     if widgets.needs_confirmation(draft):
-        st.warning(f"These settings need a new model: your trained model ({state.run().trained_steps:,} steps) would be thrown away.")
+        st.warning(f"These settings need a new model. {widgets.replacing_sentence()}")
         a, b = st.columns(2)
-        if a.button("Use the new settings (discard the trained model)", key="m_confirm"):
+        if a.button("Use the new settings", key="m_confirm"):
             state.discard_run()
             ss.model_config = draft
             st.rerun()
         ss.model_draft = draft
-        b.button("Keep my trained model", key="m_cancel", on_click=widgets.keep_trained_model)
+        b.button("Keep the current model", key="m_cancel", on_click=widgets.keep_trained_model)
     else:
         ss.model_config = draft
 

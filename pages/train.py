@@ -45,9 +45,13 @@ if ss.get("model_draft"):
     st.info("New settings on the Model page are waiting for you to confirm them there. Until you do, training uses "
             "the current model.")
     st.page_link("pages/model.py", label="Confirm or drop them on the Model page", icon=":material/account_tree:")
-if run is not None and not state.run_is_current(run) and widgets.needs_confirmation(wanted):
-    st.warning("The text or the model settings changed since this model was trained. "
-               "Training now builds a new model and throws the trained one away.")
+if run is not None and not state.run_is_current(run) and run.trained_steps and not state.training_active():
+    if widgets.needs_confirmation(wanted):
+        st.warning("The text or the model settings changed since this model was trained. "
+                   "Training now builds a new model and throws the trained one away.")
+    else:
+        st.info("The text or the model settings changed since this run trained: **Start training** begins a new run. "
+                "This one stays on the Runs page.")
 
 if startup_error():
     st.error(startup_error())

@@ -32,6 +32,7 @@ class Run:
     trainer: Any = None  # core.remote_trainer.RemoteTrainer of the latest training, if any
     stepper: Any = None  # core.generate.Stepper carrying the Generate page's state
     uid: int = field(default_factory=lambda: next(_RUN_IDS))  # unique per model in this server
+    run_id: int | None = None  # its id in the run store, once it has trained (None: not stored)
 
     @property
     def trained_steps(self) -> int:

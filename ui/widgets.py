@@ -8,7 +8,7 @@ from dataclasses import fields, replace
 import streamlit as st
 
 from core.config import ARTICLE, ARTICLE_TRAIN, QUICK_DEMO, QUICK_DEMO_TRAIN, ModelConfig, TrainConfig
-from ui import state
+from ui import state, workspace
 
 PRESETS = {
     "quick": (QUICK_DEMO, QUICK_DEMO_TRAIN),
@@ -53,12 +53,14 @@ def same_weights(a: ModelConfig, b: ModelConfig) -> bool:
 
 
 def needs_confirmation(new: ModelConfig, fresh: bool = False) -> bool:
-    """True when applying `new` would throw away a trained model: other sizes, or `fresh` (a one-click
-    start, which always begins from a new model so the demo shows one learning from scratch)."""
+    """True when applying `new` would stop a training under way, or throw away a trained model the run store
+    does not keep: other sizes, or `fresh` (a one-click start, which always begins from a new model)."""
     r = state.run()
     if r is None or r.trained_steps == 0:
         return False
-    return fresh or not same_weights(replace(new, vocab_size=len(state.encoded()[0])), r.config)
+    if not (fresh or not same_weights(replace(new, vocab_size=len(state.encoded()[0])), r.config)):
+        return False
+    return state.training_active() or r.run_id is None
 
 
 def ensure_run() -> state.Run:
@@ -78,20 +80,27 @@ def ensure_run() -> state.Run:
 
 
 def start_training() -> None:
-    """Start (or continue) training the current run in a worker process."""
+    """Start (or continue) training the current run in a worker process, recorded in the workspace's run store."""
     from core.remote_trainer import RemoteTrainer
 
     r = ensure_run()
     _, ids = state.encoded()
     old = r.trainer if r.trainer is not None and r.trainer.model is r.model else None  # a rebuilt model gets a new one
-    if old is not None and old.progress().status == "stopped" and old.train == st.session_state.train_config:
+    if old is not None and old.progress().status in ("stopped", "interrupted") and old.train == st.session_state.train_config:
         old.start()  # continue from where it stopped (pressed while a stop is under way, once it has stopped)
+        workspace.record(r)
         return
     if old is not None and old.active():
         return  # already training this model: a second trainer beside it would race it for the weights
-    r.trainer = RemoteTrainer(r.model, r.config, st.session_state.train_config, ids, r.vocab, keep_alive=state.keep_alive())
-    r.stepper = None
-    r.trainer.start()
+    trainer = RemoteTrainer(r.model, r.config, st.session_state.train_config, ids, r.vocab, keep_alive=workspace.watchers())
+    try:
+        run_id = workspace.new_run(r, trainer)
+    except workspace.LimitReached as err:
+        st.session_state.flash = str(err)
+        return
+    r.trainer, r.stepper, r.run_id = trainer, None, run_id
+    trainer.start()
+    workspace.record(r)
 
 
 def sidebar_status() -> None:
@@ -161,14 +170,22 @@ def preset_confirmation(where: str) -> None:
         st.error(st.session_state.pop("flash"))
     pending = st.session_state.get("pending_preset")
     if pending:
-        steps = state.run().trained_steps
-        st.warning(f"This replaces your trained model ({steps:,} steps of training) with a new, untrained one.")
+        st.warning(replacing_sentence())
         a, b = st.columns(2)
-        a.button("Replace the trained model", key=f"{where}_confirm_preset", on_click=apply_preset, args=pending)
-        b.button("Keep my trained model", key=f"{where}_cancel_preset", on_click=lambda: st.session_state.pop("pending_preset", None))
+        a.button("Go ahead", key=f"{where}_confirm_preset", on_click=apply_preset, args=pending)
+        b.button("Keep things as they are", key=f"{where}_cancel_preset", on_click=lambda: st.session_state.pop("pending_preset", None))
     goto = st.session_state.pop("goto", None)
     if goto:
         st.switch_page(goto)
+
+
+def replacing_sentence() -> str:
+    """What a new model costs now: the training under way, or (without a run store) the trained model itself."""
+    r = state.run()
+    if state.training_active():
+        return ("This stops the training under way and starts a new run. What it learned so far stays on the Runs page.")
+    return (f"This replaces your trained model ({r.trained_steps:,} steps of training) with a new, untrained one. "
+            "Runs are not being saved on this server, so the trained model will be gone.")
 
 
 def plain(text: str) -> str:

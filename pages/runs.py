@@ -1,0 +1,101 @@
+"""Runs: every run of this workspace in a table, their loss curves overlaid, and what to do with each."""
+
+import streamlit as st
+
+from core.figures_runs import overlay_figure, parallel_figure
+from core.runs import curves, history_csv, table
+from core.store import StoreError
+from ui import state, widgets, workspace
+
+st.title("Runs")
+ss = st.session_state
+store, ws = workspace.store(), workspace.token()
+if store is None or ws is None:
+    st.info("Runs are not being saved on this server, so there is nothing to list. The sentence at the top of the page "
+            "says why.")
+    st.stop()
+widgets.preset_confirmation("runs")
+if workspace.recorder().error:
+    st.warning(workspace.recorder().error)
+
+runs = store.runs(ws)
+if not runs:
+    st.info("No runs yet. Every training you start is saved here, so you can compare it with the next one.")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+
+df = table(runs)
+by_id = {r["id"]: r for r in runs}
+current = state.run()
+st.caption(f"{len(runs)} runs, {store.usage(ws) / 2**20:,.1f} MB of {store.limits.megabytes:,} MB. "
+           "Select rows to choose which runs the chart overlays. " + workspace.SHARED)
+shown = df.drop(columns=["id", "epochs done"])
+event = st.dataframe(shown, key="runs_table", on_select="rerun", selection_mode="multi-row", hide_index=True, width="stretch",
+                     column_config={"started": st.column_config.DatetimeColumn(format="D MMM, HH:mm:ss"),
+                                    "learning rate": st.column_config.NumberColumn(format="%.4g"),
+                                    "best val. loss": st.column_config.NumberColumn(format="%.3f"),
+                                    "final loss": st.column_config.NumberColumn(format="%.3f")})
+picked = [int(df.iloc[i]["id"]) for i in event.selection.rows] if event and event.selection.rows else []
+overlaid = picked or [int(i) for i in df["id"][:5]]
+
+x = st.radio("x axis", ["steps", "tokens seen", "seconds"], key="runs_x", horizontal=True,
+             help="Seconds of training, pauses and epoch ends left out.")
+try:
+    traces = [curves(store, by_id[i], x) for i in reversed(overlaid)]
+except StoreError as err:
+    st.error(str(err))
+    st.stop()
+st.plotly_chart(overlay_figure(traces, x), width="stretch", key="runs_overlay")
+if len(df) >= 2:
+    st.plotly_chart(parallel_figure(df), width="stretch", key="runs_parallel")
+
+st.subheader("One run")
+ids = [int(i) for i in df["id"]]
+widgets.bind("runs_pick", current.run_id if current is not None and current.run_id in ids else ids[0])
+if ss.runs_pick not in ids:
+    ss.runs_pick = ids[0]
+pick = st.selectbox("Run", ids, key="runs_pick", format_func=lambda i: by_id[i]["name"])
+run = by_id[pick]
+live = current is not None and current.run_id == pick and state.training_active()
+if run["message"]:
+    st.caption(widgets.plain(run["message"]))
+if run["damaged"]:
+    st.warning(run["damaged"])
+
+a, b, c = st.columns(3)
+if a.button("Open", key="runs_open", width="stretch", disabled=current is not None and current.run_id == pick,
+            help="Make it the current run: Generate, Hidden states and Gradients use its weights."):
+    with st.spinner("Loading its weights…"):
+        workspace.attach_run(pick)
+    st.switch_page("pages/train.py")
+if b.button("Train again with its settings", key="runs_again", width="stretch"):
+    workspace.use_settings_of(pick)
+    widgets.start_training()
+    st.switch_page("pages/train.py")
+c.button("Delete…", key="runs_delete", width="stretch", disabled=live, on_click=lambda: ss.update(runs_confirm=pick),
+         help="Stop its training first." if live else None)
+if ss.get("runs_confirm") == pick:
+    st.warning(f"Delete **{widgets.plain(run['name'])}**, its history and its weights? This cannot be undone.")
+    y, n = st.columns(2)
+    y.button("Delete it", key="runs_delete_yes", type="primary", on_click=workspace.delete_run, args=(pick,))
+    n.button("Keep it", key="runs_delete_no", on_click=lambda: ss.pop("runs_confirm", None))
+if state.training_active() and not live:
+    st.caption("Opening another run, or training again, stops the training under way (it stays here).")
+
+with st.form("runs_rename", border=False):
+    n1, n2 = st.columns([1, 2])
+    name = n1.text_input("Name", run["name"], max_chars=80, key=f"runs_name_{pick}")
+    note = n2.text_input("Note", run["note"], max_chars=500, key=f"runs_note_{pick}")
+    if st.form_submit_button("Save name and note"):
+        store.update_run(pick, name=name.strip() or run["name"], note=note.strip())
+        st.rerun()
+
+d1, d2, d3 = st.columns(3)
+saved = store.weights(pick)
+d1.download_button("Weights (.keras)", data=lambda: saved[0].path.read_bytes(), file_name=f"run-{pick}.keras",
+                   mime="application/zip", on_click="ignore", key="runs_dl_keras", icon=":material/download:",
+                   disabled=not saved, help=None if saved else "This run has no saved weights yet (they are saved at epoch ends and stops).")
+d2.download_button("Vocabulary (.json)", data=run["vocab"], file_name=f"run-{pick}-vocabulary.json", mime="application/json",
+                   on_click="ignore", key="runs_dl_vocab", icon=":material/download:")
+d3.download_button("History (.csv)", data=lambda: history_csv(store, run), file_name=f"run-{pick}-history.csv",
+                   mime="text/csv", on_click="ignore", key="runs_dl_csv", icon=":material/download:")
