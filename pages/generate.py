@@ -4,8 +4,10 @@ import streamlit as st
 
 from core.figures import topk_figure
 from core.text import display_token
-from ui import state
+from ui import state, through_router
 from ui.widgets import plain
+
+through_router()
 
 st.title("Generate")
 ss = st.session_state

@@ -10,8 +10,10 @@ from core.config import CELL_NAMES
 from core.figures_inspect import eigenvalue_figure, gradient_decay_figure
 from core.lab import fit_decay
 from core.neurons import encode_known
-from ui import state
+from ui import state, through_router
 from ui.inspected import inspected, memo
+
+through_router()
 
 st.title("Gradients")
 ss = st.session_state

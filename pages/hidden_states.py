@@ -4,8 +4,10 @@ import streamlit as st
 
 from core.figures_inspect import activation_html, state_heatmap
 from core.neurons import encode_known, order_units, pattern_signal, saturation_share, unit_correlations
-from ui import widgets
+from ui import through_router, widgets
 from ui.inspected import inspected, memo
+
+through_router()
 
 st.title("Hidden states")
 ss = st.session_state

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core.figures import unrolled_svg
-from ui import widgets
+from ui import through_router, widgets
+
+through_router()
 
 
 st.title("RNN Playground")

@@ -9,7 +9,9 @@ from core.config import ACTIVATIONS, CELL_NAMES, CELLS, RECURRENT_INITIALIZERS
 from core.estimate import GIB, check_fits, estimate
 from core.figures import params_figure
 from core.model import parameter_rows
-from ui import state, widgets
+from ui import state, through_router, widgets
+
+through_router()
 
 st.title("Model")
 ss = st.session_state

@@ -6,7 +6,9 @@ from core.config import CELL_NAMES
 from core.figures_inspect import accuracy_curve_figure, gradient_decay_figure, lag_accuracy_figure
 from core.keytask import CHANCE, GRAD_MIN_LAG, LAG_BINS
 from core.longrange import RaceConfig
-from ui import state
+from ui import state, through_router
+
+through_router()
 
 st.title("Long-range race")
 st.caption("SimpleRNN against LSTM, on a task only long memory solves.")

@@ -5,7 +5,9 @@ import streamlit as st
 from core.figures_runs import overlay_figure, parallel_figure
 from core.runs import curves, history_csv, table
 from core.store import StoreError
-from ui import state, widgets, workspace
+from ui import state, through_router, widgets, workspace
+
+through_router()
 
 st.title("Runs")
 ss = st.session_state

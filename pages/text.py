@@ -6,8 +6,10 @@ import streamlit as st
 from core.data import check_length, stateful_batches
 from core.samples import list_samples
 from core.text import TextError, display_token, load_text
-from ui import state
+from ui import state, through_router
 from ui.widgets import bind, plain
+
+through_router()
 
 st.title("Text")
 ss = st.session_state

@@ -7,7 +7,9 @@ from core.config import OPTIMIZERS
 from core.data import check_length
 from core.estimate import check_fits
 from core.figures import layer_norms_figure, loss_figure
-from ui import state, widgets
+from ui import state, through_router, widgets
+
+through_router()
 
 st.title("Train")
 ss = st.session_state

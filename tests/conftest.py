@@ -8,6 +8,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+if "RNN_PLAYGROUND_DATA" not in os.environ:  # runs the tests save go to a folder of their own, never the repository's data/
+    import tempfile
+
+    os.environ["RNN_PLAYGROUND_DATA"] = tempfile.mkdtemp(prefix="rnn-playground-test-data-")
 
 import pytest  # noqa: E402
 

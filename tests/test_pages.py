@@ -168,22 +168,26 @@ def test_train_then_generate_a_tiny_model():
     assert len(result.text) == 50 and at.code[0].value == result.prompt + result.text
 
 
-def test_changing_the_model_asks_before_discarding_a_trained_one():
+def test_new_sizes_after_training_start_a_new_run_and_the_old_one_stays():
+    """Nothing is thrown away silently: the trained run is in the store, so new sizes need no question."""
     at = open_page()
     train_tiny(at)
+    trained = at.session_state["run"]
+    assert trained.run_id is not None
     at.switch_page("pages/model.py").run()
     at.number_input(key="m_units").set_value(32).run()
-    assert any("thrown away" in w.value for w in at.warning)
-    assert at.session_state["run"].config.rnn_units == 16  # nothing discarded yet
-    at.switch_page("pages/train.py").run()  # the unconfirmed settings wait, and Train says so
-    assert any("waiting for you to confirm" in i.value for i in at.info)
-    at.switch_page("pages/model.py").run()
-    assert at.number_input(key="m_units").value == 32 and any("thrown away" in w.value for w in at.warning)
-    at.button(key="m_cancel").click().run()
-    assert at.number_input(key="m_units").value == 16
-    at.number_input(key="m_units").set_value(32).run()
-    at.button(key="m_confirm").click().run()
-    assert at.session_state["run"] is None and at.session_state["model_config"].rnn_units == 32
+    assert not at.warning and at.session_state["model_config"].rnn_units == 32
+    at.switch_page("pages/train.py").run()
+    assert any("begins a new run" in i.value for i in at.info)
+    at.button(key="tr_start").click().run()
+    run = at.session_state["run"]
+    run.trainer.stop()
+    run.trainer.join(60)
+    assert run.config.rnn_units == 32 and run.run_id not in (None, trained.run_id)
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception
+    names = list(at.dataframe[0].value["name"])
+    assert len(names) == 2 and names[1].endswith("16u") and names[0].endswith("32u")
 
 
 def test_new_batch_size_trains_the_rebuilt_model_with_the_trained_weights():
@@ -241,7 +245,7 @@ def test_quick_demo_again_asks_then_starts_a_fresh_demo_with_one_trainer():
     at.switch_page("pages/home.py").run()
     at.button(key="home_quick").click().run()
     assert at.session_state["run"] is first and first.trainer is first_trainer  # nothing changed yet
-    assert any("replaces your trained model" in w.value for w in at.warning)
+    assert any("stops the training under way" in w.value for w in at.warning)
     at.button(key="home_confirm_preset").click().run()
     second = at.session_state["run"]
     assert second is not first and second.model is not first.model  # a fresh, untrained model
