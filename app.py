@@ -53,6 +53,7 @@ PAGES = [
 ]
 page = st.navigation(PAGES)
 widgets.sidebar_status()
+workspace.sidebar_note()
 workspace.show_notices()
 try:
     page.run()

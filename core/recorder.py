@@ -59,7 +59,8 @@ class Recorder:
         self.store, self.every_s = store, every_s
         self.error: str | None = None  # the latest write failure, as a sentence; None once writing works again
         self._runs: dict[int, _Tracked] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the tracked runs
+        self._writing = threading.Lock()  # one flush at a time: the thread's, or a page's that needs the latest
         self._thread: threading.Thread | None = None
 
     def track(self, run_id: int, trainer, workspace: str, rows: int = 0) -> None:
@@ -83,6 +84,10 @@ class Recorder:
 
     def flush(self) -> None:
         """Write everything new now (the thread does this every `every_s`)."""
+        with self._writing:
+            self._flush()
+
+    def _flush(self) -> None:
         for run_id, entry in list(self._runs.items()):
             done = not entry.trainer.active()  # read first: a finished training has published its last snapshot
             try:

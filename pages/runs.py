@@ -17,6 +17,7 @@ if store is None or ws is None:
             "says why.")
     st.stop()
 widgets.preset_confirmation("runs")
+workspace.recorder().flush()  # the latest of the trainings under way
 if workspace.recorder().error:
     st.warning(workspace.recorder().error)
 
@@ -29,8 +30,8 @@ if not runs:
 df = table(runs)
 by_id = {r["id"]: r for r in runs}
 current = state.run()
-st.caption(f"{len(runs)} runs, {store.usage(ws) / 2**20:,.1f} MB of {store.limits.megabytes:,} MB. "
-           "Select rows to choose which runs the chart overlays. " + workspace.SHARED)
+st.caption(f"{len(runs)} run{'s' if len(runs) > 1 else ''} in this workspace, {store.usage(ws) / 2**20:,.1f} MB of its "
+           f"{store.limits.megabytes:,} MB. Tick rows to choose which runs the chart overlays (the latest five when none is).")
 shown = df.drop(columns=["id", "epochs done"])
 event = st.dataframe(shown, key="runs_table", on_select="rerun", selection_mode="multi-row", hide_index=True, width="stretch",
                      column_config={"started": st.column_config.DatetimeColumn(format="D MMM, HH:mm:ss"),
@@ -84,13 +85,12 @@ if ss.get("runs_confirm") == pick:
 if state.training_active() and not live:
     st.caption("Opening another run, or training again, stops the training under way (it stays here).")
 
-with st.form("runs_rename", border=False):
-    n1, n2 = st.columns([1, 2])
-    name = n1.text_input("Name", run["name"], max_chars=80, key=f"runs_name_{pick}")
-    note = n2.text_input("Note", run["note"], max_chars=500, key=f"runs_note_{pick}")
-    if st.form_submit_button("Save name and note"):
-        store.update_run(pick, name=name.strip() or run["name"], note=note.strip())
-        st.rerun()
+n1, n2, n3 = st.columns([2, 3, 1], vertical_alignment="bottom")
+name = n1.text_input("Name", run["name"], max_chars=80, key=f"runs_name_{pick}")
+note = n2.text_input("Note", run["note"], max_chars=500, key=f"runs_note_{pick}", placeholder="What you tried, what you saw")
+if n3.button("Save", key="runs_save", width="stretch", disabled=(name, note) == (run["name"], run["note"])):
+    store.update_run(pick, name=name.strip() or run["name"], note=note.strip())
+    st.rerun()
 
 d1, d2, d3 = st.columns(3)
 saved = store.weights(pick)

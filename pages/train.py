@@ -7,7 +7,7 @@ from core.config import OPTIMIZERS
 from core.data import check_length
 from core.estimate import check_fits
 from core.figures import layer_norms_figure, loss_figure
-from ui import state, through_router, widgets
+from ui import state, through_router, widgets, workspace
 
 through_router()
 
@@ -57,6 +57,8 @@ if run is not None and not state.run_is_current(run) and run.trained_steps and n
 
 if startup_error():
     st.error(startup_error())
+if workspace.recorder() is not None and workspace.recorder().error:
+    st.warning(workspace.recorder().error)
 b1, b2, b3, _ = st.columns([1.6, 1, 1, 2])
 b1.button("Start training", key="tr_start", type="primary", disabled=active, on_click=widgets.start_training)
 trainer = run.trainer if run is not None else None
@@ -83,7 +85,7 @@ def live_status() -> None:
         st.success("**Training finished.** Try the Generate page.")
     elif p.status == "failed":
         st.error(p.message)
-    elif p.status == "stopped" and "unexpectedly" in p.message:
+    elif p.status in ("interrupted", "damaged") or (p.status == "stopped" and "unexpectedly" in p.message):
         st.warning(p.message)
     elif p.status in ("stopped", "waiting", "paused") or p.message:
         st.info(p.message or p.status)

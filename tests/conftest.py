@@ -14,6 +14,19 @@ if "RNN_PLAYGROUND_DATA" not in os.environ:  # runs the tests save go to a folde
     os.environ["RNN_PLAYGROUND_DATA"] = tempfile.mkdtemp(prefix="rnn-playground-test-data-")
 
 import pytest  # noqa: E402
+from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+
+_pages_manager_init = PagesManager.__init__
+
+
+def _init_as_a_server_does(self, *args, **kwargs):
+    """AppTest resets Streamlit's old `pages/` mode before every run, so from the second run on it ran a page without
+    app.py (no workspace sync, no sidebar). A server leaves that mode for good at its first `st.navigation`: do the same."""
+    _pages_manager_init(self, *args, **kwargs)
+    PagesManager.uses_pages_directory = False
+
+
+PagesManager.__init__ = _init_as_a_server_does
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -252,6 +252,12 @@ def sync() -> None:
         st.query_params.from_dict(wanted)
 
 
+def sidebar_note() -> None:
+    """Say in the sidebar that the address is the workspace's key."""
+    if token():
+        st.sidebar.caption(":material/link: " + SHARED)
+
+
 def show_notices() -> None:
     """The workspace's sentences (a link not found, a store that cannot be written), once each."""
     for sentence in st.session_state.pop("ws_notices", []):

@@ -1,0 +1,98 @@
+"""AppTest for the workspace and the Runs page: a reload brings everything back, links carry settings, bad tokens
+get a fresh workspace, and the Runs page lists, overlays, opens, renames and deletes runs."""
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from tests.test_pages import APP, TIMEOUT, open_page, train_tiny, wait_for_training
+from ui import workspace
+
+
+def reopened(token: str, **query) -> AppTest:
+    """A new browser session on the address with workspace `token` (a reload, or a shared link)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["ws"] = token
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_reload_brings_back_the_text_the_settings_and_the_trained_run():
+    at = open_page()
+    train_tiny(at)
+    run, token = at.session_state["run"], at.session_state["ws_token"]
+    assert at.query_params["ws"] == token and at.query_params["rnn_units"] == "16"
+    again = reopened(token)
+    back = again.session_state["run"]
+    assert back is not run and back.run_id == run.run_id and back.trained_steps == 5
+    assert [w.tobytes() for w in back.model.get_weights()] == [w.tobytes() for w in run.model.get_weights()]
+    assert again.session_state["model_config"] == at.session_state["model_config"]
+    assert again.session_state["text"] == at.session_state["text"]
+    again.switch_page("pages/train.py").run()
+    assert any("Training finished" in s.value for s in again.success)
+    assert np.array_equal(back.trainer.progress().loss, run.trainer.progress().loss)
+
+
+def test_a_malformed_or_unknown_token_gives_a_fresh_workspace_and_a_sentence():
+    for bad in ("../../etc/passwd", "A" * 32):
+        at = reopened(bad)
+        token = at.session_state["ws_token"]
+        assert token != bad and workspace.store().workspace_exists(token)
+        assert any("was not found" in w.value for w in at.warning)
+        assert at.query_params["ws"] == token
+
+
+def test_a_link_carries_the_settings_and_a_bad_one_is_a_sentence():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(rnn_units="64", epochs="7", cell="gru")
+    at.run()
+    assert at.session_state["model_config"].rnn_units == 64 and at.session_state["model_config"].cell == "gru"
+    assert at.session_state["train_config"].epochs == 7
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(rnn_units="lots")
+    at.run()
+    assert not at.exception and any("`rnn_units`" in w.value for w in at.warning)
+    assert at.session_state["model_config"].rnn_units == 128
+
+
+def test_runs_lists_overlays_opens_renames_and_deletes():
+    at = open_page()
+    train_tiny(at)
+    first = at.session_state["run"]
+    at.switch_page("pages/model.py").run()
+    at.number_input(key="m_units").set_value(24).run()
+    at.switch_page("pages/train.py").run()
+    at.button(key="tr_start").click().run()  # a second run; the first stays
+    wait_for_training(at)
+    second = at.session_state["run"]
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["U"]) == [24, 16] and list(table["status"]) == ["finished", "finished"]
+    assert len(at.get("plotly_chart")) == 2  # the overlay and the parallel coordinates
+    at.radio(key="runs_x").set_value("seconds").run()
+    assert not at.exception
+
+    at.selectbox(key="runs_pick").set_value(first.run_id).run()
+    at.text_input(key=f"runs_name_{first.run_id}").input("baseline").run()
+    at.button(key="runs_save").click().run()
+    assert list(at.dataframe[0].value["name"]) == [second_name(at, second), "baseline"]
+
+    at.button(key="runs_open").click().run()
+    opened = at.session_state["run"]
+    assert opened.run_id == first.run_id and opened.config.rnn_units == 16 and opened.trained_steps == 5
+    assert [w.tobytes() for w in opened.model.get_weights()] == [w.tobytes() for w in first.model.get_weights()]
+
+    at.switch_page("pages/runs.py").run()
+    at.selectbox(key="runs_pick").set_value(second.run_id).run()
+    at.button(key="runs_delete").click().run()
+    assert any("cannot be undone" in w.value for w in at.warning)
+    at.button(key="runs_delete_yes").click().run()
+    assert list(at.dataframe[0].value["name"]) == ["baseline"]
+    assert workspace.store().weights(second.run_id) == []
+
+
+def second_name(at: AppTest, run) -> str:
+    return workspace.store().run(at.session_state["ws_token"], run.run_id)["name"]
