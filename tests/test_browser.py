@@ -181,19 +181,89 @@ def test_stopping_the_server_leaves_no_process_behind(page, server_proc):
     assert alive == [], [(p.pid, p.name()) for p in alive]
 
 
-@pytest.mark.parametrize("path, heading", [("train", "Train"), ("model", "Model"), ("hidden_states", "Hidden states")])
-def test_a_link_into_a_page_works_as_a_fresh_servers_first_request(path, heading, tmp_path, browser):
-    """A bookmark, or every tab reconnecting after a restart: the first request of a new server opens a page directly.
-    Streamlit's old pages/ mode used to run that page without app.py: a traceback, and raw file names as the menu."""
+PAGES = {"": "RNN Playground", "text": "Text", "model": "Model", "train": "Train", "runs": "Runs", "generate": "Generate",
+         "hidden_states": "Hidden states", "gradients": "Gradients", "race": "Long-range race"}
+
+
+def test_every_page_works_as_a_fresh_servers_first_request_even_all_at_once(tmp_path, browser):
+    """A bookmark, or every tab reconnecting after a restart: the first requests of a new server open pages directly,
+    several at the same moment. Streamlit's old pages/ mode ran such a page without app.py: a traceback, and raw file
+    names as the menu; with several tabs at once, all but the first still did after the first fix."""
     proc, url = start_server(tmp_path / "streamlit.log", env={"RNN_PLAYGROUND_WARM_WORKERS": "0"})
-    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
-        pg.set_default_timeout(60_000)
-        pg.goto(f"{url}/{path}")
-        pg.get_by_role("heading", name=heading, exact=True).first.wait_for()
-        pg.get_by_role("link", name="Long-range race", exact=True).wait_for()  # the router's menu, with titles
+        context.set_default_timeout(60_000)
+        tabs = {}
+        for path in PAGES:  # opened one right after the other: their first script runs overlap
+            tabs[path] = context.new_page()
+            tabs[path].goto(f"{url}/{path}")
+        for path, heading in PAGES.items():
+            pg = tabs[path]
+            pg.get_by_role("heading", name=heading, exact=True).first.wait_for()
+            pg.get_by_role("link", name="Long-range race", exact=True).wait_for()  # the router's menu, with titles
+            no_exception(pg)
+            assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0  # no raw file names
+    finally:
+        context.close()
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_a_run_survives_a_reload_and_a_restart_and_runs_overlays_the_next_one(tmp_path, browser):
+    """The run store's story: train the Quick demo and reload; restart the server on the same data folder and open the
+    same address; change the units and train again: the Runs page overlays both runs."""
+    env = {"RNN_PLAYGROUND_DATA": str(tmp_path / "data")}
+    proc, url = start_server(tmp_path / "first.log", env=env)
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.set_default_timeout(120_000)
+    try:
+        pg.goto(url)
+        pg.get_by_role("button", name="Quick demo").click()
+        pg.get_by_text("Sample after epoch 2").wait_for()
+        pg.get_by_role("button", name="Stop").click()
+        pg.get_by_text("Stopped by you").first.wait_for()
+        where = pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text()
+        address = pg.url
+        assert re.search(r"[?&]ws=[A-Za-z0-9_-]{32}", address) and "epochs=20" in address
+
+        pg.reload()
+        pg.get_by_text("Stopped by you").first.wait_for()
+        assert pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text() == where
+        assert pg.get_by_text("Sample after epoch 2").count() == 1
         no_exception(pg)
-        assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0  # no raw file names
+
+        proc.terminate()
+        proc.wait(60)
+        proc, url = start_server(tmp_path / "second.log", env=env)
+        pg.goto(url + address[address.index("/", len("http://")):])
+        pg.get_by_role("heading", name="Train", exact=True).wait_for()
+        pg.get_by_text("Stopped by you").first.wait_for()
+        assert pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text() == where
+        pg.locator(".js-plotly-plot").first.wait_for()
+        no_exception(pg)
+
+        goto(pg, "Model")
+        units = pg.get_by_label("RNN units U")
+        units.fill("64")
+        units.press("Enter")
+        pg.wait_for_function("() => location.search.includes('rnn_units=64')")
+        goto(pg, "Train")
+        pg.get_by_role("button", name="Start training").click()
+        pg.get_by_text("Sample after epoch 2").wait_for(state="detached")  # the new run's page, without the old samples
+        pg.get_by_text("Sample after epoch 1").wait_for()
+        pg.get_by_role("button", name="Stop").click()
+        pg.get_by_text("Stopped by you").first.wait_for()
+
+        goto(pg, "Runs")
+        chart = pg.locator(".js-plotly-plot").first
+        chart.wait_for()
+        legend = chart.locator(".legendtext")
+        legend.first.wait_for()
+        names = legend.evaluate_all("els => els.map(e => e.textContent)")
+        assert sorted(names) == ["run 1 · SimpleRNN 128u", "run 2 · SimpleRNN 64u"]
+        assert chart.locator(".scatterlayer .trace").count() >= 2
+        no_exception(pg)
+        pg.screenshot(path=str(tmp_path / "runs.png"))
     finally:
         pg.close()
         proc.terminate()
