@@ -235,3 +235,37 @@ def test_watchers_keep_a_training_for_a_grace_after_the_last_tab_closes():
     assert not w()
     w.add(lambda: True)
     assert w()
+
+
+def test_two_writers_on_one_workspace_do_not_corrupt_it(tmp_path):
+    """Two tabs (or two servers) on one workspace write at the same time: every write lands, the database stays whole."""
+    store = RunStore(tmp_path)
+    ws = store.create_workspace()
+    script = f"""
+import sys
+from pathlib import Path
+sys.path.insert(0, {str(ROOT)!r})
+from core.config import ModelConfig, TrainConfig
+from core.runs import vocab_json
+from core.store import RunStore
+from core.text import Vocabulary
+TEXT = {TEXT!r}
+VOCAB, TRAIN = Vocabulary.build(TEXT), TrainConfig()
+CONFIG = ModelConfig(vocab_size=len(VOCAB))
+store, me = RunStore({str(tmp_path)!r}), sys.argv[1]
+for i in range(25):
+    store.save_workspace({ws!r}, {{"writer": me, "i": i}}, store.put_text(TEXT))
+    run = store.create_run({ws!r}, f"{{me}} {{i}}", store.put_text(TEXT), "t", CONFIG, TRAIN, vocab_json(VOCAB))
+    store.append_rows(run, 0, dict(steps=list(range(1, 41)), loss=[1.5] * 40, accuracy=[0.5] * 40, seconds=[0.1] * 40,
+                                   norms=[[0.1, 0.2]] * 40))
+    store.save_weights(run, 40, 1, 0, 4.0, lambda path: Path(path).write_bytes(b"w" * 5000))
+    store.update_run(run, status="finished", step=40)
+"""
+    writers = [subprocess.Popen([sys.executable, "-c", script, name], cwd=ROOT) for name in ("left", "right")]
+    assert [w.wait(120) for w in writers] == [0, 0]
+    again = RunStore(tmp_path)
+    assert again._sql("PRAGMA integrity_check") == [("ok",)]
+    runs = again.runs(ws)
+    assert len(runs) == 50 and all(r["status"] == "finished" for r in runs)
+    assert all(len(again.rows(r["id"])["steps"]) == 40 and len(again.weights(r["id"])) == 1 for r in runs)
+    assert again.workspace_state(ws)["i"] == 24
