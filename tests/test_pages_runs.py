@@ -93,6 +93,42 @@ def test_runs_lists_overlays_opens_renames_and_deletes():
     assert list(at.dataframe[0].value["name"]) == ["baseline"]
     assert workspace.store().weights(second.run_id) == []
 
+    at.button(key="runs_again").click().run()  # a new run with the baseline's text and settings
+    again = at.session_state["run"]
+    assert again.run_id not in (first.run_id, second.run_id) and again.config == first.config
+    again.trainer.stop()
+    again.trainer.join(60)
+    assert again.model is not first.model
+
 
 def second_name(at: AppTest, run) -> str:
     return workspace.store().run(at.session_state["ws_token"], run.run_id)["name"]
+
+
+def test_a_workspace_at_its_limit_says_what_to_delete_and_starts_nothing(monkeypatch):
+    from core.store import Limits
+
+    at = open_page()
+    train_tiny(at)
+    first = at.session_state["run"]
+    monkeypatch.setattr(workspace.store(), "limits", Limits(runs=1))
+    at.switch_page("pages/model.py").run()
+    at.number_input(key="m_units").set_value(20).run()
+    at.switch_page("pages/train.py").run()
+    at.button(key="tr_start").click().run()
+    assert any("the most it may keep (1" in e.value and "Delete runs" in e.value for e in at.error)
+    run = at.session_state["run"]
+    assert run.trainer is None and len(workspace.store().runs(at.session_state["ws_token"])) == 1
+    assert first.run_id is not None
+
+
+def test_a_data_folder_that_cannot_be_written_is_a_sentence_and_training_still_works(monkeypatch, tmp_path):
+    (tmp_path / "a file").write_text("not a folder")
+    monkeypatch.setenv("RNN_PLAYGROUND_DATA", str(tmp_path / "a file" / "data"))
+    at = open_page()
+    assert any("Runs cannot be saved" in w.value and "RNN_PLAYGROUND_DATA" in w.value for w in at.warning)
+    assert at.session_state["ws_token"] is None and "ws" not in at.query_params
+    train_tiny(at)
+    assert at.session_state["run"].trained_steps == 5 and at.session_state["run"].run_id is None
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception and any("not being saved" in i.value for i in at.info)
