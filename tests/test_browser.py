@@ -185,6 +185,25 @@ PAGES = {"": "RNN Playground", "text": "Text", "model": "Model", "train": "Train
          "hidden_states": "Hidden states", "gradients": "Gradients", "race": "Long-range race"}
 
 
+@pytest.mark.parametrize("path", list(PAGES))
+def test_each_page_works_as_a_fresh_servers_first_request(path, tmp_path, browser):
+    """A bookmark: the first request of a new server opens a page directly. Streamlit's old pages/ mode ran that page
+    without app.py: a traceback, and raw file names as the menu."""
+    proc, url = start_server(tmp_path / "streamlit.log", env={"RNN_PLAYGROUND_WARM_WORKERS": "0"})
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        pg.set_default_timeout(60_000)
+        pg.goto(f"{url}/{path}")
+        pg.get_by_role("heading", name=PAGES[path], exact=True).first.wait_for()
+        pg.get_by_role("link", name="Long-range race", exact=True).wait_for()  # the router's menu, with titles
+        no_exception(pg)
+        assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0  # no raw file names
+    finally:
+        pg.close()
+        proc.terminate()
+        proc.wait(30)
+
+
 def test_every_page_works_as_a_fresh_servers_first_request_even_all_at_once(tmp_path, browser):
     """A bookmark, or every tab reconnecting after a restart: the first requests of a new server open pages directly,
     several at the same moment. Streamlit's old pages/ mode ran such a page without app.py: a traceback, and raw file
