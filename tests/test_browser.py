@@ -185,43 +185,30 @@ PAGES = {"": "RNN Playground", "text": "Text", "model": "Model", "train": "Train
          "hidden_states": "Hidden states", "gradients": "Gradients", "race": "Long-range race"}
 
 
-@pytest.mark.parametrize("path", list(PAGES))
-def test_each_page_works_as_a_fresh_servers_first_request(path, tmp_path, browser):
-    """A bookmark: the first request of a new server opens a page directly. Streamlit's old pages/ mode ran that page
-    without app.py: a traceback, and raw file names as the menu."""
-    proc, url = start_server(tmp_path / "streamlit.log", env={"RNN_PLAYGROUND_WARM_WORKERS": "0"})
-    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        pg.set_default_timeout(60_000)
-        pg.goto(f"{url}/{path}")
-        pg.get_by_role("heading", name=PAGES[path], exact=True).first.wait_for()
-        pg.get_by_role("link", name="Long-range race", exact=True).wait_for()  # the router's menu, with titles
-        no_exception(pg)
-        assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0  # no raw file names
-    finally:
-        pg.close()
-        proc.terminate()
-        proc.wait(30)
+def routed(pg, heading: str) -> None:
+    """The page came through the router: its heading, the router's menu with titles, no traceback, no file names."""
+    pg.get_by_role("heading", name=heading, exact=True).first.wait_for()
+    pg.get_by_role("link", name="Long-range race", exact=True).wait_for()
+    no_exception(pg)
+    assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0
 
 
-def test_every_page_works_as_a_fresh_servers_first_request_even_all_at_once(tmp_path, browser):
-    """A bookmark, or every tab reconnecting after a restart: the first requests of a new server open pages directly,
-    several at the same moment. Streamlit's old pages/ mode ran such a page without app.py: a traceback, and raw file
-    names as the menu; with several tabs at once, all but the first still did after the first fix."""
+@pytest.mark.parametrize("paths", [[path] for path in PAGES] + [list(PAGES)], ids=[*PAGES, "all-at-once"])
+def test_a_page_works_as_a_fresh_servers_first_request(paths, tmp_path, browser):
+    """A bookmark, or every tab reconnecting after a restart: the first requests of a new server open pages directly
+    (each page alone, then all of them at the same moment). Streamlit's old pages/ mode ran such a page without
+    app.py: a traceback, and raw file names as the menu; with several tabs at once, all but the first still did after
+    the first fix."""
     proc, url = start_server(tmp_path / "streamlit.log", env={"RNN_PLAYGROUND_WARM_WORKERS": "0"})
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         context.set_default_timeout(60_000)
         tabs = {}
-        for path in PAGES:  # opened one right after the other: their first script runs overlap
+        for path in paths:  # opened one right after the other: their first script runs overlap
             tabs[path] = context.new_page()
             tabs[path].goto(f"{url}/{path}")
-        for path, heading in PAGES.items():
-            pg = tabs[path]
-            pg.get_by_role("heading", name=heading, exact=True).first.wait_for()
-            pg.get_by_role("link", name="Long-range race", exact=True).wait_for()  # the router's menu, with titles
-            no_exception(pg)
-            assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0  # no raw file names
+        for path, pg in tabs.items():
+            routed(pg, PAGES[path])
     finally:
         context.close()
         proc.terminate()

@@ -67,12 +67,17 @@ def record(store: RunStore, ws: str, run_id: int, trainer, rows: int = 0) -> Rec
     return rec
 
 
-def test_a_round_trip_keeps_the_history_and_the_weights_bit_for_bit(tmp_path):
-    store = RunStore(tmp_path)
+def recorded(folder: Path):
+    """A store in `folder` with one run recorded up to step 10 (the end of epoch 2): (store, workspace, run id, trainer)."""
+    store = RunStore(folder)
     ws = store.create_workspace()
-    run_id = new_run(store, ws)
-    t = trained(10, 2)
+    run_id, t = new_run(store, ws), trained(10, 2)
     record(store, ws, run_id, t)
+    return store, ws, run_id, t
+
+
+def test_a_round_trip_keeps_the_history_and_the_weights_bit_for_bit(tmp_path):
+    store, ws, run_id, t = recorded(tmp_path)
     opened = open_run(RunStore(tmp_path), ws, run_id)  # a second store on the folder: what a restarted server reads
     p, q = t.progress(), opened.trainer.progress()
     for name in ("steps", "loss", "accuracy", "seconds", "layer_norms"):
@@ -86,11 +91,7 @@ def test_a_round_trip_keeps_the_history_and_the_weights_bit_for_bit(tmp_path):
 
 
 def test_a_writer_killed_mid_write_leaves_the_previous_checkpoint_readable(tmp_path):
-    store = RunStore(tmp_path)
-    ws = store.create_workspace()
-    run_id = new_run(store, ws)
-    t = trained(10, 2)
-    record(store, ws, run_id, t)
+    store, ws, run_id, t = recorded(tmp_path)
     started = tmp_path / "writing"
     writer = subprocess.Popen([sys.executable, "-c", f"""
 import sys, time
@@ -179,11 +180,7 @@ def test_a_damaged_weights_file_marks_the_run_and_the_rest_loads(tmp_path):
 
 
 def test_a_run_live_when_its_server_died_comes_back_interrupted_at_its_last_checkpoint(tmp_path):
-    store = RunStore(tmp_path)
-    ws = store.create_workspace()
-    run_id = new_run(store, ws)
-    t = trained(10, 2)
-    record(store, ws, run_id, t)
+    store, ws, run_id, _ = recorded(tmp_path)
     store.append_rows(run_id, 10, dict(steps=[11, 12], loss=[1.0, 1.0], accuracy=[0.5, 0.5], seconds=[1.1, 1.2],
                                        norms=[[0.1], [0.1]]))
     store.update_run(run_id, status="running", server="a server that is gone", step=12)
