@@ -15,7 +15,6 @@ import streamlit as st
 
 from core.config import ModelConfig, TrainConfig, from_query, to_query
 from core.recorder import Recorder
-from core.remote import Watchers
 from core.store import LimitReached, RunStore, StoreError
 from core.text import LoadedText
 from ui import state
@@ -135,7 +134,7 @@ def attach_run(run_id: int) -> bool:
     if current is None or current.trainer is not live:
         state.discard_run()  # stops a training of this session that is not the one being opened
     if live is not None:
-        if isinstance(live.keep_alive, Watchers):
+        if hasattr(live.keep_alive, "add"):  # a `core.remote.Watchers`
             live.keep_alive.add(state.keep_alive())
         ss.run = state.Run(live.model, live.config, live.vocab, trainer=live, run_id=run_id)
     else:
@@ -222,8 +221,10 @@ def delete_run(run_id: int) -> None:
         notice(str(err))
 
 
-def watchers() -> Watchers:
-    """The keep-alive of a new training: this session now, and any that opens the run later."""
+def watchers():
+    """The keep-alive of a new training (a `core.remote.Watchers`): this session now, and any that opens the run later."""
+    from core.remote import Watchers
+
     w = Watchers()
     w.add(state.keep_alive())
     return w
