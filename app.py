@@ -50,6 +50,7 @@ PAGES = [
     st.Page("pages/hidden_states.py", title="Hidden states", icon=":material/grid_on:"),
     st.Page("pages/gradients.py", title="Gradients", icon=":material/trending_down:"),
     st.Page("pages/race.py", title="Long-range race", icon=":material/sprint:"),
+    st.Page("pages/series.py", title="Time series", icon=":material/show_chart:"),
 ]
 page = st.navigation(PAGES)
 widgets.sidebar_status()

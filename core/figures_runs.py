@@ -13,6 +13,8 @@ from core.figures import _axis, _layout, _thin
 PALETTE = ("#d1495b", "#00798c", "#edae49", "#30638e", "#66a182", "#8d6a9f", "#e07a5f", "#3d405b")
 NUMERIC = {"E": "embedding E", "U": "units U", "B": "batch B", "S": "sequence S", "layers": "layers",
            "learning rate": "log10 learning rate", "epochs done": "epochs done"}
+SERIES_NUMERIC = {"U": "units U", "B": "batch B", "lookback": "lookback", "horizon": "horizon", "layers": "layers",
+                  "learning rate": "log10 learning rate", "epochs done": "epochs done"}
 
 
 def overlay_figure(runs: Sequence[dict], x_title: str) -> go.Figure:
@@ -35,11 +37,12 @@ def overlay_figure(runs: Sequence[dict], x_title: str) -> go.Figure:
     return fig
 
 
-def parallel_figure(table: pd.DataFrame) -> go.Figure:
-    """The numeric settings of each run on parallel axes, each line coloured by its best validation loss."""
+def parallel_figure(table: pd.DataFrame, numeric: dict[str, str] = NUMERIC) -> go.Figure:
+    """The numeric settings of each run on parallel axes (`numeric`: column -> axis label), each line coloured by its
+    best validation loss."""
     best = table["best val. loss"].astype(float)
     dims = []
-    for column, label in NUMERIC.items():
+    for column, label in numeric.items():
         values = table[column].astype(float)
         if column == "learning rate":
             values = np.log10(values)

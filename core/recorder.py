@@ -29,10 +29,10 @@ def run_extras(p) -> dict:
                 layer_names=list(p.layer_names), fast_path=p.fast_path)
 
 
-def run_summary(p, batch_size: int, seq_len: int) -> dict:
+def run_summary(p, tokens_per_step: int) -> dict:
     """The columns of the Runs table that a snapshot decides."""
     return dict(status=p.status, message=p.message, step=p.step, epoch=p.epoch, elapsed_s=p.elapsed_s,
-                tokens_per_s=p.step * batch_size * seq_len / p.elapsed_s if p.elapsed_s > 0 else 0.0,
+                tokens_per_s=p.step * tokens_per_step / p.elapsed_s if p.elapsed_s > 0 else 0.0,
                 best_val=min(p.val_loss) if p.val_loss else None, final_loss=float(p.loss[-1]) if len(p.loss) else None)
 
 
@@ -122,7 +122,7 @@ class Recorder:
                                                             norms=p.layer_norms[entry.rows:]))
             entry.rows = n
         key = (len(p.val_steps), len(p.samples), len(p.grad_curves), p.layer_names, p.fast_path)
-        changes = run_summary(p, t.config.batch_size, t.config.seq_len)
+        changes = run_summary(p, t.tokens_per_step)
         if key != entry.extras_key:
             changes["extras"] = json.dumps(run_extras(p))
         changes = {k: v for k, v in changes.items() if entry.summary.get(k, ...) != v}
@@ -142,8 +142,6 @@ class Recorder:
                              "(RNN_PLAYGROUND_MAX_WORKSPACE_MB), so the newest weights were not saved; the training goes on "
                              "in memory. Delete runs you no longer need on the Runs page.")
         if entry.saver is None:
-            from core.model import build_model
-
-            entry.saver = build_model(entry.trainer.config)
+            entry.saver = entry.trainer.fresh_model()
         entry.saver.set_weights(list(ckpt.weights))
         self.store.save_weights(run_id, ckpt.step, ckpt.position[0], ckpt.position[1], ckpt.elapsed_s, entry.saver.save)

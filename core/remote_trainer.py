@@ -35,14 +35,29 @@ class RemoteTrainer(RemoteJob):
 
     def __init__(self, model, config: ModelConfig, train: TrainConfig, ids: np.ndarray, vocab: Vocabulary,
                  keep_alive: Callable[[], bool] | None = None):
+        self.vocab, self.ids = vocab, np.asarray(ids, np.int32)
+        self._begin(model, config, train, keep_alive, planned(config, train, self.ids))
+        self.tokens_per_step = config.batch_size * config.seq_len
+
+    def _begin(self, model, config, train: TrainConfig, keep_alive, plan: Progress) -> None:
+        """The state every remote training has, whatever it learns from."""
         super().__init__(keep_alive)
-        self.model, self.config, self.train, self.vocab = model, config, train, vocab
-        self.ids = np.asarray(ids, np.int32)
+        self.model, self.config, self.train = model, config, train
         self.history = History()
         self.checkpoint: Checkpoint | None = None  # where the next Start continues from
         self.weights_version = 0  # grows whenever the server's model gets new weights
         self._model_lock = threading.Lock()
-        self._progress = planned(config, train, self.ids)
+        self._progress = plan
+
+    def _job(self, paused: bool) -> TrainJob:
+        """What the worker is sent: settings, data and the checkpoint to start from."""
+        return TrainJob(self.config, self.train, self.ids, self.vocab, self.checkpoint, paused)
+
+    def fresh_model(self):
+        """A new model of this training's architecture (for writing its checkpoints)."""
+        from core.model import build_model
+
+        return build_model(self.config)
 
     def restore(self, history: History, checkpoint: Checkpoint | None, status: str, message: str, **shown) -> None:
         """Take up a stored run: its history, and the checkpoint the server's model already holds (Start continues
@@ -108,7 +123,7 @@ class RemoteTrainer(RemoteJob):
         if self.checkpoint is None:  # the server's model may hold trained weights (a rebuilt twin): start from them
             with self._model_lock:
                 self.checkpoint = Checkpoint(tuple(self.model.get_weights()), (0, 0), 0, 0.0)
-        call(actor.train.remote(TrainJob(self.config, self.train, self.ids, self.vocab, self.checkpoint, paused)))
+        call(actor.train.remote(self._job(paused)))
         h = self.history
         base = (h.rows, len(h.val_steps), len(h.samples), len(h.grad_curves))  # what earlier jobs recorded
         seen = 0  # the newest checkpoint version of this job received so far
@@ -159,3 +174,30 @@ class RemoteTrainer(RemoteJob):
         self._publish(status="stopped", step=ckpt.step, epoch=ckpt.position[0], tokens_per_s=0.0,
                       message=f"The training worker stopped unexpectedly ({err}). {kept} Press Start training to continue "
                               "from there; other sessions are not affected.")
+
+
+class RemoteSeriesTrainer(RemoteTrainer):
+    """A forecaster's training (`core.series_trainer`) in a worker; the same requests and snapshots as `RemoteTrainer`.
+
+    Args:
+        model: the server's copy of the forecaster.
+        config, window, train, data: as for `core.series_trainer.SeriesTrainer`.
+        keep_alive: as for `RemoteTrainer`.
+    """
+
+    def __init__(self, model, config, window, train: TrainConfig, data, keep_alive: Callable[[], bool] | None = None):
+        from core.series_trainer import series_planned
+
+        self.window, self.data = window, data
+        self._begin(model, config, train, keep_alive, series_planned(config, train, data))
+        self.tokens_per_step = config.batch_size * window.lookback
+
+    def _job(self, paused: bool):
+        from core.series_trainer import SeriesJob
+
+        return SeriesJob(self.config, self.window, self.train, self.data, self.checkpoint, paused)
+
+    def fresh_model(self):
+        from core.series_model import build_series_model
+
+        return build_series_model(self.config, self.window)

@@ -124,30 +124,46 @@ STATUS_WORDS = {"idle": "not started", "waiting": "waiting", "running": "trainin
                 "damaged": "damaged"}
 
 
-def table(runs: list[dict]) -> pd.DataFrame:
-    """One row per stored run, newest first: the Runs page's table (and the parallel coordinates' numbers)."""
+def table(runs: list[dict], kind: str = "text") -> pd.DataFrame:
+    """One row per stored run of `kind` ("text" or "series"), newest first: the Runs page's table (and the parallel
+    coordinates' numbers)."""
     from core.config import CELL_NAMES
 
     out = []
-    for run in reversed(runs):
-        model, train = settings(run)
-        out.append({
-            "id": run["id"], "name": run["name"], "started": pd.Timestamp(run["created"], unit="s").floor("s"),
-            "text": run["text_name"], "cell": CELL_NAMES[model.cell], "E": model.embedding_dim, "U": model.rnn_units,
-            "B": model.batch_size, "S": model.seq_len, "layers": model.num_layers, "learning rate": train.learning_rate,
-            "optimizer": train.optimizer, "epochs": f"{run['epoch']} of {train.epochs}",
-            "epochs done": run["epoch"], "best val. loss": run["best_val"], "final loss": run["final_loss"],
-            "tokens/s": round(run["tokens_per_s"]), "duration (s)": round(run["elapsed_s"], 1),
-            "status": "damaged" if run["damaged"] else STATUS_WORDS.get(run["status"], run["status"]), "note": run["note"],
-        })
+    for run in reversed([r for r in runs if r["kind"] == kind]):
+        train = TrainConfig(**json.loads(run["train"]))
+        row = {"id": run["id"], "name": run["name"], "started": pd.Timestamp(run["created"], unit="s").floor("s")}
+        if kind == "text":
+            model = ModelConfig(**json.loads(run["model"]))
+            row |= {"text": run["text_name"], "cell": CELL_NAMES[model.cell], "E": model.embedding_dim,
+                    "U": model.rnn_units, "B": model.batch_size, "S": model.seq_len, "layers": model.num_layers}
+        else:
+            saved = json.loads(run["model"])
+            model, window = saved["config"], saved["window"]
+            row |= {"series": run["text_name"], "cell": CELL_NAMES[model["cell"]], "U": model["rnn_units"],
+                    "layers": model["num_layers"], "B": model["batch_size"], "lookback": window["lookback"],
+                    "horizon": window["horizon"], "differencing": "yes" if window["difference"] else "no"}
+        row |= {"learning rate": train.learning_rate, "optimizer": train.optimizer, "epochs": f"{run['epoch']} of {train.epochs}",
+                "epochs done": run["epoch"], "best val. loss": run["best_val"], "final loss": run["final_loss"],
+                ("tokens/s" if kind == "text" else "values/s"): round(run["tokens_per_s"]),
+                "duration (s)": round(run["elapsed_s"], 1),
+                "status": "damaged" if run["damaged"] else STATUS_WORDS.get(run["status"], run["status"]), "note": run["note"]}
+        out.append(row)
     return pd.DataFrame(out)
+
+
+def per_step(run: dict) -> int:
+    """Tokens (or values) one training step of the run reads."""
+    saved = json.loads(run["model"])
+    if run["kind"] == "series":
+        return saved["config"]["batch_size"] * saved["window"]["lookback"]
+    return saved["batch_size"] * saved["seq_len"]
 
 
 def curves(store: RunStore, run: dict, x: str) -> dict:
     """A run's loss curves for the overlay, against `x`: "steps", "tokens seen" or "seconds"."""
-    model, _ = settings(run)
     rows, extras = store.rows(run["id"]), json.loads(run["extras"] or "{}")
-    per_step = model.batch_size * model.seq_len if x == "tokens seen" else 1
+    scale = per_step(run) if x == "tokens seen" else 1
     val = extras.get("val", [])
     val_steps = np.array([v[0] for v in val], np.float64)
     if x == "seconds":  # a validation point sits at the time of the step it followed
@@ -155,7 +171,7 @@ def curves(store: RunStore, run: dict, x: str) -> dict:
         val_x = rows["seconds"][idx] if len(rows["steps"]) else val_steps[:0]
         train_x = rows["seconds"]
     else:
-        train_x, val_x = rows["steps"] * per_step, val_steps * per_step
+        train_x, val_x = rows["steps"] * scale, val_steps * scale
     return dict(name=run["name"], x=train_x, loss=rows["loss"], val_x=val_x, val_loss=np.array([v[1] for v in val]))
 
 

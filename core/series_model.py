@@ -77,3 +77,39 @@ def roll_forward(model, window: np.ndarray, steps: int) -> np.ndarray:
         out.append(nxt)
         history.append(nxt)
     return np.array(out)
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """How a forecaster did on the test period, next to the baselines."""
+
+    table: dict  # name -> (MAE, RMSE) in the series' units, baselines first, the network last
+    one_step: tuple  # (series indices, the network's forecast one step ahead)
+    rolled: tuple  # (series indices, the network fed its own forecasts from the test period's start)
+    residuals: dict  # name -> (series indices, forecast − actual one step ahead)
+
+
+def report(model, values: np.ndarray, w, name: str, rolled_steps: int = 365) -> Report:
+    """Forecast the test windows and compare with persistence, seasonal naive and linear AR on the same split.
+
+    Args:
+        model: a trained forecaster for `w`'s windows.
+        values: the whole series.
+        w: its `core.series.Windows`.
+        name: the network's row name (its cell's name).
+        rolled_steps: how many steps the fed-back forecast runs at most.
+    """
+    from core.series import baselines, errors, to_levels, truth
+
+    o, h = w.origin["test"], w.config.horizon
+    actual = truth(values, o, h)
+    forecasts = baselines(values, w) | {name: to_levels(w, values, predict(model, w.x["test"]), o)}
+    start = o[0]  # the last known value before the test period
+    steps = min(rolled_steps, len(values) - 1 - start)
+    z = roll_forward(model, w.x["test"][0], steps)
+    rolled = z * w.std + w.mean
+    if w.config.difference:
+        rolled = values[start] + np.cumsum(rolled)
+    return Report(table={k: errors(f, actual) for k, f in forecasts.items()},
+                  one_step=(o + 1, forecasts[name][:, 0]), rolled=(start + 1 + np.arange(steps), rolled),
+                  residuals={k: (o + 1, f[:, 0] - actual[:, 0]) for k, f in forecasts.items()})

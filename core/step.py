@@ -88,15 +88,44 @@ def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig,
         with tf.GradientTape() as tape:
             logits = forward(x)  # (batch, time, vocab)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        grads = [dense(g) for g in tape.gradient(loss, variables)]
-        squares = tf.stack([2.0 * tf.nn.l2_loss(g) for g in grads])  # Σ g², one op each
-        layer_norms = tf.sqrt(tf.math.unsorted_segment_sum(squares, group_of, n_groups))
-        grad_norm = tf.sqrt(tf.reduce_sum(squares))
-        if clip > 0:
-            grads, _ = tf.clip_by_global_norm(grads, clip, use_norm=grad_norm)
-        optimizer.apply_gradients(zip(grads, variables))
+        grad_norm, layer_norms = _update(tape, loss, variables, optimizer, group_of, n_groups, clip)
         accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32))
         return {"loss": loss, "accuracy": accuracy, "grad_norm": grad_norm, "layer_norms": layer_norms}
+
+    return step, optimizer
+
+
+def _update(tape, loss, variables, optimizer, group_of, n_groups: int, clip: float):
+    """Apply one clipped optimizer update from `tape`; (global gradient norm, norm per layer group), before clipping."""
+    grads = [dense(g) for g in tape.gradient(loss, variables)]
+    squares = tf.stack([2.0 * tf.nn.l2_loss(g) for g in grads])  # Σ g², one op each
+    layer_norms = tf.sqrt(tf.math.unsorted_segment_sum(squares, group_of, n_groups))
+    grad_norm = tf.sqrt(tf.reduce_sum(squares))
+    if clip > 0:
+        grads, _ = tf.clip_by_global_norm(grads, clip, use_norm=grad_norm)
+    optimizer.apply_gradients(zip(grads, variables))
+    return grad_norm, layer_norms
+
+
+def make_regression_step(model: keras.Model, train: TrainConfig):
+    """A compiled train step for a forecasting model (`core.series_model`): mean squared error on scaled values.
+
+    Returns:
+        (step, optimizer): `step(x, y)` takes float32 (batch, lookback, 1) windows and (batch, horizon) targets and
+        returns the same dict as `make_train_step`'s step (its `accuracy` is 0: a forecast has none).
+    """
+    optimizer = make_optimizer(train)
+    variables = model.trainable_variables
+    optimizer.build(variables)
+    _, group_of = layer_groups(model)
+    n_groups, clip = max(group_of) + 1, float(train.clip_norm)
+
+    @tf.function(reduce_retracing=True)
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
+        grad_norm, layer_norms = _update(tape, loss, variables, optimizer, group_of, n_groups, clip)
+        return {"loss": loss, "accuracy": tf.zeros(()), "grad_norm": grad_norm, "layer_norms": layer_norms}
 
     return step, optimizer
 

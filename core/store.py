@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS runs (
     vocab TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'waiting', message TEXT NOT NULL DEFAULT '',
     server TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT 0, epoch INTEGER NOT NULL DEFAULT 0,
     elapsed_s REAL NOT NULL DEFAULT 0, tokens_per_s REAL NOT NULL DEFAULT 0, best_val REAL, final_loss REAL,
-    extras TEXT NOT NULL DEFAULT '{}', damaged TEXT NOT NULL DEFAULT '');
+    extras TEXT NOT NULL DEFAULT '{}', damaged TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL DEFAULT 'text');
 CREATE INDEX IF NOT EXISTS runs_by_workspace ON runs (workspace, id);
 CREATE TABLE IF NOT EXISTS rows (run INTEGER NOT NULL, i INTEGER NOT NULL, step INTEGER NOT NULL, loss REAL,
                                  accuracy REAL, seconds REAL, norms BLOB, PRIMARY KEY (run, i)) WITHOUT ROWID;
@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS weights (run INTEGER NOT NULL, step INTEGER NOT NULL,
 """
 RUN_FIELDS = ("status", "message", "server", "step", "epoch", "elapsed_s", "tokens_per_s", "best_val", "final_loss",
               "extras", "damaged", "name", "note")  # what `update_run` may change
-_RUN_COLUMNS = ("id", "created", "text_hash", "text_name", "model", "train", "vocab") + RUN_FIELDS
+_RUN_COLUMNS = ("id", "kind", "created", "text_hash", "text_name", "model", "train", "vocab") + RUN_FIELDS
 
 
 class StoreError(RuntimeError):
@@ -183,14 +183,21 @@ class RunStore:
         return rows[0][0] if rows else None
 
     # ---- runs ----
-    def create_run(self, workspace: str, name: str, text_key: str, text_name: str, model: ModelConfig,
-                   train: TrainConfig, vocab_json: str) -> int:
-        """A new run in `workspace` (status waiting); its id. Raises StoreError when over a limit."""
+    def create_run(self, workspace: str, name: str, text_key: str, text_name: str, model: ModelConfig | dict,
+                   train: TrainConfig, vocab_json: str, kind: str = "text") -> int:
+        """A new run in `workspace` (status waiting); its id. Raises LimitReached when over a limit.
+
+        Args:
+            text_key: `put_text`'s key of what it learns from (a text, or a series as CSV).
+            model: its model settings (a dict of them for a series run: `kind` says which).
+            kind: "text" for a language model, "series" for a forecaster.
+        """
         self.check_room(workspace)
-        self._sql("INSERT INTO runs (workspace, name, created, text_hash, text_name, model, train, vocab, server) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (workspace, name, time.time(), text_key, text_name, json.dumps(asdict(model)),
-                   json.dumps(asdict(train)), vocab_json, SERVER_ID))
+        self._sql("INSERT INTO runs (workspace, name, created, text_hash, text_name, model, train, vocab, server, kind) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  (workspace, name, time.time(), text_key, text_name,
+                   json.dumps(model if isinstance(model, dict) else asdict(model)), json.dumps(asdict(train)), vocab_json,
+                   SERVER_ID, kind))
         return self._sql("SELECT last_insert_rowid()")[0][0]
 
     def check_room(self, workspace: str) -> None:

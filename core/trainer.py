@@ -76,18 +76,24 @@ class Trainer:
 
     def __init__(self, model, config: ModelConfig, train: TrainConfig, ids: np.ndarray, vocab: Vocabulary,
                  keep_alive: Callable[[], bool] | None = None, resume: Checkpoint | None = None):
-        self.model, self.config, self.train, self.vocab = model, config, train, vocab
+        self.vocab = vocab
         self.train_ids, self.val_ids = split(np.asarray(ids, np.int32), train.val_fraction, config.batch_size, config.seq_len)
+        self._begin(model, config, train, keep_alive, resume, steps_per_epoch(self.train_ids, config, train))
+        self.tokens_per_step = config.batch_size * config.seq_len
+
+    def _begin(self, model, config, train: TrainConfig, keep_alive, resume: Checkpoint | None, per_epoch: int) -> None:
+        """The state every training has, whatever it learns from."""
+        self.model, self.config, self.train = model, config, train
         self.keep_alive = keep_alive
         self._lock = threading.Lock()  # held during each step and epoch end: the model is not thread-safe
-        self.steps_per_epoch = steps_per_epoch(self.train_ids, config, train)
+        self.steps_per_epoch = per_epoch
         self._resume_from = resume
         step = resume.step if resume else 0
         self._position = resume.position if resume else (0, 0)  # (epoch, batch) where the next step starts
         self._elapsed = resume.elapsed_s if resume else 0.0  # seconds spent training, pauses excluded
         self._step = step
-        self._progress = Progress(epochs=train.epochs, steps_per_epoch=self.steps_per_epoch,
-                                  total_steps=self.steps_per_epoch * train.epochs, step=step, epoch=self._position[0])
+        self._progress = Progress(epochs=train.epochs, steps_per_epoch=per_epoch, total_steps=per_epoch * train.epochs,
+                                  step=step, epoch=self._position[0])
         self.history = History()  # appended by the training thread only
         self.checkpoint: Checkpoint | None = None  # the latest epoch end (or the final state once stopped)
         self._thread: threading.Thread | None = None
@@ -163,10 +169,9 @@ class Trainer:
         self.checkpoint = Checkpoint(tuple(weights), self._position, self._step, self._elapsed, optimizer, version, carried)
 
     def _setup(self) -> None:
-        from core.step import fast_path_available, layer_groups, make_train_step
+        from core.step import layer_groups
 
-        fast = fast_path_available(self.config)
-        self._step_fn, self._optimizer = make_train_step(self.model, self.config, self.train, fast=fast)
+        self._step_fn, self._optimizer, fast = self._make_step()
         r = self._resume_from
         if r is not None:
             self.model.set_weights(list(r.weights))
@@ -177,6 +182,23 @@ class Trainer:
         names, _ = layer_groups(self.model)
         self._publish(layer_names=tuple(names), fast_path=fast)
         self._good_weights = self.model.get_weights()
+
+    def _make_step(self):
+        """(step, optimizer, fast): the compiled train step of this model, and whether the fused path runs it."""
+        from core.step import fast_path_available, make_train_step
+
+        fast = fast_path_available(self.config)
+        return (*make_train_step(self.model, self.config, self.train, fast=fast), fast)
+
+    def _batches(self, epoch: int):
+        """The (inputs, targets) batches of one epoch."""
+        cfg = self.config
+        return stateful_batches(self.train_ids, cfg.batch_size, cfg.seq_len, cfg.stateful, cfg.seed + epoch)
+
+    def _epoch_start(self) -> None:
+        """Before an epoch's first batch: a stateful model reads the lanes from their start."""
+        if self.config.stateful:
+            reset_states(self.model)
 
     def _wait_while_paused(self) -> bool:
         """Block while a pause is requested, saying so; True when training went on after a pause."""
@@ -194,8 +216,7 @@ class Trainer:
 
         self._publish(status="running", message="Preparing the compiled train step…")
         self._setup()
-        cfg, tr = self.config, self.train
-        tokens_per_step = cfg.batch_size * cfg.seq_len
+        tr = self.train
         start_epoch, start_batch = self._position
         last_publish = last_alive = time.monotonic()
         recent: deque[float] = deque(maxlen=30)  # wall time of each of the last steps, pauses and epoch ends left out
@@ -203,10 +224,9 @@ class Trainer:
         epoch_end_s = 0.0  # how long the last epoch end (validation, sample, gradient curve) took
         self._publish(status="running", message="")
         for epoch in range(start_epoch, tr.epochs):
-            if start_batch == 0 and cfg.stateful:
-                reset_states(self.model)  # each epoch reads the lanes from their start
-            batches = stateful_batches(self.train_ids, cfg.batch_size, cfg.seq_len, cfg.stateful, cfg.seed + epoch)
-            for b, (x, y) in enumerate(batches):
+            if start_batch == 0:
+                self._epoch_start()
+            for b, (x, y) in enumerate(self._batches(epoch)):
                 if b >= self.steps_per_epoch:
                     break
                 if b < start_batch:
@@ -245,7 +265,7 @@ class Trainer:
                     per_step = sum(recent) / len(recent)
                     ends_left = tr.epochs - epoch  # this epoch's end included
                     self._publish(
-                        status="running", epoch=epoch + 1, tokens_per_s=tokens_per_step / per_step,
+                        status="running", epoch=epoch + 1, tokens_per_s=self.tokens_per_step / per_step,
                         eta_s=(self._progress.total_steps - self._step) * per_step + ends_left * epoch_end_s,
                     )
             start_batch = 0

@@ -31,6 +31,13 @@ class TrainJob:
     resume: Checkpoint | None = None  # continue from here; None starts from the config's seeded weights
     paused: bool = False  # start paused (the user pressed Pause while the job waited for a worker)
 
+    def make_trainer(self):
+        """The trainer of this job, with a freshly built model (in the worker)."""
+        from core.model import build_model
+        from core.trainer import Trainer
+
+        return Trainer(build_model(self.config), self.config, self.train, self.ids, self.vocab, resume=self.resume)
+
 
 @dataclass(frozen=True)
 class Delta:
@@ -74,13 +81,10 @@ class TrainWorker:
         """The worker's process id, once its start-up import is done."""
         return os.getpid()
 
-    def train(self, job: TrainJob) -> None:
-        """Begin training `job` in the background; poll for its progress."""
-        from core.model import build_model
-        from core.trainer import Trainer
-
+    def train(self, job) -> None:
+        """Begin training `job` (a `TrainJob`, or a `core.series_trainer.SeriesJob`) in the background; poll for its progress."""
         self._clear()
-        self.job = Trainer(build_model(job.config), job.config, job.train, job.ids, job.vocab, resume=job.resume)
+        self.job = job.make_trainer()
         if job.paused:
             self.job.pause()
         self.job.start()

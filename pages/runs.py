@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.figures_runs import overlay_figure, parallel_figure
+from core.figures_runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure
 from core.runs import curves, history_csv, table
 from core.store import StoreError
 from ui import state, through_router, widgets, workspace
@@ -27,7 +27,10 @@ if not runs:
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-df = table(runs)
+kinds = sorted({r["kind"] for r in runs}, reverse=True)  # text first
+kind = st.radio("Runs of", kinds, key="runs_kind", horizontal=True, format_func={"text": "text models",
+                "series": "time series forecasters"}.get) if len(kinds) > 1 else kinds[0]
+df = table(runs, kind)
 by_id = {r["id"]: r for r in runs}
 current = state.run()
 st.caption(f"{len(runs)} run{'s' if len(runs) > 1 else ''} in this workspace, {store.usage(ws) / 2**20:,.1f} MB of its "
@@ -42,6 +45,7 @@ picked = [int(df.iloc[i]["id"]) for i in event.selection.rows] if event and even
 overlaid = picked or [int(i) for i in df["id"][:5]]
 
 x = st.radio("x axis", ["steps", "tokens seen", "seconds"], key="runs_x", horizontal=True,
+             format_func=lambda v: "values seen" if v == "tokens seen" and kind == "series" else v,
              help="Seconds of training, pauses and epoch ends left out.")
 try:
     traces = [curves(store, by_id[i], x) for i in reversed(overlaid)]
@@ -50,7 +54,7 @@ except StoreError as err:
     st.stop()
 st.plotly_chart(overlay_figure(traces, x), width="stretch", key="runs_overlay")
 if len(df) >= 2:
-    st.plotly_chart(parallel_figure(df), width="stretch", key="runs_parallel")
+    st.plotly_chart(parallel_figure(df, NUMERIC if kind == "text" else SERIES_NUMERIC), width="stretch", key="runs_parallel")
 
 st.subheader("One run")
 ids = [int(i) for i in df["id"]]
@@ -66,12 +70,14 @@ if run["damaged"]:
     st.warning(run["damaged"])
 
 a, b, c = st.columns(3)
-if a.button("Open", key="runs_open", width="stretch", disabled=current is not None and current.run_id == pick,
-            help="Make it the current run: Generate, Hidden states and Gradients use its weights."):
+text_run = run["kind"] == "text"
+later = None if text_run else "Forecasters are compared here; opening one again on the Time series page comes later."
+if a.button("Open", key="runs_open", width="stretch", disabled=not text_run or current is not None and current.run_id == pick,
+            help=later or "Make it the current run: Generate, Hidden states and Gradients use its weights."):
     with st.spinner("Loading its weights…"):
         workspace.attach_run(pick)
     st.switch_page("pages/train.py")
-if b.button("Train again with its settings", key="runs_again", width="stretch"):
+if b.button("Train again with its settings", key="runs_again", width="stretch", disabled=not text_run, help=later):
     workspace.use_settings_of(pick)
     widgets.start_training()
     st.switch_page("pages/train.py")
@@ -97,7 +103,11 @@ saved = store.weights(pick)
 d1.download_button("Weights (.keras)", data=lambda: saved[0].path.read_bytes(), file_name=f"run-{pick}.keras",
                    mime="application/zip", on_click="ignore", key="runs_dl_keras", icon=":material/download:",
                    disabled=not saved, help=None if saved else "This run has no saved weights yet (they are saved at epoch ends and stops).")
-d2.download_button("Vocabulary (.json)", data=run["vocab"], file_name=f"run-{pick}-vocabulary.json", mime="application/json",
-                   on_click="ignore", key="runs_dl_vocab", icon=":material/download:")
+if text_run:
+    d2.download_button("Vocabulary (.json)", data=run["vocab"], file_name=f"run-{pick}-vocabulary.json",
+                       mime="application/json", on_click="ignore", key="runs_dl_vocab", icon=":material/download:")
+else:
+    d2.download_button("Series (.csv)", data=lambda: store.text(run["text_hash"]) or "", file_name=f"run-{pick}-series.csv",
+                       mime="text/csv", on_click="ignore", key="runs_dl_series", icon=":material/download:")
 d3.download_button("History (.csv)", data=lambda: history_csv(store, run), file_name=f"run-{pick}-history.csv",
                    mime="text/csv", on_click="ignore", key="runs_dl_csv", icon=":material/download:")

@@ -87,3 +87,26 @@ def test_text_and_gaps_in_the_value_column_get_a_sentence_naming_the_line():
         series_from_csv(df, "day", "value", "upload")
     df = read_csv(b"day,value\n2020-01-03,3\n2020-01-01,1\n2020-01-02,2\n")
     assert series_from_csv(df, "day", "value", "upload").values.tolist() == [1, 2, 3]  # put in time order
+
+
+def test_a_tiny_network_fits_a_pure_sine_to_near_zero_error():
+    """Trained in this process (the worker runs the same trainer); the test forecasts beat persistence by far."""
+    from core.config import TrainConfig
+    from core.series_model import SeriesModelConfig, build_series_model, predict
+    from core.series_trainer import SeriesData, SeriesTrainer
+
+    s = synthetic(n=400, period=20, noise=0.0)
+    window = WindowConfig(lookback=10, horizon=1)
+    w = windows(s.values, window)
+    config = SeriesModelConfig(rnn_units=8, batch_size=32)
+    model = build_series_model(config, window)
+    data = SeriesData(w.x["train"], w.y["train"], w.x["val"], w.y["val"])
+    t = SeriesTrainer(model, config, window, TrainConfig(learning_rate=0.01, epochs=60), data)
+    t.start()
+    t.join(300)
+    p = t.progress()
+    assert p.status == "finished" and p.step == p.total_steps == 60 * 9, (p.status, p.message)
+    forecast = to_levels(w, s.values, predict(model, w.x["test"]), w.origin["test"])
+    mae, rmse = errors(forecast, truth(s.values, w.origin["test"], 1))
+    assert rmse < 0.02 and p.val_loss[-1] < 1e-3  # amplitude 1: near zero
+    assert mae < errors(persistence(s.values, w.origin["test"], 1), truth(s.values, w.origin["test"], 1))[0] / 10

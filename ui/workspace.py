@@ -184,6 +184,38 @@ def new_run(r: state.Run, trainer) -> int | None:
         return None
 
 
+def new_series_run(r, train) -> int | None:
+    """Store a new forecaster run (`ui.series.SeriesRun`); its id, or None when runs cannot be saved.
+
+    Raises:
+        LimitReached: the workspace is full; its message says what to delete.
+    """
+    from core.config import CELL_NAMES
+
+    s, ws = store(), token()
+    if s is None or ws is None:
+        return None
+    c, w = r.config, r.windows.config
+    csv = "time,value\n" + "".join(f"{t},{v!r}\n" for t, v in zip(r.series.time, r.series.values))
+    try:
+        n = len(s.runs(ws)) + 1
+        name = f"run {n} · {CELL_NAMES[c.cell]} {c.rnn_units}u · {r.series.name}"
+        return s.create_run(ws, name, s.put_text(csv), r.series.name, {"config": asdict(c), "window": asdict(w)},
+                            train, "{}", kind="series")
+    except LimitReached:
+        raise
+    except StoreError as err:
+        notice(str(err))
+        return None
+
+
+def record_series(r) -> None:
+    """Have the recorder keep the store up to date with a forecaster's training."""
+    rec = recorder()
+    if rec is not None and r.run_id is not None:
+        rec.track(r.run_id, r.trainer, token(), rows=len(r.trainer.progress().steps))
+
+
 def record(r: state.Run) -> None:
     """Have the recorder keep the store up to date with `r`'s training."""
     rec = recorder()

@@ -1,0 +1,119 @@
+"""Time series: forecast real data with the same recurrent network, and see honestly whether it beats simple baselines."""
+
+import streamlit as st
+
+from core.config import CELL_NAMES, CELLS, OPTIMIZERS, TrainConfig
+from core.figures_series import series_figure, series_loss_figure
+from core.series import SeriesError, WindowConfig, numeric_columns, windows
+from core.series_model import SeriesModelConfig
+from ui import series as ts
+from ui import through_router, widgets
+
+through_router()
+
+st.title("Time series")
+st.caption("The hidden state that carries the last characters into the next guess can carry yesterday into today. "
+           "Here the network reads a window of past values and forecasts the next ones.")
+ss = st.session_state
+ts.init()
+running = ts.active()
+
+source = st.radio("Series", ["Real data", "Synthetic", "Upload a CSV"], key="ts_source", horizontal=True, disabled=running)
+if source == "Real data":
+    widgets.bind("ts_builtin", ts.DEFAULT)
+    st.selectbox("Real series (shipped in the vega_datasets package)", ts.builtin_names(), key="ts_builtin",
+                 on_change=ts.use_builtin, disabled=running)
+elif source == "Synthetic":
+    c = st.columns(7)
+    for col, (key, label, lo, hi, default, step) in zip(c, [
+        ("ts_syn_n", "Length", 100, 5000, 600, 50), ("ts_syn_period", "Sine period", 2, 500, 40, 1),
+        ("ts_syn_amp", "Sine amplitude", 0.0, 10.0, 1.0, 0.1), ("ts_syn_trend", "Trend per step", -0.1, 0.1, 0.0, 0.001),
+        ("ts_syn_noise", "Noise (std)", 0.0, 5.0, 0.1, 0.05), ("ts_syn_sp", "Season period", 2, 2000, 200, 10),
+        ("ts_syn_sa", "Season amplitude", 0.0, 10.0, 0.0, 0.1)]):
+        col.number_input(label, lo, hi, default, step=step, key=key, disabled=running)
+    st.button("Use this series", key="ts_use_synthetic", on_click=ts.use_synthetic, disabled=running)
+else:
+    st.file_uploader("A CSV with a header row, one row per time step, up to 5 MB", type=["csv", "txt"], key="ts_upload",
+                     on_change=ts.read_upload, disabled=running)
+    if "ts_csv" in ss:
+        name, df = ss.ts_csv
+        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        c1.selectbox("Time column", [ts.ORDER, *map(str, df.columns)], key="ts_time")
+        c2.selectbox("Value column", numeric_columns(df), key="ts_value")
+        c3.button("Use these columns", key="ts_use_csv", on_click=ts.use_csv, disabled=running)
+if "ts_error" in ss:
+    st.error(ss.pop("ts_error"))
+series = ss.ts_series
+
+st.subheader("Windows")
+c = st.columns(6)
+c[0].number_input("Lookback (values read)", 1, 2000, 30, key="ts_lookback", disabled=running)
+c[1].number_input("Horizon (values forecast)", 1, 500, 1, key="ts_horizon", disabled=running)
+c[2].slider("Validation share", 0.05, 0.45, 0.15, step=0.05, key="ts_val", disabled=running)
+c[3].slider("Test share", 0.05, 0.45, 0.15, step=0.05, key="ts_test", disabled=running)
+c[4].number_input("Season (steps; 0 = none)", 0, 5000, series.season, key=f"ts_season_{series.name}", disabled=running)
+c[5].toggle("Differencing", key="ts_diff", disabled=running,
+            help="Predict the change from one step to the next instead of the level: a trend stops mattering.")
+try:
+    window = WindowConfig(int(ss.ts_lookback), int(ss.ts_horizon), float(ss.ts_val), float(ss.ts_test), bool(ss.ts_diff),
+                          int(ss[f"ts_season_{series.name}"]))
+    w = windows(series.values, window)
+except (SeriesError, ValueError) as err:
+    st.plotly_chart(series_figure(series.time, series.values, None, series.name, series.unit), key="ts_series_chart")
+    st.error(str(err))
+    st.stop()
+st.plotly_chart(series_figure(series.time, series.values, w.bounds, series.name, series.unit), key="ts_series_chart")
+st.caption(f"{len(series.values):,} values: {len(w.x['train']):,} training, {len(w.x['val']):,} validation and "
+           f"{len(w.x['test']):,} test windows. Scaling is fitted on the training part only; no training or validation "
+           "window reads or predicts a value of the test period.")
+
+st.subheader("Network")
+c = st.columns(6)
+c[0].selectbox("Cell", CELLS, key="ts_cell", format_func=CELL_NAMES.get, disabled=running)
+c[1].number_input("Units U", 1, 1024, 32, key="ts_units", disabled=running)
+c[2].number_input("Layers", 1, 4, 1, key="ts_layers", disabled=running)
+c[3].number_input("Batch size", 1, 4096, 32, key="ts_batch", disabled=running)
+c[4].number_input("Learning rate", 1e-5, 1.0, 0.003, format="%.4f", step=0.0005, key="ts_lr", disabled=running)
+c[5].number_input("Epochs", 1, 1000, 30, key="ts_epochs", disabled=running)
+c[0].selectbox("Optimizer", OPTIMIZERS, key="ts_optimizer", disabled=running)
+config = SeriesModelConfig(ss.ts_cell, int(ss.ts_units), int(ss.ts_layers), batch_size=int(ss.ts_batch))
+train = TrainConfig(learning_rate=float(ss.ts_lr), optimizer=ss.ts_optimizer, epochs=int(ss.ts_epochs), sample_length=0,
+                    grad_curve_len=0)
+with st.expander("model.summary()"):
+    st.code(ts.summary(config, window), language=None)
+
+run = ts.current()
+b1, b2, b3, _ = st.columns([1.6, 1, 1, 2])
+b1.button("Start training", key="ts_start", type="primary", disabled=running, on_click=ts.start_training,
+          args=(series, w, config, train))
+trainer = run.trainer if run is not None else None
+if trainer is not None and trainer.progress().status == "paused":
+    b2.button("Resume", key="ts_resume", on_click=trainer.resume)
+else:
+    b2.button("Pause", key="ts_pause", disabled=not running, on_click=trainer.pause if trainer else None)
+b3.button("Stop", key="ts_stop", disabled=not running, on_click=trainer.stop if trainer else None)
+if trainer is None:
+    st.info("Press **Start training**. The network learns in a worker; this page draws while it does.")
+    st.stop()
+
+
+@st.fragment(run_every=0.5 if running else None)
+def live() -> None:
+    """The status, the loss chart, and once the training is over, the forecasts against the baselines."""
+    p = trainer.progress()
+    if running and not trainer.active():
+        st.rerun(scope="app")
+    if p.status == "finished":
+        st.success("**Training finished.**")
+    elif p.status == "failed":
+        st.error(p.message)
+    elif p.message:
+        st.info(p.message)
+    st.progress(min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0,
+                text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}")
+    st.plotly_chart(series_loss_figure(p.steps, p.loss, p.val_steps, p.val_loss), key="ts_loss_chart")
+    if not trainer.active() and p.step:
+        ts.show_results(run)
+
+
+live()

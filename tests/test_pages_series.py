@@ -1,0 +1,42 @@
+"""AppTest for the Time series page: a real series, a tiny forecaster trained in a worker, the metrics table against the
+baselines, and settings that cannot make windows."""
+
+import time
+
+from tests.test_pages import open_page
+from ui import workspace
+
+
+def test_seattle_temperature_trains_and_is_measured_against_the_baselines():
+    at = open_page("pages/series.py")
+    assert at.title[0].value == "Time series" and not at.exception
+    assert at.selectbox(key="ts_builtin").value == "Seattle: daily maximum temperature"
+    at.number_input(key="ts_lookback").set_value(14).run()
+    at.number_input(key="ts_units").set_value(8).run()
+    at.number_input(key="ts_epochs").set_value(2).run()
+    at.button(key="ts_start").click().run()
+    run = at.session_state["ts_run"]
+    deadline = time.monotonic() + 180
+    while run.trainer.active():
+        assert time.monotonic() < deadline, run.trainer.progress().message
+        time.sleep(0.2)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Training finished" in s.value for s in at.success)
+    table = at.table[0].value
+    assert list(table.index) == ["persistence", "seasonal naive", "linear AR", "SimpleRNN"]
+    assert list(table.columns) == ["MAE", "RMSE"] and all(float(v) > 0 for v in table["RMSE"])
+    stored = workspace.store().run(at.session_state["ws_token"], run.run_id)
+    assert stored["kind"] == "series" and stored["step"] == run.trainer.progress().step > 0
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception
+    assert "lookback" in at.dataframe[0].value.columns  # this workspace has forecasters only: their own columns
+    assert list(at.dataframe[0].value["status"]) == ["finished"]
+
+
+def test_a_lookback_too_long_for_the_series_is_a_sentence():
+    at = open_page("pages/series.py")
+    at.radio(key="ts_source").set_value("Real data").run()
+    at.selectbox(key="ts_builtin").set_value("Stock: GOOG monthly price").run()
+    at.number_input(key="ts_lookback").set_value(60).run()
+    assert not at.exception and any("Lower the lookback" in e.value for e in at.error)

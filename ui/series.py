@@ -1,0 +1,171 @@
+"""The Time series page's session state: the loaded series, its settings, and the forecaster's training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from core.series import BUILTIN, Series, SeriesError, load_builtin, read_csv, series_from_csv, synthetic
+
+DEFAULT = "Seattle: daily maximum temperature"
+ORDER = "(row order)"
+
+
+@dataclass
+class SeriesRun:
+    """A forecaster with the series, windows and settings it was built for, and its training."""
+
+    series: Series
+    windows: Any  # core.series.Windows
+    config: Any  # core.series_model.SeriesModelConfig
+    model: Any  # keras.Model, the server's copy
+    trainer: Any = None  # core.remote_trainer.RemoteSeriesTrainer
+    run_id: int | None = None  # its id in the run store
+    results: dict = field(default_factory=dict)  # weights version -> core.series_model.Report
+
+
+def init() -> None:
+    ss = st.session_state
+    if "ts_series" not in ss:
+        ss.ts_series = cached_builtin(DEFAULT)
+    ss.setdefault("ts_run", None)
+
+
+@st.cache_data(show_spinner=False)
+def cached_builtin(name: str) -> Series:
+    """A series shipped in vega_datasets (read-only, so shared by every session)."""
+    return load_builtin(name)
+
+
+def use_builtin() -> None:
+    st.session_state.ts_series = cached_builtin(st.session_state.ts_builtin)
+
+
+def use_synthetic() -> None:
+    ss = st.session_state
+    ss.ts_series = synthetic(n=int(ss.ts_syn_n), period=int(ss.ts_syn_period), amplitude=float(ss.ts_syn_amp),
+                             trend=float(ss.ts_syn_trend), noise=float(ss.ts_syn_noise), season_period=int(ss.ts_syn_sp),
+                             season_amplitude=float(ss.ts_syn_sa), seed=int(ss.get("ts_syn_seed", 0)))
+
+
+def read_upload() -> None:
+    """Parse the uploaded CSV; a bad one leaves the loaded series as it was, with a sentence."""
+    ss, upload = st.session_state, st.session_state.get("ts_upload")
+    ss.pop("ts_csv", None)
+    if upload is None:
+        return
+    try:
+        ss.ts_csv = (upload.name, read_csv(upload.getvalue()))
+    except SeriesError as err:
+        ss.ts_error = f"“{upload.name}” was not loaded: {err} The series you had is still loaded."
+
+
+def use_csv() -> None:
+    ss = st.session_state
+    name, df = ss.ts_csv
+    try:
+        time_col = None if ss.ts_time == ORDER else ss.ts_time
+        ss.ts_series = series_from_csv(df, time_col, ss.ts_value, f"{name}: {ss.ts_value}")
+    except SeriesError as err:
+        ss.ts_error = f"{err} The series you had is still loaded."
+
+
+def current() -> SeriesRun | None:
+    return st.session_state.get("ts_run")
+
+
+def active() -> bool:
+    r = current()
+    return bool(r and r.trainer and r.trainer.active())
+
+
+def start_training(series: Series, w, config, train) -> None:
+    """Train a new forecaster (or continue a stopped one with the same setup) in a worker, saved as a run."""
+    from core.remote_trainer import RemoteSeriesTrainer
+    from core.series_model import build_series_model
+    from core.series_trainer import SeriesData
+    from ui import workspace
+
+    ss, r = st.session_state, current()
+    same = r is not None and r.series is series and r.windows.config == w.config and r.config == config
+    if same and r.trainer is not None and r.trainer.progress().status == "stopped" and r.trainer.train == train:
+        r.trainer.start()
+        workspace.record_series(r)
+        return
+    if r is not None and r.trainer is not None:
+        r.trainer.stop("Stopped because a new forecaster was started.")
+    model = build_series_model(config, w.config)
+    data = SeriesData(w.x["train"], w.y["train"], w.x["val"], w.y["val"])
+    trainer = RemoteSeriesTrainer(model, config, w.config, train, data, keep_alive=workspace.watchers())
+    ss.ts_run = SeriesRun(series, w, config, model, trainer)
+    try:
+        ss.ts_run.run_id = workspace.new_series_run(ss.ts_run, train)
+    except workspace.LimitReached as err:
+        ss.ts_error = str(err)
+        ss.ts_run = None
+        return
+    trainer.start()
+    workspace.record_series(ss.ts_run)
+
+
+def builtin_names() -> list[str]:
+    return list(BUILTIN)
+
+
+def summary(config, window) -> str:
+    """`model.summary()` of a forecaster with these settings (built with zero cost to anyone else)."""
+    cached = st.session_state.get("ts_summary")
+    if cached and cached[0] == (config, window.lookback, window.horizon):
+        return cached[1]
+    from core.model import summary_text
+    from core.series_model import build_series_model
+
+    text = summary_text(build_series_model(config, window))
+    st.session_state.ts_summary = ((config, window.lookback, window.horizon), text)
+    return text
+
+
+def verdict(table: dict, name: str) -> tuple[str, str]:
+    """(kind, sentence): how the network did against the baselines, and why, in plain words."""
+    rmse = {k: v[1] for k, v in table.items()}
+    best = min(rmse, key=rmse.get)
+    if rmse[name] > rmse["persistence"]:
+        return "warning", (
+            f"**The {name} lost to persistence** (RMSE {rmse[name]:.3g} against {rmse['persistence']:.3g}). That is a lesson, "
+            "not a bug: when each value is mostly the one before plus an unpredictable step (a random walk, as stock prices "
+            "nearly are), the past says little about the next change, and \"tomorrow = today\" is hard to beat. A network "
+            "with few windows to learn from also fits their noise. Try differencing, a shorter lookback, or a series with a "
+            "pattern that repeats, such as a temperature.")
+    if best != name:
+        return "info", (f"The {name} beat persistence, but **{best}** did better still (RMSE {rmse[best]:.3g} against "
+                        f"{rmse[name]:.3g}): a straight line through the same window already captures much of this series.")
+    return "success", (f"**The {name} beat every baseline** (RMSE {rmse[name]:.3g}; persistence {rmse['persistence']:.3g}).")
+
+
+def show_results(run: SeriesRun) -> None:
+    """Forecasts of the test period, the metrics table against the baselines, and the residuals."""
+    import pandas as pd
+
+    from core.config import CELL_NAMES
+    from core.figures_series import forecast_figure, residuals_figure
+    from core.series_model import report
+
+    name, s, w = CELL_NAMES[run.config.cell], run.series, run.windows
+    key = run.trainer.weights_version
+    if key not in run.results:
+        with run.trainer.holding_model(latest=False) as model:
+            run.results = {key: report(model, s.values, w, name)}
+    rep = run.results[key]
+    start = max(0, w.bounds[1] - max(60, 3 * w.config.lookback))
+    st.plotly_chart(forecast_figure(s.time, s.values, start, rep.one_step, rep.rolled, s.unit, name), key="ts_forecast_chart")
+    st.caption("One step ahead: each forecast starts from the real past. Fed its own forecasts: from the start of the test "
+               "period the network never sees a real value again, so its errors add up.")
+    kind, sentence = verdict(rep.table, name)
+    getattr(st, kind)(sentence)
+    table = pd.DataFrame([[f"{mae:.3f}", f"{rmse:.3f}"] for mae, rmse in rep.table.values()], index=list(rep.table),
+                         columns=["MAE", "RMSE"])
+    st.markdown(f"**Errors on the test period** ({s.unit or 'in the series’ units'}; all {w.config.horizon} step(s) ahead)")
+    st.table(table)
+    st.plotly_chart(residuals_figure(s.time, rep.residuals, s.unit), key="ts_residuals_chart")
