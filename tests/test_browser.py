@@ -163,6 +163,29 @@ def test_home_to_generate(page, server, tmp_path):
     no_exception(pg)
 
 
+def test_forecast_seattles_temperature(page, server):
+    """The Time series page: choose Seattle's daily maximum, train, see the forecast chart and the metrics table."""
+    pg = page
+    pg.goto(f"{server}/series")
+    pg.get_by_role("heading", name="Time series", exact=True).wait_for()
+    pg.get_by_text("Real data").click()
+    pg.get_by_label("Real series (shipped in the vega_datasets package)").click()
+    pg.get_by_role("option", name="Seattle: daily maximum temperature").click()
+    epochs = pg.get_by_label("Epochs")
+    epochs.fill("3")
+    epochs.press("Enter")
+    pg.wait_for_timeout(500)
+    pg.get_by_role("button", name="Start training").click()
+    pg.get_by_text("Training finished").first.wait_for(timeout=180_000)
+    pg.get_by_text("Test period: actual and forecast").wait_for()
+    table = pg.locator("[data-testid='stTable']").first
+    table.wait_for()
+    text = table.inner_text()
+    for row in ("persistence", "seasonal naive", "linear AR", "SimpleRNN", "MAE", "RMSE"):
+        assert row in text, text
+    no_exception(pg)
+
+
 def test_stopping_the_server_leaves_no_process_behind(page, server_proc):
     """SIGTERM (as Ctrl-C or a service manager sends) ends Ray and every worker the server started."""
     import signal

@@ -140,7 +140,8 @@ def verdict(table: dict, name: str) -> tuple[str, str]:
             "pattern that repeats, such as a temperature.")
     if best != name:
         return "info", (f"The {name} beat persistence, but **{best}** did better still (RMSE {rmse[best]:.3g} against "
-                        f"{rmse[name]:.3g}): a straight line through the same window already captures much of this series.")
+                        f"{rmse[name]:.3g}): a weighted sum of the same window, fitted by least squares, already captures most of what "
+                        "this series lets anyone predict.")
     return "success", (f"**The {name} beat every baseline** (RMSE {rmse[name]:.3g}; persistence {rmse['persistence']:.3g}).")
 
 
