@@ -67,3 +67,18 @@ def residuals_figure(time: np.ndarray, residuals: dict[str, tuple[np.ndarray, np
     fig.add_hline(y=0, line_color="#999", line_width=1)
     fig.update_layout(**_layout("Residuals one step ahead (forecast − actual)", 320), xaxis=_axis("time"), yaxis=_axis(unit or "value"))
     return fig
+
+
+def series_states_figure(time: np.ndarray, values: np.ndarray, states: np.ndarray, unit: str) -> go.Figure:
+    """The series on top and, under it on the same time axis, each unit of h_t as a row of a heatmap."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.04)
+    fig.add_trace(go.Scatter(x=time, y=values, mode="lines", line=dict(color="#30638e", width=1.5), name="series"), 1, 1)
+    fig.add_trace(go.Heatmap(x=time, y=[f"unit {u}" for u in range(states.shape[1])], z=states.T, zmin=-1, zmax=1,
+                             colorscale="RdBu_r", colorbar=dict(title=dict(text="h"), len=0.7, y=0.35),
+                             hovertemplate="%{x}<br>%{y}: %{z:.2f}<extra></extra>"), 2, 1)
+    fig.update_layout(**_layout("The forecaster's hidden state h_t under the series it reads", 620), showlegend=False)
+    fig.update_yaxes(title_text=unit or "value", row=1, col=1)
+    fig.update_yaxes(autorange="reversed", showticklabels=states.shape[1] <= 40, row=2, col=1)
+    return fig

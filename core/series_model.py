@@ -113,3 +113,21 @@ def report(model, values: np.ndarray, w, name: str, rolled_steps: int = 365) -> 
     return Report(table={k: errors(f, actual) for k, f in forecasts.items()},
                   one_step=(o + 1, forecasts[name][:, 0]), rolled=(start + 1 + np.arange(steps), rolled),
                   residuals={k: (o + 1, f[:, 0] - actual[:, 0]) for k, f in forecasts.items()})
+
+
+def hidden_states(model, z: np.ndarray) -> list[np.ndarray]:
+    """Each recurrent layer's h_t while the forecaster reads the scaled values `z` from a zero state.
+
+    Returns:
+        One (T, units) array per recurrent layer, bottom first (twins of the layers with `return_sequences=True`, so
+        any length can be read, not only the lookback).
+    """
+    x = np.asarray(z, np.float32)[None, :, None]  # (1, T, 1)
+    out = []
+    for layer in [layer for layer in model.layers if layer.name.startswith("rnn_")]:
+        twin = type(layer).from_config(layer.get_config() | {"return_sequences": True, "name": f"{layer.name}_all"})
+        twin.build(x.shape)
+        twin.set_weights(layer.get_weights())
+        x = np.asarray(twin(x, training=False))  # (1, T, units)
+        out.append(x[0])
+    return out

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.figures_inspect import activation_html, state_heatmap
 from core.neurons import encode_known, order_units, pattern_signal, saturation_share, unit_correlations
+from ui import series as ts
 from ui import through_router, widgets
 from ui.inspected import inspected, memo
 
@@ -11,6 +12,10 @@ through_router()
 
 st.title("Hidden states")
 ss = st.session_state
+if ts.trained():  # a forecaster from the Time series page: its units over time, under the curve
+    if st.radio("Look inside", ["the text model", "the forecaster"], key="hs_what", horizontal=True) == "the forecaster":
+        ts.show_hidden_states()
+        st.stop()
 ORDERS = {"index": "unit index", "variance": "variance (most active first)", "correlation": "how well it tracks a pattern"}
 
 

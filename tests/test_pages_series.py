@@ -40,3 +40,20 @@ def test_a_lookback_too_long_for_the_series_is_a_sentence():
     at.selectbox(key="ts_builtin").set_value("Stock: GOOG monthly price").run()
     at.number_input(key="ts_lookback").set_value(60).run()
     assert not at.exception and any("Lower the lookback" in e.value for e in at.error)
+
+
+def test_hidden_states_shows_a_trained_forecaster_under_its_curve():
+    at = open_page("pages/series.py")
+    at.radio(key="ts_source").set_value("Synthetic").run()
+    at.button(key="ts_use_synthetic").click().run()
+    at.number_input(key="ts_units").set_value(6).run()
+    at.number_input(key="ts_epochs").set_value(1).run()
+    at.button(key="ts_start").click().run()
+    run = at.session_state["ts_run"]
+    assert run.series.name == "synthetic"
+    run.trainer.join(120)
+    at.switch_page("pages/hidden_states.py").run()
+    at.radio(key="hs_what").set_value("the forecaster").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("the forecaster" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 1

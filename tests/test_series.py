@@ -110,3 +110,21 @@ def test_a_tiny_network_fits_a_pure_sine_to_near_zero_error():
     mae, rmse = errors(forecast, truth(s.values, w.origin["test"], 1))
     assert rmse < 0.02 and p.val_loss[-1] < 1e-3  # amplitude 1: near zero
     assert mae < errors(persistence(s.values, w.origin["test"], 1), truth(s.values, w.origin["test"], 1))[0] / 10
+
+
+def test_the_forecasters_hidden_states_match_numpy_and_its_forecast():
+    """h_t = tanh(x_t W + h_(t-1) U + b) from the layer's own weights; the last h through the head is the forecast."""
+    from core.series_model import SeriesModelConfig, build_series_model, hidden_states, predict
+
+    window = WindowConfig(lookback=6, horizon=2)
+    model = build_series_model(SeriesModelConfig(rnn_units=4), window)
+    z = np.random.default_rng(3).normal(size=6)
+    (states,) = hidden_states(model, z)
+    W, U, b = model.get_layer("rnn_1").get_weights()
+    h, expected = np.zeros(4), []
+    for x in z:
+        h = np.tanh(x * W[0] + h @ U + b)
+        expected.append(h)
+    assert np.allclose(states, expected, atol=1e-6)
+    head_W, head_b = model.get_layer("forecast").get_weights()
+    assert np.allclose(states[-1] @ head_W + head_b, predict(model, z[None, :])[0], atol=1e-5)

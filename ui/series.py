@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from core.series import BUILTIN, Series, SeriesError, load_builtin, read_csv, series_from_csv, synthetic
@@ -170,3 +171,34 @@ def show_results(run: SeriesRun) -> None:
     st.markdown(f"**Errors on the test period** ({s.unit or 'in the series’ units'}; all {w.config.horizon} step(s) ahead)")
     st.table(table)
     st.plotly_chart(residuals_figure(s.time, rep.residuals, s.unit), key="ts_residuals_chart")
+
+
+def trained() -> bool:
+    """True when this session has a forecaster with some training behind it."""
+    r = current()
+    return bool(r and r.trainer and r.trainer.progress().step)
+
+
+def show_hidden_states() -> None:
+    """The forecaster's units over time, under the stretch of the series it reads (the Hidden states page's view)."""
+    from core.figures_series import series_states_figure
+    from core.series_model import hidden_states
+
+    r, ss = current(), st.session_state
+    s, w = r.series, r.windows
+    st.markdown(f"**Shown:** the forecaster ({r.config.cell}, {r.config.rnn_units} units, {r.trainer.progress().step:,} "
+                f"steps of training) on **{s.name}**. It reads the series from a zero state, one value per step, as "
+                "during training but for longer than one window.")
+    n = min(len(s.values), 2000)
+    c1, c2 = st.columns(2)
+    length = c1.slider("Values read (the end of the series)", 20, n, min(400, n), step=10, key="hs_ts_length")
+    layer = c2.selectbox("Layer", range(1, r.config.num_layers + 1), key="hs_ts_layer") if r.config.num_layers > 1 else 1
+    offset = 1 if w.config.difference else 0
+    read = (np.diff(s.values) if offset else s.values)[-length:]
+    with r.trainer.holding_model(latest=False) as model:
+        states = hidden_states(model, (read - w.mean) / w.std)[layer - 1]  # (T, units)
+    time = s.time[-length:]
+    st.plotly_chart(series_states_figure(time, s.values[-length:], states, s.unit), key="hs_ts_chart")
+    st.caption("Each row is one unit of h_t (blue negative, red positive). Units whose colour follows the curve carry "
+               "its level or its season; the forecast is a weighted sum of the last column. "
+               + ("With differencing on, the network reads the changes, not the levels drawn above." if offset else ""))
