@@ -57,3 +57,14 @@ def test_hidden_states_shows_a_trained_forecaster_under_its_curve():
     assert not at.exception, [e.value for e in at.exception]
     assert any("the forecaster" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_verdict_says_why_a_network_loses_to_persistence():
+    from ui.series import verdict
+
+    table = {"persistence": (1.0, 1.2), "linear AR": (0.9, 1.1), "LSTM": (2.0, 2.5)}
+    kind, sentence = verdict(table, "LSTM", outside=True)
+    assert kind == "warning" and "lost to persistence" in sentence and "random walk" in sentence
+    assert "beyond every value" in sentence and "Differencing" in sentence
+    assert verdict(table | {"LSTM": (0.95, 1.15)}, "LSTM")[0] == "info"
+    assert verdict(table | {"LSTM": (0.5, 0.6)}, "LSTM")[0] == "success"

@@ -128,17 +128,24 @@ def summary(config, window) -> str:
     return text
 
 
-def verdict(table: dict, name: str) -> tuple[str, str]:
-    """(kind, sentence): how the network did against the baselines, and why, in plain words."""
+def verdict(table: dict, name: str, outside: bool = False) -> tuple[str, str]:
+    """(kind, sentence): how the network did against the baselines, and why, in plain words.
+
+    Args:
+        outside: whether the test period goes beyond the range of values the training part had.
+    """
     rmse = {k: v[1] for k, v in table.items()}
     best = min(rmse, key=rmse.get)
+    beyond = (" Here the test period also goes beyond every value the network saw in training, and a network of tanh "
+              "units cannot reach a level it never saw: with **Differencing** it predicts changes instead, which stay in "
+              "range." if outside else "")
     if rmse[name] > rmse["persistence"]:
         return "warning", (
             f"**The {name} lost to persistence** (RMSE {rmse[name]:.3g} against {rmse['persistence']:.3g}). That is a lesson, "
             "not a bug: when each value is mostly the one before plus an unpredictable step (a random walk, as stock prices "
             "nearly are), the past says little about the next change, and \"tomorrow = today\" is hard to beat. A network "
-            "with few windows to learn from also fits their noise. Try differencing, a shorter lookback, or a series with a "
-            "pattern that repeats, such as a temperature.")
+            "with few windows to learn from also fits their noise." + beyond + " Try differencing, a shorter lookback, or a "
+            "series with a pattern that repeats, such as a temperature.")
     if best != name:
         return "info", (f"The {name} beat persistence, but **{best}** did better still (RMSE {rmse[best]:.3g} against "
                         f"{rmse[name]:.3g}): a weighted sum of the same window, fitted by least squares, already captures most of what "
@@ -164,7 +171,9 @@ def show_results(run: SeriesRun) -> None:
     st.plotly_chart(forecast_figure(s.time, s.values, start, rep.one_step, rep.rolled, s.unit, name), key="ts_forecast_chart")
     st.caption("One step ahead: each forecast starts from the real past. Fed its own forecasts: from the start of the test "
                "period the network never sees a real value again, so its errors add up.")
-    kind, sentence = verdict(rep.table, name)
+    train_part, test_part = s.values[: w.bounds[0]], s.values[w.bounds[1]:]
+    outside = not w.config.difference and (test_part.max() > train_part.max() or test_part.min() < train_part.min())
+    kind, sentence = verdict(rep.table, name, outside)
     getattr(st, kind)(sentence)
     table = pd.DataFrame([[f"{mae:.3f}", f"{rmse:.3f}"] for mae, rmse in rep.table.values()], index=list(rep.table),
                          columns=["MAE", "RMSE"])
@@ -186,7 +195,9 @@ def show_hidden_states() -> None:
 
     r, ss = current(), st.session_state
     s, w = r.series, r.windows
-    st.markdown(f"**Shown:** the forecaster ({r.config.cell}, {r.config.rnn_units} units, {r.trainer.progress().step:,} "
+    from core.config import CELL_NAMES
+
+    st.markdown(f"**Shown:** the forecaster ({CELL_NAMES[r.config.cell]}, {r.config.rnn_units} units, {r.trainer.progress().step:,} "
                 f"steps of training) on **{s.name}**. It reads the series from a zero state, one value per step, as "
                 "during training but for longer than one window.")
     n = min(len(s.values), 2000)
