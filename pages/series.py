@@ -87,7 +87,8 @@ b1, b2, b3, _ = st.columns([1.6, 1, 1, 2])
 b1.button("Start training", key="ts_start", type="primary", disabled=running, on_click=ts.start_training,
           args=(series, w, config, train))
 trainer = run.trainer if run is not None else None
-if trainer is not None and trainer.progress().status == "paused":
+paused = trainer is not None and trainer.progress().status == "paused"
+if paused:
     b2.button("Resume", key="ts_resume", on_click=trainer.resume)
 else:
     b2.button("Pause", key="ts_pause", disabled=not running, on_click=trainer.pause if trainer else None)
@@ -101,8 +102,8 @@ if trainer is None:
 def live() -> None:
     """The status, the loss chart, and once the training is over, the forecasts against the baselines."""
     p = trainer.progress()
-    if running and not trainer.active():
-        st.rerun(scope="app")
+    if running and (not trainer.active() or (p.status == "paused") != paused):
+        st.rerun(scope="app")  # training ended, or a pause or resume took effect: redraw the buttons too
     if p.status == "finished":
         st.success("**Training finished.**")
     elif p.status == "failed":
