@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from typing import Callable
@@ -64,24 +65,17 @@ def _history(store: RunStore, run: dict, up_to_step: int | None) -> tuple[Histor
     return h, extras
 
 
-def open_run(store: RunStore, workspace: str, run_id: int, keep_alive: Callable[[], bool] | None = None) -> Opened | None:
-    """Open a stored run of `workspace`: its newest readable weights, its history and its settings.
+def _restore(store: RunStore, run: dict, build: Callable, make_trainer: Callable) -> tuple[object, object, str]:
+    """A stored run's model (its newest readable weights) and a trainer showing its history: (model, trainer, damaged).
 
-    Returns:
-        None when the workspace has no such run (or its text is gone).
+    Args:
+        build: makes a fresh model of the run's architecture.
+        make_trainer: makes the remote trainer for a model.
     """
-    from core.model import build_model
-    from core.remote_trainer import RemoteTrainer
     from core.trainer import Checkpoint
 
-    run = store.run(workspace, run_id)
-    body = store.text(run["text_hash"]) if run else None
-    if run is None or body is None:
-        return None
-    config, train = settings(run)
-    vocab, text = vocab_from_json(run["vocab"]), LoadedText(body)
-    model, loaded, damaged = build_model(config), None, []
-    for saved in store.weights(run_id):
+    model, loaded, damaged = build(), None, []
+    for saved in store.weights(run["id"]):
         try:
             model.load_weights(str(saved.path))
             loaded = saved
@@ -89,11 +83,11 @@ def open_run(store: RunStore, workspace: str, run_id: int, keep_alive: Callable[
         except Exception as err:  # a damaged or missing file: try the one before it
             damaged.append(f"the weights file of step {saved.step:,} could not be read ({type(err).__name__})")
     if damaged:
-        model = build_model(config) if loaded is None else model  # a failed load may have left some layers set
+        model = build() if loaded is None else model  # a failed load may have left some layers set
         kept = (f"the weights of step {loaded.step:,} are loaded instead, and its charts go up to that step" if loaded
-                else "it has fresh weights; its charts are as they were. Train again with its settings on the Runs page")
+                else "it has fresh weights; its charts are as they were. Train again with its settings")
         note = f"This run is damaged: {'; '.join(damaged)}, so {kept}."
-        store.update_run(run_id, damaged=note)
+        store.update_run(run["id"], damaged=note)
     else:
         note = run["damaged"]
     status, message = run["status"], run["message"]
@@ -113,10 +107,69 @@ def open_run(store: RunStore, workspace: str, run_id: int, keep_alive: Callable[
     elif damaged:
         cut = loaded.step  # go on from the weights that were read, without the steps that came after them
     history, extras = _history(store, run, cut)
-    trainer = RemoteTrainer(model, config, train, vocab.encode(text), vocab, keep_alive=keep_alive)
+    trainer = make_trainer(model)
     trainer.restore(history, ckpt, status, message, layer_names=tuple(extras.get("layer_names", ())),
                     fast_path=bool(extras.get("fast_path", False)))
+    return model, trainer, note
+
+
+def open_run(store: RunStore, workspace: str, run_id: int, keep_alive: Callable[[], bool] | None = None) -> Opened | None:
+    """Open a stored text run of `workspace`: its newest readable weights, its history and its settings.
+
+    Returns:
+        None when the workspace has no such run (or its text is gone).
+    """
+    from core.model import build_model
+    from core.remote_trainer import RemoteTrainer
+
+    run = store.run(workspace, run_id)
+    body = store.text(run["text_hash"]) if run else None
+    if run is None or body is None or run["kind"] != "text":
+        return None
+    config, train = settings(run)
+    vocab, text = vocab_from_json(run["vocab"]), LoadedText(body)
+    model, trainer, note = _restore(store, run, lambda: build_model(config),
+                                    lambda m: RemoteTrainer(m, config, train, vocab.encode(text), vocab, keep_alive=keep_alive))
     return Opened(run_id, run["name"], model, config, train, vocab, text, run["text_name"], trainer, note)
+
+
+@dataclass
+class OpenedSeries:
+    """A stored forecaster run, ready to be the Time series page's current run."""
+
+    run_id: int
+    series: object  # core.series.Series
+    windows: object  # core.series.Windows
+    config: object  # core.series_model.SeriesModelConfig
+    train: TrainConfig
+    model: object
+    trainer: object  # core.remote_trainer.RemoteSeriesTrainer
+    damaged: str
+
+
+def open_series_run(store: RunStore, workspace: str, run_id: int,
+                    keep_alive: Callable[[], bool] | None = None) -> OpenedSeries | None:
+    """Open a stored forecaster run of `workspace`: its series, windows, weights and history (None when it is gone)."""
+    from core.remote_trainer import RemoteSeriesTrainer
+    from core.series import Series, WindowConfig, windows
+    from core.series_model import SeriesModelConfig, build_series_model
+    from core.series_trainer import SeriesData
+
+    run = store.run(workspace, run_id)
+    body = store.text(run["text_hash"]) if run else None
+    if run is None or body is None or run["kind"] != "series":
+        return None
+    saved = json.loads(run["model"])
+    config, window = SeriesModelConfig(**saved["config"]), WindowConfig(**saved["window"])
+    train = TrainConfig(**json.loads(run["train"]))
+    df = pd.read_csv(io.StringIO(body))
+    time = pd.to_datetime(df["time"]).to_numpy() if not pd.api.types.is_numeric_dtype(df["time"]) else df["time"].to_numpy()
+    series = Series(run["text_name"], time, df["value"].to_numpy(np.float64), saved.get("unit", ""), window.season)
+    w = windows(series.values, window)
+    data = SeriesData(w.x["train"], w.y["train"], w.x["val"], w.y["val"])
+    model, trainer, note = _restore(store, run, lambda: build_series_model(config, window),
+                                    lambda m: RemoteSeriesTrainer(m, config, window, train, data, keep_alive=keep_alive))
+    return OpenedSeries(run_id, series, w, config, train, model, trainer, note)
 
 
 STATUS_WORDS = {"idle": "not started", "waiting": "waiting", "running": "training", "paused": "paused",

@@ -5,6 +5,7 @@ import streamlit as st
 from core.figures_runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure
 from core.runs import curves, history_csv, table
 from core.store import StoreError
+from ui import series as series_ts
 from ui import state, through_router, widgets, workspace
 
 through_router()
@@ -63,7 +64,8 @@ if ss.runs_pick not in ids:
     ss.runs_pick = ids[0]
 pick = st.selectbox("Run", ids, key="runs_pick", format_func=lambda i: by_id[i]["name"])
 run = by_id[pick]
-live = current is not None and current.run_id == pick and state.training_active()
+trainer_now = workspace.recorder().live(pick)
+live = trainer_now is not None and trainer_now.active()  # training in this server, in this tab or another
 if run["message"]:
     st.caption(widgets.plain(run["message"]))
 if run["damaged"]:
@@ -71,16 +73,22 @@ if run["damaged"]:
 
 a, b, c = st.columns(3)
 text_run = run["kind"] == "text"
-later = None if text_run else "Forecasters are compared here; opening one again on the Time series page comes later."
-if a.button("Open", key="runs_open", width="stretch", disabled=not text_run or current is not None and current.run_id == pick,
-            help=later or "Make it the current run: Generate, Hidden states and Gradients use its weights."):
+is_current = current is not None and current.run_id == pick if text_run else getattr(ss.get("ts_run"), "run_id", None) == pick
+if a.button("Open", key="runs_open", width="stretch", disabled=is_current,
+            help="Make it the current run: Generate, Hidden states and Gradients use its weights." if text_run else
+            "Make it the Time series page's forecaster, with its series and settings."):
     with st.spinner("Loading its weights…"):
-        workspace.attach_run(pick)
-    st.switch_page("pages/train.py")
-if b.button("Train again with its settings", key="runs_again", width="stretch", disabled=not text_run, help=later):
-    workspace.use_settings_of(pick)
-    widgets.start_training()
-    st.switch_page("pages/train.py")
+        workspace.attach_run(pick) if text_run else workspace.attach_series_run(pick)
+    st.switch_page("pages/train.py" if text_run else "pages/series.py")
+if b.button("Train again with its settings", key="runs_again", width="stretch"):
+    if text_run:
+        workspace.use_settings_of(pick)
+        widgets.start_training()
+        st.switch_page("pages/train.py")
+    elif workspace.attach_series_run(pick):
+        ts_run, ss.ts_run = ss.ts_run, None  # its series and settings; a new run trains them
+        series_ts.start_training(ts_run.series, ts_run.windows, ts_run.config, ts_run.trainer.train)
+        st.switch_page("pages/series.py")
 c.button("Delete…", key="runs_delete", width="stretch", disabled=live, on_click=lambda: ss.update(runs_confirm=pick),
          help="Stop its training first." if live else None)
 if ss.get("runs_confirm") == pick:

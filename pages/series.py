@@ -47,16 +47,17 @@ series = ss.ts_series
 
 st.subheader("Windows")
 c = st.columns(6)
-c[0].number_input("Lookback (values read)", 1, 2000, 30, key="ts_lookback", disabled=running)
-c[1].number_input("Horizon (values forecast)", 1, 500, 1, key="ts_horizon", disabled=running)
-c[2].slider("Validation share", 0.05, 0.45, 0.15, step=0.05, key="ts_val", disabled=running)
-c[3].slider("Test share", 0.05, 0.45, 0.15, step=0.05, key="ts_test", disabled=running)
-c[4].number_input("Season (steps; 0 = none)", 0, 5000, series.season, key=f"ts_season_{series.name}", disabled=running)
+c[0].number_input("Lookback (values read)", 1, 2000, key="ts_lookback", disabled=running)
+c[1].number_input("Horizon (values out)", 1, 500, key="ts_horizon", disabled=running)
+c[2].slider("Validation share", 0.05, 0.45, step=0.05, key="ts_val", disabled=running)
+c[3].slider("Test share", 0.05, 0.45, step=0.05, key="ts_test", disabled=running)
+widgets.bind(ts.season_key(series), series.season)
+c[4].number_input("Season (steps; 0 = none)", 0, 5000, key=ts.season_key(series), disabled=running)
 c[5].toggle("Differencing", key="ts_diff", disabled=running,
             help="Predict the change from one step to the next instead of the level: a trend stops mattering.")
 try:
     window = WindowConfig(int(ss.ts_lookback), int(ss.ts_horizon), float(ss.ts_val), float(ss.ts_test), bool(ss.ts_diff),
-                          int(ss[f"ts_season_{series.name}"]))
+                          int(ss[ts.season_key(series)]))
     w = windows(series.values, window)
 except (SeriesError, ValueError) as err:
     st.plotly_chart(series_figure(series.time, series.values, None, series.name, series.unit), key="ts_series_chart")
@@ -68,14 +69,14 @@ st.caption(f"{len(series.values):,} values: {len(w.x['train']):,} training, {len
            "window reads or predicts a value of the test period.")
 
 st.subheader("Network")
-c = st.columns(6)
+c = st.columns(7)
 c[0].selectbox("Cell", CELLS, key="ts_cell", format_func=CELL_NAMES.get, disabled=running)
-c[1].number_input("Units U", 1, 1024, 32, key="ts_units", disabled=running)
-c[2].number_input("Layers", 1, 4, 1, key="ts_layers", disabled=running)
-c[3].number_input("Batch size", 1, 4096, 32, key="ts_batch", disabled=running)
-c[4].number_input("Learning rate", 1e-5, 1.0, 0.003, format="%.4f", step=0.0005, key="ts_lr", disabled=running)
-c[5].number_input("Epochs", 1, 1000, 30, key="ts_epochs", disabled=running)
-c[0].selectbox("Optimizer", OPTIMIZERS, key="ts_optimizer", disabled=running)
+c[1].number_input("Units U", 1, 1024, key="ts_units", disabled=running)
+c[2].number_input("Layers", 1, 4, key="ts_layers", disabled=running)
+c[3].number_input("Batch size", 1, 4096, key="ts_batch", disabled=running)
+c[4].number_input("Learning rate", 1e-5, 1.0, format="%.4f", step=0.0005, key="ts_lr", disabled=running)
+c[5].number_input("Epochs", 1, 1000, key="ts_epochs", disabled=running)
+c[6].selectbox("Optimizer", OPTIMIZERS, key="ts_optimizer", disabled=running)
 config = SeriesModelConfig(ss.ts_cell, int(ss.ts_units), int(ss.ts_layers), batch_size=int(ss.ts_batch))
 train = TrainConfig(learning_rate=float(ss.ts_lr), optimizer=ss.ts_optimizer, epochs=int(ss.ts_epochs), sample_length=0,
                     grad_curve_len=0)

@@ -3,6 +3,8 @@ baselines, and settings that cannot make windows."""
 
 import time
 
+import numpy as np
+
 from tests.test_pages import open_page
 from ui import workspace
 
@@ -68,3 +70,28 @@ def test_the_verdict_says_why_a_network_loses_to_persistence():
     assert "beyond every value" in sentence and "Differencing" in sentence
     assert verdict(table | {"LSTM": (0.95, 1.15)}, "LSTM")[0] == "info"
     assert verdict(table | {"LSTM": (0.5, 0.6)}, "LSTM")[0] == "success"
+
+
+def test_a_reload_brings_back_the_forecaster_and_runs_opens_it():
+    from tests.test_pages_runs import reopened
+
+    at = open_page("pages/series.py")
+    at.number_input(key="ts_lookback").set_value(10).run()
+    at.number_input(key="ts_units").set_value(5).run()
+    at.number_input(key="ts_epochs").set_value(1).run()
+    at.button(key="ts_start").click().run()
+    run = at.session_state["ts_run"]
+    run.trainer.join(120)
+    at.run()
+    again = reopened(at.session_state["ws_token"])
+    again.switch_page("pages/series.py").run()
+    back = again.session_state["ts_run"]
+    assert back is not run and back.run_id == run.run_id and back.config == run.config
+    assert [w.tobytes() for w in back.model.get_weights()] == [w.tobytes() for w in run.model.get_weights()]
+    assert np.array_equal(back.series.values, run.series.values) and back.series.unit == "°C"
+    assert again.number_input(key="ts_lookback").value == 10 and list(again.table[0].value.index)[-1] == "SimpleRNN"
+    assert again.table[0].value.equals(at.table[0].value)  # the same forecasts, so the same errors
+    again.session_state["ts_run"] = None
+    again.switch_page("pages/runs.py").run()
+    again.button(key="runs_open").click().run()
+    assert not again.exception and again.session_state["ts_run"].run_id == run.run_id

@@ -27,11 +27,37 @@ class SeriesRun:
     results: dict = field(default_factory=dict)  # weights version -> core.series_model.Report
 
 
+# widget key -> default; the page's widgets are views of these (set here, or from a stored run by `adopt`)
+DEFAULTS = {"ts_lookback": 30, "ts_horizon": 1, "ts_val": 0.15, "ts_test": 0.15, "ts_diff": False, "ts_cell": "simple_rnn",
+            "ts_units": 32, "ts_layers": 1, "ts_batch": 32, "ts_lr": 0.003, "ts_epochs": 30, "ts_optimizer": "adam"}
+
+
 def init() -> None:
     ss = st.session_state
     if "ts_series" not in ss:
         ss.ts_series = cached_builtin(DEFAULT)
     ss.setdefault("ts_run", None)
+    for key, value in DEFAULTS.items():
+        ss.setdefault(key, value)
+    ss.setdefault(season_key(ss.ts_series), ss.ts_series.season)
+
+
+def season_key(series: Series) -> str:
+    """The season widget's key: one per series, so each starts at its own natural season."""
+    return f"ts_season_{series.name}"
+
+
+def adopt(run: SeriesRun, train) -> None:
+    """Make `run` (opened from the store) the current forecaster, and set the page's widgets to its settings."""
+    ss, w, c = st.session_state, run.windows.config, run.config
+    ss.ts_run, ss.ts_series = run, run.series
+    ss.ts_source = "Real data" if run.series.name in BUILTIN else "Synthetic" if run.series.name == "synthetic" else "Upload a CSV"
+    if run.series.name in BUILTIN:
+        ss.ts_builtin = run.series.name
+    ss.update(ts_lookback=w.lookback, ts_horizon=w.horizon, ts_val=w.val_fraction, ts_test=w.test_fraction,
+              ts_diff=w.difference, ts_cell=c.cell, ts_units=c.rnn_units, ts_layers=c.num_layers, ts_batch=c.batch_size,
+              ts_lr=train.learning_rate, ts_epochs=train.epochs, ts_optimizer=train.optimizer)
+    ss[season_key(run.series)] = w.season
 
 
 @st.cache_data(show_spinner=False)

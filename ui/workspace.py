@@ -99,6 +99,8 @@ def _bring_back(s: RunStore, ws: str) -> None:
             pass  # a missing or older shape: the defaults
     if saved.get("run"):
         attach_run(int(saved["run"]))
+    if saved.get("series_run"):
+        attach_series_run(int(saved["series_run"]))
 
 
 def _settings_from_link() -> None:
@@ -196,11 +198,12 @@ def new_series_run(r, train) -> int | None:
     if s is None or ws is None:
         return None
     c, w = r.config, r.windows.config
-    csv = "time,value\n" + "".join(f"{t},{v!r}\n" for t, v in zip(r.series.time, r.series.values))
+    csv = "time,value\n" + "".join(f"{t},{float(v)!r}\n" for t, v in zip(r.series.time, r.series.values))
     try:
         n = len(s.runs(ws)) + 1
         name = f"run {n} · {CELL_NAMES[c.cell]} {c.rnn_units}u · {r.series.name}"
-        return s.create_run(ws, name, s.put_text(csv), r.series.name, {"config": asdict(c), "window": asdict(w)},
+        return s.create_run(ws, name, s.put_text(csv), r.series.name, {"config": asdict(c), "window": asdict(w),
+                                                                       "unit": r.series.unit},
                             train, "{}", kind="series")
     except LimitReached:
         raise
@@ -214,6 +217,31 @@ def record_series(r) -> None:
     rec = recorder()
     if rec is not None and r.run_id is not None:
         rec.track(r.run_id, r.trainer, token(), rows=len(r.trainer.progress().steps))
+
+
+def attach_series_run(run_id: int) -> bool:
+    """Make stored forecaster run `run_id` the Time series page's current run (its live training when this server
+    runs it). False, with a notice, when it cannot be opened."""
+    from core.runs import open_series_run
+    from ui import series as ts
+
+    rec = recorder()
+    live = rec.live(run_id) if rec is not None else None
+    try:
+        opened = open_series_run(store(), token(), run_id, keep_alive=watchers())
+    except StoreError as err:
+        notice(str(err))
+        return False
+    if opened is None:
+        notice("That run is no longer in this workspace (it was deleted).")
+        return False
+    if opened.damaged:
+        notice(opened.damaged)
+    trainer, model = (live, live.model) if live is not None else (opened.trainer, opened.model)
+    if live is not None and hasattr(live.keep_alive, "add"):
+        live.keep_alive.add(state.keep_alive())
+    ts.adopt(ts.SeriesRun(opened.series, opened.windows, opened.config, model, trainer, run_id=run_id), opened.train)
+    return True
 
 
 def record(r: state.Run) -> None:
@@ -242,11 +270,13 @@ def delete_run(run_id: int) -> None:
     """Button callback: delete a stored run (the current one too, when it is not training)."""
     ss = st.session_state
     ss.pop("runs_confirm", None)
-    r = state.run()
+    r, live = state.run(), recorder().live(run_id)
+    if live is not None and live.active():
+        return  # the page disables Delete while a run trains; another tab may have started it since
     if r is not None and r.run_id == run_id:
-        if state.training_active():
-            return
         state.discard_run()
+    if getattr(ss.get("ts_run"), "run_id", None) == run_id:
+        ss.ts_run = None
     try:
         store().delete_run(token(), run_id)
     except StoreError as err:
@@ -267,7 +297,8 @@ def sync() -> None:
     ss, ws, s = st.session_state, token(), store()
     r = state.run()
     saved = dict(text_name=ss.get("text_name"), level=ss.get("level"), vocab_cap=ss.get("vocab_cap"),
-                 model=asdict(ss.model_config), train=asdict(ss.train_config), run=r.run_id if r else None)
+                 model=asdict(ss.model_config), train=asdict(ss.train_config), run=r.run_id if r else None,
+                 series_run=getattr(ss.get("ts_run"), "run_id", None))
     key = (ss.get("text_version"), repr(saved))
     if ws and s is not None and ss.get("ws_saved") != key:
         try:
