@@ -84,16 +84,8 @@ with st.expander("model.summary()"):
     st.code(ts.summary(config, window), language=None)
 
 run = ts.current()
-b1, b2, b3, _ = st.columns([1.6, 1, 1, 2])
-b1.button("Start training", key="ts_start", type="primary", disabled=running, on_click=ts.start_training,
-          args=(series, w, config, train))
 trainer = run.trainer if run is not None else None
-paused = trainer is not None and trainer.progress().status == "paused"
-if paused:
-    b2.button("Resume", key="ts_resume", on_click=trainer.resume)
-else:
-    b2.button("Pause", key="ts_pause", disabled=not running, on_click=trainer.pause if trainer else None)
-b3.button("Stop", key="ts_stop", disabled=not running, on_click=trainer.stop if trainer else None)
+paused = widgets.training_buttons("ts", trainer, running, ts.start_training, (series, w, config, train))
 if trainer is None:
     st.info("Press **Start training**. The network learns in a worker; this page draws while it does.")
     st.stop()
@@ -105,12 +97,7 @@ def live() -> None:
     p = trainer.progress()
     if running and (not trainer.active() or (p.status == "paused") != paused):
         st.rerun(scope="app")  # training ended, or a pause or resume took effect: redraw the buttons too
-    if p.status == "finished":
-        st.success("**Training finished.**")
-    elif p.status == "failed":
-        st.error(p.message)
-    elif p.message:
-        st.info(p.message)
+    widgets.training_message(p)
     st.progress(min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0,
                 text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}")
     st.plotly_chart(series_loss_figure(p.steps, p.loss, p.val_steps, p.val_loss), key="ts_loss_chart")

@@ -59,20 +59,12 @@ if startup_error():
     st.error(startup_error())
 if workspace.recorder() is not None and workspace.recorder().error:
     st.warning(workspace.recorder().error)
-b1, b2, b3, _ = st.columns([1.6, 1, 1, 2])
-b1.button("Start training", key="tr_start", type="primary", disabled=active, on_click=widgets.start_training)
 trainer = run.trainer if run is not None else None
-paused = trainer is not None and trainer.progress().status == "paused"
-if paused:
-    b2.button("Resume", key="tr_resume", on_click=trainer.resume)
-else:
-    b2.button("Pause", key="tr_pause", disabled=not active, on_click=trainer.pause if trainer else None)
-b3.button("Stop", key="tr_stop", disabled=not active, on_click=trainer.stop if trainer else None)
+paused = widgets.training_buttons("tr", trainer, active, widgets.start_training)
 
 if trainer is None:
     st.info("Press **Start training**. The model learns in the background; this page keeps drawing while it does.")
     st.stop()
-
 
 
 @st.fragment(run_every=0.5 if active else None)
@@ -81,14 +73,7 @@ def live_status() -> None:
     p = trainer.progress()
     if active and (not trainer.active() or (p.status == "paused") != paused):
         st.rerun(scope="app")  # training ended, or a pause or resume took effect: redraw the buttons too
-    if p.status == "finished":
-        st.success("**Training finished.** Try the Generate page.")
-    elif p.status == "failed":
-        st.error(p.message)
-    elif p.status in ("interrupted", "damaged") or (p.status == "stopped" and "unexpectedly" in p.message):
-        st.warning(p.message)
-    elif p.status in ("stopped", "waiting", "paused") or p.message:
-        st.info(p.message or p.status)
+    widgets.training_message(p, " Try the Generate page.")
     frac = min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0
     eta = f", about {p.eta_s:,.0f} s left" if p.eta_s and p.status == "running" else ""
     st.progress(frac, text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}{eta}")

@@ -117,7 +117,7 @@ def start_training(series: Series, w, config, train) -> None:
 
     ss, r = st.session_state, current()
     same = r is not None and r.series is series and r.windows.config == w.config and r.config == config
-    if same and r.trainer is not None and r.trainer.progress().status == "stopped" and r.trainer.train == train:
+    if same and r.trainer is not None and r.trainer.progress().status in ("stopped", "interrupted") and r.trainer.train == train:
         r.trainer.start()
         workspace.record_series(r)
         return

@@ -120,6 +120,31 @@ def sidebar_status() -> None:
     status()
 
 
+def training_buttons(prefix: str, trainer, active: bool, on_start, args: tuple = ()) -> bool:
+    """Start training, Pause or Resume, and Stop in one row (keys `{prefix}_start` ...); True when it is paused."""
+    b1, b2, b3, _ = st.columns([1.6, 1, 1, 2])
+    b1.button("Start training", key=f"{prefix}_start", type="primary", disabled=active, on_click=on_start, args=args)
+    paused = trainer is not None and trainer.progress().status == "paused"
+    if paused:
+        b2.button("Resume", key=f"{prefix}_resume", on_click=trainer.resume)
+    else:
+        b2.button("Pause", key=f"{prefix}_pause", disabled=not active, on_click=trainer.pause if trainer else None)
+    b3.button("Stop", key=f"{prefix}_stop", disabled=not active, on_click=trainer.stop if trainer else None)
+    return paused
+
+
+def training_message(p, finished: str = "") -> None:
+    """The sentence for a snapshot's status: finished, failed, interrupted, stopped, waiting or paused."""
+    if p.status == "finished":
+        st.success(f"**Training finished.**{finished}")
+    elif p.status == "failed":
+        st.error(p.message)
+    elif p.status in ("interrupted", "damaged") or (p.status == "stopped" and "unexpectedly" in p.message):
+        st.warning(p.message)
+    elif p.status in ("stopped", "waiting", "paused") or p.message:
+        st.info(p.message or p.status)
+
+
 def config_from_widgets(base, widget_keys: dict[str, str]):
     """Read widget values into a copy of `base`; `widget_keys` maps field name to widget key."""
     names = {f.name for f in fields(base)}
