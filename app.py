@@ -51,6 +51,7 @@ PAGES = [
     st.Page("pages/runs.py", title="Runs", icon=":material/stacked_line_chart:"),
     st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
     st.Page("pages/hidden_states.py", title="Hidden states", icon=":material/grid_on:"),
+    st.Page("pages/connectivity.py", title="Connectivity", icon=":material/hub:"),
     st.Page("pages/gradients.py", title="Gradients", icon=":material/trending_down:"),
     st.Page("pages/race.py", title="Long-range race", icon=":material/sprint:"),
     st.Page("pages/series.py", title="Time series", icon=":material/show_chart:"),

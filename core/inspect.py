@@ -92,6 +92,23 @@ def snapshot(model: keras.Model) -> Snapshot:
     )
 
 
+def cell_step(kind: str, act: Callable, ract: Callable, x, h, c, recurrent, rec_bias):
+    """One step of a SimpleRNN, LSTM or GRU (reset_after=True) cell on a batch: (h, c) after input projection `x`.
+
+    `x` is x_t @ kernel + bias, (batch, gates * units); h and c are (batch, units); c is used by the LSTM only.
+    """
+    if kind == "simple_rnn":
+        return act(x + tf.matmul(h, recurrent)), c
+    if kind == "lstm":
+        i, f, g, o = tf.split(x + tf.matmul(h, recurrent), 4, axis=1)  # (batch, units) each
+        c = ract(f) * c + ract(i) * act(g)
+        return ract(o) * act(c), c
+    x_z, x_r, x_h = tf.split(x, 3, axis=1)  # GRU: the reset gate multiplies (h @ U_h + b_h)
+    r_z, r_r, r_h = tf.split(tf.matmul(h, recurrent) + rec_bias, 3, axis=1)
+    z, r = ract(x_z + r_z), ract(x_r + r_r)
+    return z * h + (1.0 - z) * act(x_h + r * r_h), c
+
+
 def _scan(kind: str, act: Callable, ract: Callable, xproj, recurrent, rec_bias, probe):
     """Unroll one layer from a zero state; returns h for every step, (time, units).
 
@@ -103,20 +120,9 @@ def _scan(kind: str, act: Callable, ract: Callable, xproj, recurrent, rec_bias, 
     h0 = tf.zeros((1, units), xproj.dtype)  # (1, units)
 
     def step(state, elems):
-        h, c = state  # (1, units) each; c is unused except by the LSTM
         x, p = elems[0][None, :], elems[1][None, :]  # (1, gates * units), (1, units)
-        if kind == "simple_rnn":
-            h = act(x + tf.matmul(h, recurrent)) + p
-        elif kind == "lstm":
-            i, f, g, o = tf.split(x + tf.matmul(h, recurrent), 4, axis=1)  # (1, units) each
-            c = ract(f) * c + ract(i) * act(g)
-            h = ract(o) * act(c) + p
-        else:  # GRU, reset_after=True: the reset gate multiplies (h @ U_h + b_h)
-            x_z, x_r, x_h = tf.split(x, 3, axis=1)
-            r_z, r_r, r_h = tf.split(tf.matmul(h, recurrent) + rec_bias, 3, axis=1)
-            z, r = ract(x_z + r_z), ract(x_r + r_r)
-            h = z * h + (1.0 - z) * act(x_h + r * r_h) + p
-        return h, c
+        h, c = cell_step(kind, act, ract, x, *state, recurrent, rec_bias)
+        return h + p, c
 
     hs, _ = tf.scan(step, (xproj, probe), initializer=(h0, h0))  # (time, 1, units)
     return hs[:, 0, :]

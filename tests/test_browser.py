@@ -205,7 +205,8 @@ def test_stopping_the_server_leaves_no_process_behind(page, server_proc):
 
 
 PAGES = {"": "RNN Playground", "text": "Text", "model": "Model", "train": "Train", "runs": "Runs", "generate": "Generate",
-         "hidden_states": "Hidden states", "gradients": "Gradients", "race": "Long-range race"}
+         "hidden_states": "Hidden states", "connectivity": "Connectivity", "gradients": "Gradients",
+         "race": "Long-range race", "series": "Time series"}
 
 
 def routed(pg, heading: str) -> None:
