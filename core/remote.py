@@ -68,6 +68,8 @@ class RemoteJob:
         self._stop_message = STOPPED_BY_YOU
         self._actor = None
         self.runs = 0  # how many times it was started (each Start after a stop is one more)
+        self.steps_asked = 0  # Step presses so far; the job's thread passes each one on to the worker
+        self._steps_sent = 0
 
     def active(self) -> bool:
         """True from Start until the run's last snapshot is published."""
@@ -88,6 +90,11 @@ class RemoteJob:
 
     def resume(self) -> None:
         self._resume.set()
+
+    def step(self) -> None:
+        """Train exactly one batch (while paused), then stay paused."""
+        with self._requests:
+            self.steps_asked += 1
 
     def stop(self, message: str = STOPPED_BY_YOU) -> None:
         """Ask the run to stop after the current step; the weights so far are kept."""

@@ -132,6 +132,9 @@ class RemoteTrainer(RemoteJob):
             if self._resume.is_set() == paused:
                 paused = not paused
                 actor.request.remote("pause" if paused else "resume")
+            if self.steps_asked > self._steps_sent and paused:
+                self._steps_sent += 1
+                actor.request.remote("step")
             if time.monotonic() - last_alive > ALIVE_EVERY_S:
                 last_alive = time.monotonic()
                 if not self._alive():

@@ -101,6 +101,7 @@ class Trainer:
         self._resume.set()
         self._stop = threading.Event()
         self._step_fn = self._optimizer = self._evaluator = self._good_weights = None
+        self._single = False  # the current step was asked for alone (`step`): pause after it
         self._stop_message = STOPPED_BY_YOU
 
     # ---- requests (any thread): they record what is wanted; the training thread publishes the result ----
@@ -118,6 +119,11 @@ class Trainer:
         self._resume.clear()
 
     def resume(self) -> None:
+        self._resume.set()
+
+    def step(self) -> None:
+        """Train exactly one batch, then pause again (asked while paused; it starts paused for this)."""
+        self._single = True
         self._resume.set()
 
     def stop(self, message: str = STOPPED_BY_YOU) -> None:
@@ -257,6 +263,9 @@ class Trainer:
                 recent.append(now - (started if prev_end is None else prev_end))
                 prev_end = now
                 self.history.add_step(self._step, loss, acc, norms, self._elapsed)
+                if self._single:  # one batch was asked for: pause before the next (the page redraws everything)
+                    self._single = False
+                    self._resume.clear()
                 if self._step % SNAPSHOT_EVERY_STEPS == 0:
                     with self._lock:
                         self._good_weights = self.model.get_weights()

@@ -98,7 +98,7 @@ class TrainWorker:
         self.job.start()
 
     def request(self, what: str, message: str | None = None) -> None:
-        """Pass on "pause", "resume" or "stop" to the job."""
+        """Pass on "pause", "resume", "step" (one batch, then paused) or "stop" to the job."""
         if self.job is None:
             return
         if what == "stop" and message is not None:

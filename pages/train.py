@@ -60,7 +60,10 @@ if startup_error():
 if workspace.recorder() is not None and workspace.recorder().error:
     st.warning(workspace.recorder().error)
 trainer = run.trainer if run is not None else None
-paused = widgets.training_buttons("tr", trainer, active, widgets.start_training)
+paused = widgets.training_buttons("tr", trainer, active, widgets.start_training, on_step=widgets.step_training)
+st.button("Restart from the same initial weights", key="tr_restart", disabled=active, on_click=widgets.restart_run,
+          help="A new run from the weights the seed gives: two students with the same settings and seed see the same "
+               "numbers, step for step. The run before stays on the Runs page.")
 
 if trainer is None:
     st.info("Press **Start training**. The model learns in the background; this page keeps drawing while it does.")

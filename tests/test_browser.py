@@ -148,6 +148,12 @@ def test_home_to_generate(page, server, tmp_path):
     pg.get_by_text("trained model", exact=False).first.wait_for()
     no_exception(pg)
 
+    goto(pg, "Connectivity")  # the trained model: which earlier letters it used for the last prediction
+    pg.locator(".js-plotly-plot").first.wait_for()
+    pg.get_by_text("your trained model").wait_for()
+    assert pg.locator("[data-testid='stHtml'] span").count() > 100  # the text, one coloured span per character
+    no_exception(pg)
+
     goto(pg, "Gradients")
     pg.locator(".js-plotly-plot").first.wait_for()
     assert pg.locator(".js-plotly-plot").count() >= 2  # gradient decay and eigenvalues at least

@@ -31,3 +31,39 @@ def test_connectivity_of_the_trained_model():
     at.switch_page("pages/connectivity.py").run()
     assert at.radio(key="cn_model").value == "trained" and not at.exception
     assert any("trained" in m.value for m in at.markdown) and len(at.get("plotly_chart")) == 1
+
+
+def wait_paused_at(trainer, step: int, timeout: float = 120) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (trainer.progress().status == "paused" and trainer.progress().step == step):
+        assert time.monotonic() < deadline, (trainer.progress().status, trainer.progress().step, trainer.progress().message)
+        time.sleep(0.05)
+
+
+def test_step_trains_one_batch_at_a_time_and_restart_gives_the_same_initial_weights():
+    from core.model import build_model
+
+    at = open_page("pages/model.py")
+    at.number_input(key="m_units").set_value(16).run()
+    at.number_input(key="m_batch").set_value(8).run()
+    at.switch_page("pages/train.py").run()
+    at.button(key="tr_step").click().run()
+    run = at.session_state["run"]
+    initial = [w.copy() for w in build_model(run.config).get_weights()]  # what the seed builds
+    wait_paused_at(run.trainer, 1)
+    at.run()
+    assert at.button(key="tr_step").disabled is False and at.button(key="tr_resume") is not None
+    at.button(key="tr_step").click().run()
+    wait_paused_at(run.trainer, 2)
+    assert len(run.trainer.progress().loss) == 2 and run.trainer.checkpoint.step == 2
+    with run.trainer.holding_model(latest=False) as model:  # the server's copy has the weights of step 2
+        assert any((a != b).any() for a, b in zip(model.get_weights(), initial))
+    run.trainer.stop()
+    run.trainer.join(60)
+    at.run()
+    at.button(key="tr_restart").click().run()
+    again = at.session_state["run"]
+    assert again is not run and again.trainer is None
+    assert [w.tobytes() for w in again.model.get_weights()] == [w.tobytes() for w in initial]  # bit for bit

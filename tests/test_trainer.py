@@ -212,3 +212,23 @@ def test_server_settings_from_the_environment(monkeypatch):
     assert max_trainings() == 7
     monkeypatch.delenv("RNN_PLAYGROUND_MAX_TRAININGS")
     assert max_trainings() >= 1
+
+
+def test_step_trains_exactly_one_batch_then_pauses():
+    """Started paused, each Step advances the counter by exactly one and leaves the training paused."""
+    import time
+
+    long = dataclasses.replace(TRAIN, epochs=5, max_steps_per_epoch=50, sample_length=0)
+    trainer = Trainer(build_model(CONFIG), CONFIG, long, IDS, VOCAB)
+    trainer.pause()
+    trainer.start()
+    for want in (1, 2, 3):
+        trainer.step()
+        deadline = time.monotonic() + 120
+        while not (trainer.progress().status == "paused" and trainer.progress().step == want):
+            assert time.monotonic() < deadline, (trainer.progress().status, trainer.progress().step)
+            time.sleep(0.02)
+        time.sleep(0.3)  # nothing more happens while it stays paused
+        assert trainer.progress().step == want and trainer.checkpoint.step == want
+    trainer.stop()
+    trainer.join(60)

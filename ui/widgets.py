@@ -79,14 +79,17 @@ def ensure_run() -> state.Run:
     return state.new_run()
 
 
-def start_training() -> None:
-    """Start (or continue) training the current run in a worker process, recorded in the workspace's run store."""
+def start_training(paused: bool = False) -> None:
+    """Start (or continue) training the current run in a worker process, recorded in the workspace's run store.
+    With `paused`, it starts paused (for **Step**)."""
     from core.remote_trainer import RemoteTrainer
 
     r = ensure_run()
     _, ids = state.encoded()
     old = r.trainer if r.trainer is not None and r.trainer.model is r.model else None  # a rebuilt model gets a new one
     if old is not None and old.progress().status in ("stopped", "interrupted") and old.train == st.session_state.train_config:
+        if paused:
+            old.pause()
         old.start()  # continue from where it stopped (pressed while a stop is under way, once it has stopped)
         workspace.record(r)
         return
@@ -99,8 +102,28 @@ def start_training() -> None:
         st.session_state.flash = str(err)
         return
     r.trainer, r.stepper, r.run_id = trainer, None, run_id
+    if paused:
+        trainer.pause()
     trainer.start()
     workspace.record(r)
+
+
+def step_training() -> None:
+    """Button callback: train exactly one batch of the current run, starting it paused when it is not running."""
+    r = state.run()
+    trainer = r.trainer if r is not None and r.trainer is not None and r.trainer.model is r.model else None
+    if trainer is None or not trainer.active() or not state.run_is_current(r):
+        start_training(paused=True)
+        r = state.run()
+        trainer = r.trainer if r is not None else None
+    if trainer is not None and trainer.active():
+        trainer.step()
+
+
+def restart_run() -> None:
+    """Button callback: a new run from the same initial weights, the ones the settings' seed builds (the run before
+    stays on the Runs page)."""
+    state.new_run()
 
 
 def sidebar_status() -> None:
@@ -120,9 +143,10 @@ def sidebar_status() -> None:
     status()
 
 
-def training_buttons(prefix: str, trainer, active: bool, on_start, args: tuple = ()) -> bool:
-    """Start training, Pause or Resume, and Stop in one row (keys `{prefix}_start` ...); True when it is paused."""
-    b1, b2, b3, _ = st.columns([1.6, 1, 1, 2])
+def training_buttons(prefix: str, trainer, active: bool, on_start, args: tuple = (), on_step=None) -> bool:
+    """Start training, Pause or Resume, Stop, and Step when `on_step` is given, in one row (keys `{prefix}_start`
+    ...); True when the training is paused."""
+    b1, b2, b3, b4, _ = st.columns([1.6, 1, 1, 1, 1.4])
     b1.button("Start training", key=f"{prefix}_start", type="primary", disabled=active, on_click=on_start, args=args)
     paused = trainer is not None and trainer.progress().status == "paused"
     if paused:
@@ -130,6 +154,9 @@ def training_buttons(prefix: str, trainer, active: bool, on_start, args: tuple =
     else:
         b2.button("Pause", key=f"{prefix}_pause", disabled=not active, on_click=trainer.pause if trainer else None)
     b3.button("Stop", key=f"{prefix}_stop", disabled=not active, on_click=trainer.stop if trainer else None)
+    if on_step is not None:
+        b4.button("Step", key=f"{prefix}_step", disabled=active and not paused, on_click=on_step,
+                  help="Train exactly one batch, then pause: every chart and page redraws for it.")
     return paused
 
 
