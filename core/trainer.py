@@ -101,7 +101,8 @@ class Trainer:
         self._resume.set()
         self._stop = threading.Event()
         self._step_fn = self._optimizer = self._evaluator = self._good_weights = None
-        self._single = False  # the current step was asked for alone (`step`): pause after it
+        self._steps_left = 0  # batches asked for one at a time (`step`) and not trained yet: pause when none is left
+        self._steps_lock = threading.Lock()
         self._stop_message = STOPPED_BY_YOU
 
     # ---- requests (any thread): they record what is wanted; the training thread publishes the result ----
@@ -122,9 +123,10 @@ class Trainer:
         self._resume.set()
 
     def step(self) -> None:
-        """Train exactly one batch, then pause again (asked while paused; it starts paused for this)."""
-        self._single = True
-        self._resume.set()
+        """Train exactly one more batch, then pause again (asked while paused; each call is one batch more)."""
+        with self._steps_lock:
+            self._steps_left += 1
+            self._resume.set()
 
     def stop(self, message: str = STOPPED_BY_YOU) -> None:
         """Ask the thread to stop after the current step; the weights are kept."""
@@ -263,9 +265,11 @@ class Trainer:
                 recent.append(now - (started if prev_end is None else prev_end))
                 prev_end = now
                 self.history.add_step(self._step, loss, acc, norms, self._elapsed)
-                if self._single:  # one batch was asked for: pause before the next (the page redraws everything)
-                    self._single = False
-                    self._resume.clear()
+                with self._steps_lock:
+                    if self._steps_left:  # asked for one at a time: pause after the last (the page redraws everything)
+                        self._steps_left -= 1
+                        if not self._steps_left:
+                            self._resume.clear()
                 if self._step % SNAPSHOT_EVERY_STEPS == 0:
                     with self._lock:
                         self._good_weights = self.model.get_weights()

@@ -230,5 +230,13 @@ def test_step_trains_exactly_one_batch_then_pauses():
             time.sleep(0.02)
         time.sleep(0.3)  # nothing more happens while it stays paused
         assert trainer.progress().step == want and trainer.checkpoint.step == want
+    trainer.step()  # two presses before the first is done: two batches, not one
+    trainer.step()
+    deadline = time.monotonic() + 120
+    while not (trainer.progress().status == "paused" and trainer.progress().step == 5):
+        assert time.monotonic() < deadline, (trainer.progress().status, trainer.progress().step)
+        time.sleep(0.02)
+    time.sleep(0.3)
+    assert trainer.progress().step == 5
     trainer.stop()
     trainer.join(60)
