@@ -41,7 +41,7 @@ else:
     snap = memo("cn_memo", "snap", key, lambda: snapshot(build_model(config)))
     label = f"a **fresh, untrained {CELL_NAMES[which]}** with the Model page's sizes ({config.rnn_units:,} units)"
 
-widgets.bind("cn_text", state.encoded()[0].decode(state.encoded()[1][:120]))
+widgets.bind("cn_text", state.encoded()[0].decode(state.encoded()[1][:120])[:MAX_CHARS])
 st.text_area("Text the model reads", key="cn_text", height=100, max_chars=MAX_CHARS)
 st.markdown(f"**Shown:** {label}.")
 tokens, ids, skipped = encode_known(vocab, ss.cn_text)

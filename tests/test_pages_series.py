@@ -15,7 +15,7 @@ def test_seattle_temperature_trains_and_is_measured_against_the_baselines():
     assert at.selectbox(key="ts_builtin").value == "Seattle: daily maximum temperature"
     at.number_input(key="ts_lookback").set_value(14).run()
     at.number_input(key="ts_units").set_value(8).run()
-    at.number_input(key="ts_epochs").set_value(2).run()
+    at.number_input(key="ts_epochs").set_value(1).run()
     at.button(key="ts_start").click().run()
     run = at.session_state["ts_run"]
     deadline = time.monotonic() + 180
