@@ -6,7 +6,7 @@ from core.figures_runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_
 from core.runs import curves, history_csv, table
 from core.store import StoreError
 from ui import series as series_ts
-from ui import state, through_router, widgets, workspace
+from ui import state, stored_runs, through_router, widgets, workspace
 
 through_router()
 
@@ -78,14 +78,14 @@ if a.button("Open", key="runs_open", width="stretch", disabled=is_current,
             help="Make it the current run: Generate, Hidden states and Gradients use its weights." if text_run else
             "Make it the Time series page's forecaster, with its series and settings."):
     with st.spinner("Loading its weights…"):
-        workspace.attach_run(pick) if text_run else workspace.attach_series_run(pick)
+        stored_runs.attach_run(pick) if text_run else stored_runs.attach_series_run(pick)
     st.switch_page("pages/train.py" if text_run else "pages/series.py")
 if b.button("Train again with its settings", key="runs_again", width="stretch"):
     if text_run:
-        workspace.use_settings_of(pick)
+        stored_runs.use_settings_of(pick)
         widgets.start_training()
         st.switch_page("pages/train.py")
-    elif workspace.attach_series_run(pick):
+    elif stored_runs.attach_series_run(pick):
         ts_run, ss.ts_run = ss.ts_run, None  # its series and settings; a new run trains them
         series_ts.start_training(ts_run.series, ts_run.windows, ts_run.config, ts_run.trainer.train)
         st.switch_page("pages/series.py")
@@ -94,7 +94,7 @@ c.button("Delete…", key="runs_delete", width="stretch", disabled=live, on_clic
 if ss.get("runs_confirm") == pick:
     st.warning(f"Delete **{widgets.plain(run['name'])}**, its history and its weights? This cannot be undone.")
     y, n = st.columns(2)
-    y.button("Delete it", key="runs_delete_yes", type="primary", on_click=workspace.delete_run, args=(pick,))
+    y.button("Delete it", key="runs_delete_yes", type="primary", on_click=stored_runs.delete_run, args=(pick,))
     n.button("Keep it", key="runs_delete_no", on_click=lambda: ss.pop("runs_confirm", None))
 if state.training_active() and not live:
     st.caption("Opening another run, or training again, stops the training under way (it stays here).")

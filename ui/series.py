@@ -113,28 +113,28 @@ def start_training(series: Series, w, config, train) -> None:
     from core.remote_trainer import RemoteSeriesTrainer
     from core.series_model import build_series_model
     from core.series_trainer import SeriesData
-    from ui import workspace
+    from ui import stored_runs
 
     ss, r = st.session_state, current()
     same = r is not None and r.series is series and r.windows.config == w.config and r.config == config
     if same and r.trainer is not None and r.trainer.progress().status in ("stopped", "interrupted") and r.trainer.train == train:
         r.trainer.start()
-        workspace.record_series(r)
+        stored_runs.record_series(r)
         return
     if r is not None and r.trainer is not None:
         r.trainer.stop("Stopped because a new forecaster was started.")
     model = build_series_model(config, w.config)
     data = SeriesData(w.x["train"], w.y["train"], w.x["val"], w.y["val"])
-    trainer = RemoteSeriesTrainer(model, config, w.config, train, data, keep_alive=workspace.watchers())
+    trainer = RemoteSeriesTrainer(model, config, w.config, train, data, keep_alive=stored_runs.watchers())
     ss.ts_run = SeriesRun(series, w, config, model, trainer)
     try:
-        ss.ts_run.run_id = workspace.new_series_run(ss.ts_run, train)
-    except workspace.LimitReached as err:
+        ss.ts_run.run_id = stored_runs.new_series_run(ss.ts_run, train)
+    except stored_runs.LimitReached as err:
         ss.ts_error = str(err)
         ss.ts_run = None
         return
     trainer.start()
-    workspace.record_series(ss.ts_run)
+    stored_runs.record_series(ss.ts_run)
 
 
 def builtin_names() -> list[str]:

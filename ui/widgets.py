@@ -8,7 +8,7 @@ from dataclasses import fields, replace
 import streamlit as st
 
 from core.config import ARTICLE, ARTICLE_TRAIN, QUICK_DEMO, QUICK_DEMO_TRAIN, ModelConfig, TrainConfig
-from ui import state, workspace
+from ui import state, stored_runs
 
 PRESETS = {
     "quick": (QUICK_DEMO, QUICK_DEMO_TRAIN),
@@ -91,21 +91,21 @@ def start_training(paused: bool = False) -> None:
         if paused:
             old.pause()
         old.start()  # continue from where it stopped (pressed while a stop is under way, once it has stopped)
-        workspace.record(r)
+        stored_runs.record(r)
         return
     if old is not None and old.active():
         return  # already training this model: a second trainer beside it would race it for the weights
-    trainer = RemoteTrainer(r.model, r.config, st.session_state.train_config, ids, r.vocab, keep_alive=workspace.watchers())
+    trainer = RemoteTrainer(r.model, r.config, st.session_state.train_config, ids, r.vocab, keep_alive=stored_runs.watchers())
     try:
-        run_id = workspace.new_run(r, trainer)
-    except workspace.LimitReached as err:
+        run_id = stored_runs.new_run(r, trainer)
+    except stored_runs.LimitReached as err:
         st.session_state.flash = str(err)
         return
     r.trainer, r.stepper, r.run_id = trainer, None, run_id
     if paused:
         trainer.pause()
     trainer.start()
-    workspace.record(r)
+    stored_runs.record(r)
 
 
 def step_training() -> None:
