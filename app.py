@@ -60,6 +60,7 @@ page = st.navigation(PAGES)
 widgets.sidebar_status()
 workspace.sidebar_note()
 workspace.show_notices()
+workspace.sync()  # before the page too: a page that stops early (st.stop) can no longer change the address after it
 try:
     page.run()
 finally:

@@ -65,9 +65,6 @@ st.button("Restart from the same initial weights", key="tr_restart", disabled=ac
           help="A new run from the weights the seed gives: two students with the same settings and seed see the same "
                "numbers, step for step. The run before stays on the Runs page.")
 
-if trainer is None:
-    st.info("Press **Start training**. The model learns in the background; this page keeps drawing while it does.")
-    st.stop()
 
 
 @st.fragment(run_every=0.5 if active else None)
@@ -110,5 +107,8 @@ def live_charts() -> None:
         st.code(sample, language=None, wrap_lines=True)
 
 
-live_status()
-live_charts()
+if trainer is None:  # not st.stop(): the settings just read still reach the address at the end of this run
+    st.info("Press **Start training**. The model learns in the background; this page keeps drawing while it does.")
+else:
+    live_status()
+    live_charts()

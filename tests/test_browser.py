@@ -231,6 +231,7 @@ def routed(pg, heading: str) -> None:
     pg.get_by_role("link", name="Long-range race", exact=True).wait_for()
     no_exception(pg)
     assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0
+    pg.wait_for_function("() => /[?&]ws=[A-Za-z0-9_-]{32}/.test(location.search)")  # its workspace is in the address
 
 
 def test_every_page_works_as_a_fresh_servers_first_request(tmp_path, browser):
