@@ -119,7 +119,7 @@ def start_training(series: Series, w, config, train) -> None:
     same = r is not None and r.series is series and r.windows.config == w.config and r.config == config
     if same and r.trainer is not None and r.trainer.progress().status in ("stopped", "interrupted") and r.trainer.train == train:
         r.trainer.start()
-        stored_runs.record_series(r)
+        stored_runs.record(r)
         return
     if r is not None and r.trainer is not None:
         r.trainer.stop("Stopped because a new forecaster was started.")
@@ -134,7 +134,7 @@ def start_training(series: Series, w, config, train) -> None:
         ss.ts_run = None
         return
     trainer.start()
-    stored_runs.record_series(ss.ts_run)
+    stored_runs.record(ss.ts_run)
 
 
 def builtin_names() -> list[str]:

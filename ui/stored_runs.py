@@ -14,7 +14,7 @@ from ui import state
 from ui.workspace import notice, recorder, store, token
 
 __all__ = ["LimitReached", "attach_run", "attach_series_run", "delete_run", "new_run", "new_series_run", "record",
-           "record_series", "use_settings_of", "watchers"]
+           "use_settings_of", "watchers"]
 
 
 def attach_run(run_id: int) -> bool:
@@ -64,9 +64,24 @@ def _use_setup(vocab, config: ModelConfig, train: TrainConfig, text: LoadedText,
             del ss[key]
 
 
+def _create(label: str, text: str, text_name: str, model, train: TrainConfig, vocab: str, kind: str) -> int | None:
+    """Store a new run named "run n · `label`"; its id, or None when runs cannot be saved (a sentence says so, and
+    the training goes on in memory). Raises LimitReached when the workspace is full."""
+    s, ws = store(), token()
+    if s is None or ws is None:
+        return None
+    try:
+        name = f"run {len(s.runs(ws)) + 1} · {label}"
+        return s.create_run(ws, name, s.put_text(text), text_name, model, train, vocab, kind=kind)
+    except LimitReached:
+        raise
+    except StoreError as err:
+        notice(str(err))
+        return None
+
+
 def new_run(r: state.Run, trainer) -> int | None:
-    """Store a new run for `trainer` (about to train `r`); its id, or None when runs cannot be saved (a sentence
-    says so, and the training goes on in memory).
+    """Store a new text run for `trainer` (about to train `r`); its id, or None when runs cannot be saved.
 
     Raises:
         LimitReached: the workspace is full; its message says what to delete.
@@ -74,18 +89,9 @@ def new_run(r: state.Run, trainer) -> int | None:
     from core.config import CELL_NAMES
     from core.runs import vocab_json
 
-    s, ws, ss = store(), token(), st.session_state
-    if s is None or ws is None:
-        return None
-    try:
-        n = len(s.runs(ws)) + 1
-        name = f"run {n} · {CELL_NAMES[r.config.cell]} {r.config.rnn_units}u"
-        return s.create_run(ws, name, s.put_text(str(ss.text)), ss.text_name, r.config, trainer.train, vocab_json(r.vocab))
-    except LimitReached:
-        raise
-    except StoreError as err:
-        notice(str(err))
-        return None
+    ss = st.session_state
+    return _create(f"{CELL_NAMES[r.config.cell]} {r.config.rnn_units}u", str(ss.text), ss.text_name, r.config,
+                   trainer.train, vocab_json(r.vocab), "text")
 
 
 def new_series_run(r, train) -> int | None:
@@ -96,29 +102,10 @@ def new_series_run(r, train) -> int | None:
     """
     from core.config import CELL_NAMES
 
-    s, ws = store(), token()
-    if s is None or ws is None:
-        return None
-    c, w = r.config, r.windows.config
-    csv = "time,value\n" + "".join(f"{t},{float(v)!r}\n" for t, v in zip(r.series.time, r.series.values))
-    try:
-        n = len(s.runs(ws)) + 1
-        name = f"run {n} · {CELL_NAMES[c.cell]} {c.rnn_units}u · {r.series.name}"
-        return s.create_run(ws, name, s.put_text(csv), r.series.name, {"config": asdict(c), "window": asdict(w),
-                                                                       "unit": r.series.unit},
-                            train, "{}", kind="series")
-    except LimitReached:
-        raise
-    except StoreError as err:
-        notice(str(err))
-        return None
-
-
-def record_series(r) -> None:
-    """Have the recorder keep the store up to date with a forecaster's training."""
-    rec = recorder()
-    if rec is not None and r.run_id is not None:
-        rec.track(r.run_id, r.trainer, token(), rows=len(r.trainer.progress().steps))
+    c, s = r.config, r.series
+    csv = "time,value\n" + "".join(f"{t},{float(v)!r}\n" for t, v in zip(s.time, s.values))
+    model = {"config": asdict(c), "window": asdict(r.windows.config), "unit": s.unit}
+    return _create(f"{CELL_NAMES[c.cell]} {c.rnn_units}u · {s.name}", csv, s.name, model, train, "{}", "series")
 
 
 def attach_series_run(run_id: int) -> bool:
@@ -146,8 +133,9 @@ def attach_series_run(run_id: int) -> bool:
     return True
 
 
-def record(r: state.Run) -> None:
-    """Have the recorder keep the store up to date with `r`'s training."""
+def record(r) -> None:
+    """Have the recorder keep the store up to date with the training of `r` (a `state.Run`, or a forecaster's
+    `ui.series.SeriesRun`)."""
     rec = recorder()
     if rec is not None and r.run_id is not None and r.trainer is not None:
         rec.track(r.run_id, r.trainer, token(), rows=len(r.trainer.progress().steps))
