@@ -20,15 +20,15 @@ st.set_page_config(page_title="RNN Playground", page_icon=":material/autorenew:"
 def _warm_up() -> None:
     """Start (or join) Ray with its warm training workers, then import TensorFlow for Generate and inspection.
     With RNN_PLAYGROUND_WARM_WORKERS=0 nothing is started ahead: Ray starts with the first training."""
-    from core import cluster
+    from core.workers import cluster
 
     if not cluster.WARM_WORKERS:
         return
     try:
         cluster.pool()
     except cluster.ClusterError:
-        pass  # kept by core.cluster; the Train page says it in a sentence
-    importlib.import_module("core.tf")
+        pass  # kept by core.workers.cluster; the Train page says it in a sentence
+    importlib.import_module("core.nn.tf")
 
 
 @st.cache_resource(show_spinner=False)

@@ -18,9 +18,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import ARTICLE  # noqa: E402
-from core.connectivity import connectivity  # noqa: E402
-from core.inspect import snapshot  # noqa: E402
-from core.model import build_model  # noqa: E402
+from core.inspection.connectivity import connectivity  # noqa: E402
+from core.inspection.unroll import snapshot  # noqa: E402
+from core.nn.language_model import build_model  # noqa: E402
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Generation speed: characters per second that `core.generate.generate` writes, one token at a time.
+"""Generation speed: characters per second that `core.nn.generate.generate` writes, one token at a time.
 
 Builds an untrained character model (weights do not change the speed) for each `--units` size,
 writes `--length` characters after a short prompt `--repeats` times and prints the median rate.
@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import ModelConfig  # noqa: E402
-from core.generate import generate  # noqa: E402
-from core.model import build_model  # noqa: E402
-from core.text import Vocabulary  # noqa: E402
+from core.nn.generate import generate  # noqa: E402
+from core.nn.language_model import build_model  # noqa: E402
+from core.text.vocabulary import Vocabulary  # noqa: E402
 
 TEXT = "To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n" * 4
 

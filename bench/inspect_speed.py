@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 from core import inspect as I  # noqa: E402
 from core import lab as L  # noqa: E402
 from core.config import ARTICLE, CELLS  # noqa: E402
-from core.model import build_model  # noqa: E402
+from core.nn.language_model import build_model  # noqa: E402
 
 
 def timed(fn, *args) -> float:

@@ -5,7 +5,7 @@ without a server, the call still validates, serialises and hashes the figure; on
 Compared, alternating, medians of 21 rounds:
   - before: the Train page until the workers issue: tuples in the snapshot, validated `go.Figure`s with plotly's
     default template (the builders are copied below);
-  - now: plain figure dicts with NumPy arrays (`core.figures`), rebuilt for a new snapshot;
+  - now: plain figure dicts with NumPy arrays (`core.figures.training`), rebuilt for a new snapshot;
   - now, unchanged snapshot: the dicts of the last redraw reused (the page keys them on the snapshot's version).
 
     .venv/bin/python bench/redraw.py
@@ -27,7 +27,7 @@ logging.disable(logging.WARNING)  # bare-mode Streamlit warns on every call
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from core.figures import layer_norms_figure, loss_figure  # noqa: E402
+from core.figures.training import layer_norms_figure, loss_figure  # noqa: E402
 
 STEPS = 1500
 
@@ -44,7 +44,7 @@ def figures(s: dict) -> tuple[dict, dict]:
             layer_norms_figure(s["steps"], s["norms"], ("embedding", "rnn_1", "logits")))
 
 
-# ---- the Train page's charts as they were before the workers issue (core/figures.py at b4dffc7), for comparison:
+# ---- the Train page's charts as they were before the workers issue (core/figures/training.py at b4dffc7), for comparison:
 # the snapshot held tuples of Python floats, and each redraw built validated figures with the default template.
 _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15), hovermode="x unified")
 

@@ -14,9 +14,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import CELL_NAMES, TrainConfig  # noqa: E402
-from core.series import WindowConfig, load_builtin, windows  # noqa: E402
-from core.series_model import SeriesModelConfig, build_series_model, report  # noqa: E402
-from core.series_trainer import SeriesData, SeriesTrainer  # noqa: E402
+from core.forecast.series import WindowConfig, load_builtin, windows  # noqa: E402
+from core.forecast.model import SeriesModelConfig, build_series_model, report  # noqa: E402
+from core.forecast.trainer import SeriesData, SeriesTrainer  # noqa: E402
 
 CASES = [("Seattle: daily maximum temperature", 30, False, "simple_rnn"),
          ("Seattle: daily maximum temperature", 30, False, "lstm"),

@@ -19,15 +19,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import ARTICLE, ARTICLE_TRAIN, QUICK_DEMO, QUICK_DEMO_TRAIN  # noqa: E402
-from core.model import build_model, count_params  # noqa: E402
-from core.progress import History  # noqa: E402
-from core.recorder import Recorder  # noqa: E402
-from core.remote_trainer import RemoteTrainer  # noqa: E402
-from core.runs import vocab_json  # noqa: E402
-from core.samples import load_sample  # noqa: E402
-from core.store import Limits, RunStore  # noqa: E402
-from core.text import Vocabulary  # noqa: E402
-from core.trainer import Checkpoint  # noqa: E402
+from core.nn.language_model import build_model, count_params  # noqa: E402
+from core.training.progress import History  # noqa: E402
+from core.runs.recorder import Recorder  # noqa: E402
+from core.workers.remote_trainer import RemoteTrainer  # noqa: E402
+from core.runs.reopen import vocab_json  # noqa: E402
+from core.text.samples import load_sample  # noqa: E402
+from core.runs.sqlite_store import Limits, RunStore  # noqa: E402
+from core.text.vocabulary import Vocabulary  # noqa: E402
+from core.training.trainer import Checkpoint  # noqa: E402
 
 
 def folder_bytes(folder: Path, pattern: str) -> int:

@@ -66,7 +66,7 @@ def batches(args: argparse.Namespace) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def matmul_gflops(n: int = 2048, repeats: int = 15) -> float:
     """Median float32 n×n matmul speed of TensorFlow on this machine, in GFLOP/s."""
-    from core.tf import tf
+    from core.nn.tf import tf
 
     a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
     mm = tf.function(lambda a, b: tf.reduce_sum(tf.matmul(a, b)))
@@ -92,7 +92,8 @@ def executed_flops_per_token(args: argparse.Namespace) -> float:
     """FLOPs per token the trainer's fast path really executes: `flops_per_token`, less what folding
     the embedding into the first kernel skips (X·W, Xᵀ·dP and dP·Wᵀ over every token), plus what it
     adds (the one-hot dW per token, and E·W with its two gradients once per batch)."""
-    from core import fastmodel, fastrnn
+    from core.nn import fused_model as fastmodel
+    from core.nn import fused_rnn as fastrnn
     from core.config import ModelConfig
 
     config = ModelConfig(vocab_size=args.vocab, embedding_dim=args.embedding, rnn_units=args.units, batch_size=args.batch,
@@ -107,9 +108,9 @@ def executed_flops_per_token(args: argparse.Namespace) -> float:
 def keras_runner(args, config: ModelConfig, data, fast: bool):
     """A function timing `--steps` steps of the project's trainer step, in seconds."""
     from core.config import TrainConfig
-    from core.model import build_model
-    from core.step import make_train_step
-    from core.tf import tf
+    from core.nn.language_model import build_model
+    from core.nn.train_step import make_train_step
+    from core.nn.tf import tf
 
     model = build_model(config)
     step, _ = make_train_step(model, config, TrainConfig(learning_rate=0.001, optimizer="adam"), fast=fast)
@@ -128,8 +129,8 @@ def keras_runner(args, config: ModelConfig, data, fast: bool):
 
 def fit_runner(args, config: ModelConfig, data):
     """A function timing `--steps` steps of stock `model.fit` (one epoch over the batches), in seconds."""
-    from core.model import build_model
-    from core.tf import keras
+    from core.nn.language_model import build_model
+    from core.nn.tf import keras
 
     model = build_model(config)
     model.compile(optimizer=keras.optimizers.Adam(0.001), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))

@@ -20,11 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import cluster  # noqa: E402
 from core.config import ARTICLE, ARTICLE_TRAIN  # noqa: E402
-from core.model import build_model  # noqa: E402
-from core.remote_trainer import RemoteTrainer  # noqa: E402
-from core.samples import load_sample  # noqa: E402
-from core.text import Vocabulary  # noqa: E402
-from core.trainer import Trainer  # noqa: E402
+from core.nn.language_model import build_model  # noqa: E402
+from core.workers.remote_trainer import RemoteTrainer  # noqa: E402
+from core.text.samples import load_sample  # noqa: E402
+from core.text.vocabulary import Vocabulary  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 STEPS = 40
 

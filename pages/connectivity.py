@@ -5,9 +5,9 @@ from dataclasses import replace
 import streamlit as st
 
 from core.config import CELL_NAMES, CELLS
-from core.figures_connectivity import connectivity_heatmap, connectivity_html
-from core.neurons import encode_known
-from core.text import display_token
+from core.figures.connectivity import connectivity_heatmap, connectivity_html
+from core.inspection.neurons import encode_known
+from core.text.vocabulary import display_token
 from ui import state, through_router, widgets
 from ui.inspected import inspected, memo
 
@@ -33,8 +33,8 @@ which = st.radio("Model", choices, key="cn_model", horizontal=True,
 if which == "trained":
     snap, vocab, label, key = inspected()
 else:
-    from core.inspect import snapshot
-    from core.model import build_model
+    from core.inspection.unroll import snapshot
+    from core.nn.language_model import build_model
 
     config = replace(state.wanted_config(), cell=which, stateful=False)
     vocab, key = state.encoded()[0], ("fresh", config)
@@ -51,7 +51,7 @@ if len(ids) < 3:
     st.info("Type at least three tokens the model knows.")
     st.stop()
 
-from core.connectivity import connectivity  # noqa: E402  (TensorFlow: after the guards)
+from core.inspection.connectivity import connectivity  # noqa: E402  (TensorFlow: after the guards)
 
 with st.spinner("Taking one gradient per position…"):
     matrix = memo("cn_memo", "matrix", (key, ids.tobytes()), lambda: connectivity(snap, ids))

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.figures import topk_figure
-from core.text import display_token
+from core.figures.training import topk_figure
+from core.text.vocabulary import display_token
 from ui import state, through_router
 from ui.widgets import plain
 
@@ -43,7 +43,7 @@ st.caption("The model's memory is its hidden state h. It is carried from one tok
            "**Generate** to the next, so a new prompt continues the same train of thought. **Reset state** sets h back to zeros.")
 
 if clicked:
-    from core.generate import Stepper, generate
+    from core.nn.generate import Stepper, generate
 
     # The server's copy of the model, with the training worker's weights of this moment, held while we write.
     with st.spinner("Writing…"), run.holding_model() as model:
@@ -65,7 +65,7 @@ st.caption("The model is stock Keras layers, so plain Keras loads the `.keras` f
 
 def saved_model() -> bytes:
     """Runs when the button is clicked, outside the script: the weights of this moment, from the worker."""
-    from core.model import keras_file
+    from core.nn.language_model import keras_file
 
     with run.holding_model() as model:
         return keras_file(model)
@@ -77,7 +77,7 @@ d1.download_button("Download model (.keras)", data=saved_model, file_name="rnn_p
 d2.download_button("Download vocabulary (.json)", data=run.vocab.to_json(), file_name="vocabulary.json",
                    mime="application/json", on_click="ignore", key="g_download_vocab", icon=":material/download:")
 with st.expander("Load it in Python"):
-    from core.model import load_snippet
+    from core.nn.language_model import load_snippet
 
     example = ss.g_prompt if ss.g_prompt.strip() and not missing else run.vocab.decode([max(range(len(run.vocab)), key=run.vocab.counts.__getitem__)])
     st.code(load_snippet(run.config, run.vocab.level, example, "rnn_playground.keras", "vocabulary.json"), language="python")

@@ -7,9 +7,9 @@ import streamlit as st
 from plotly.colors import sample_colorscale
 
 from core.config import CELL_NAMES
-from core.figures_inspect import eigenvalue_figure, gradient_decay_figure
-from core.lab import fit_decay
-from core.neurons import encode_known
+from core.figures.inspection import eigenvalue_figure, gradient_decay_figure
+from core.inspection.vanishing import fit_decay
+from core.inspection.neurons import encode_known
 from ui import state, through_router
 from ui.inspected import inspected, memo
 
@@ -30,7 +30,7 @@ if len(ids) < length + 1:
     st.stop()
 ids = ids[:length + 1]  # inputs ids[:-1], target ids[-1]
 
-from core.inspect import gradient_norms_by_layer  # noqa: E402  (TensorFlow: after the guards)
+from core.inspection.unroll import gradient_norms_by_layer  # noqa: E402  (TensorFlow: after the guards)
 
 st.header("How far back does the gradient reach?")
 left, right = st.columns([3, 2], gap="large")
@@ -43,7 +43,7 @@ right.metric("Fitted change per step back (layer 1)", fit.label)
 if 0 < fit.points < len(norms[0]):
     right.caption(f"Beyond lag {fit.points - 1} the gradient is exactly 0 in float32 (not drawn on a log axis).")
 if right.toggle("Eigenvalues of your model's U", key="gr_my_eigs", help="A few seconds at 1,024 units; then remembered."):
-    from core.lab import recurrent_eigenvalues
+    from core.inspection.vanishing import recurrent_eigenvalues
 
     with st.spinner("Computing eigenvalues…"):
         eigs = memo("gr_memo", "my_eigs", model_key, lambda: recurrent_eigenvalues(snap))
@@ -87,7 +87,7 @@ lab_ids = state.encoded()[1][:length + 1]
 if len(lab_ids) < length + 1:
     st.info(f"The loaded text has {len(lab_ids):,} tokens; the comparison needs {length + 1:,}. Lower the length.")
     st.stop()
-from core.lab import compare_cells  # noqa: E402
+from core.inspection.vanishing import compare_cells  # noqa: E402
 
 with st.spinner("Building three models and their spectra…"):
     lab = memo("gr_memo", "lab", (lab_cfg, lab_ids.tobytes()), lambda: compare_cells(lab_cfg, lab_ids))

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.figures_inspect import activation_html, state_heatmap
-from core.neurons import encode_known, order_units, pattern_signal, saturation_share, unit_correlations
+from core.figures.inspection import activation_html, state_heatmap
+from core.inspection.neurons import encode_known, order_units, pattern_signal, saturation_share, unit_correlations
 from ui import series as ts
 from ui import through_router, widgets
 from ui.inspected import inspected, memo
@@ -69,7 +69,7 @@ if by == "correlation" and not ss.hs_pattern:
     st.info("Type a pattern to track, such as \" or ( or the.")
     st.stop()
 
-from core.inspect import all_hidden_states, next_token_topk  # noqa: E402  (TensorFlow: after the guards)
+from core.inspection.unroll import all_hidden_states, next_token_topk  # noqa: E402  (TensorFlow: after the guards)
 
 states = memo("hs_memo", "states", (model_key, ids.tobytes()), lambda: all_hidden_states(snap, ids))[layer - 1]  # (T, units)
 signal = None

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.figures import unrolled_svg
+from core.figures.training import unrolled_svg
 from ui import through_router, widgets
 
 through_router()

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from core.config import ACTIVATIONS, CELL_NAMES, CELLS, RECURRENT_INITIALIZERS
-from core.estimate import GIB, check_fits, estimate
-from core.figures import params_figure
-from core.model import parameter_rows
+from core.nn.estimate import GIB, check_fits, estimate
+from core.figures.training import params_figure
+from core.nn.language_model import parameter_rows
 from ui import state, through_router, widgets
 
 through_router()

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core.config import CELL_NAMES
-from core.figures_inspect import accuracy_curve_figure, gradient_decay_figure, lag_accuracy_figure
-from core.keytask import CHANCE, GRAD_MIN_LAG, LAG_BINS
-from core.longrange import RaceConfig
+from core.figures.inspection import accuracy_curve_figure, gradient_decay_figure, lag_accuracy_figure
+from core.race.task import CHANCE, GRAD_MIN_LAG, LAG_BINS
+from core.race.race import RaceConfig
 from ui import state, through_router
 
 through_router()
@@ -22,7 +22,7 @@ st.markdown("On the *Long-range memory* sample every line is `K:xyzzy…>K`: the
 
 
 def start_race() -> None:
-    from core.remote import RemoteRace
+    from core.workers.client import RemoteRace
 
     if ss.get("race") is not None:
         ss.race.stop()

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core.figures_runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure
-from core.runs import curves, history_csv, table
-from core.store import StoreError
+from core.figures.runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure
+from core.runs.reopen import curves, history_csv, table
+from core.runs.sqlite_store import StoreError
 from ui import series as series_ts
 from ui import state, stored_runs, through_router, widgets, workspace
 

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core.config import CELL_NAMES, CELLS, OPTIMIZERS, TrainConfig
-from core.figures_series import series_figure, series_loss_figure
-from core.series import SeriesError, WindowConfig, numeric_columns, windows
-from core.series_model import SeriesModelConfig
+from core.figures.forecast import series_figure, series_loss_figure
+from core.forecast.series import SeriesError, WindowConfig, numeric_columns, windows
+from core.forecast.model import SeriesModelConfig
 from ui import series as ts
 from ui import through_router, widgets
 

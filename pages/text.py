@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from core.data import check_length, stateful_batches
-from core.samples import list_samples
-from core.text import TextError, display_token, load_text
+from core.text.batches import check_length, stateful_batches
+from core.text.samples import list_samples
+from core.text.vocabulary import TextError, display_token, load_text
 from ui import state, through_router
 from ui.widgets import bind, plain
 

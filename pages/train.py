@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from core.cluster import startup_error
+from core.workers.cluster import startup_error
 from core.config import OPTIMIZERS
-from core.data import check_length
-from core.estimate import check_fits
-from core.figures import layer_norms_figure, loss_figure
+from core.text.batches import check_length
+from core.nn.estimate import check_fits
+from core.figures.training import layer_norms_figure, loss_figure
 from ui import state, through_router, widgets, workspace
 
 through_router()

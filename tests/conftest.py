@@ -33,6 +33,6 @@ PagesManager.__init__ = _init_as_a_server_does
 def _stop_ray_at_the_end():
     """The pages start an embedded Ray in this process on their first training; stop it, and all it started, at the end."""
     yield
-    from core import cluster
+    from core.workers import cluster
 
     cluster.shutdown()

@@ -1,9 +1,9 @@
-"""core.data: stateful lanes, shuffled windows, validation split, and too-short texts."""
+"""core.text.batches: stateful lanes, shuffled windows, validation split, and too-short texts."""
 
 import numpy as np
 import pytest
 
-from core.data import check_length, num_batches, split, stateful_batches
+from core.text.batches import check_length, num_batches, split, stateful_batches
 
 
 def test_lanes_continue_exactly_across_batches():

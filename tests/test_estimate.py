@@ -1,12 +1,12 @@
-"""core.estimate: memory and time before training, and the refusal of settings that would not fit."""
+"""core.nn.estimate: memory and time before training, and the refusal of settings that would not fit."""
 
 import dataclasses
 
 import pytest
 
 from core.config import ARTICLE, QUICK_DEMO
-from core.estimate import GIB, check_fits, estimate, flops_per_token
-from core.model import count_params
+from core.nn.estimate import GIB, check_fits, estimate, flops_per_token
+from core.nn.language_model import count_params
 
 
 def test_flops_per_token_counts_every_matmul_forward_and_backward():

@@ -7,11 +7,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core import fastmodel, fastrnn
+from core.nn import fused_model as fastmodel
+from core.nn import fused_rnn as fastrnn
 from core.config import ModelConfig, TrainConfig
-from core.model import build_model, rnn_layers, twin
-from core.step import make_train_step
-from core.tf import keras, tf
+from core.nn.language_model import build_model, rnn_layers, twin
+from core.nn.train_step import make_train_step
+from core.nn.tf import keras, tf
 
 TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4, batch_size=2, seq_len=5)
 LENGTHS = (1, 4, 9)  # fed one after the other, so a stateful model carries its state across them

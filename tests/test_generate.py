@@ -1,4 +1,4 @@
-"""core.generate: the batch-1 stepper equals the model, sampling follows temperature and top-k."""
+"""core.nn.generate: the batch-1 stepper equals the model, sampling follows temperature and top-k."""
 
 import dataclasses
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from core.config import ModelConfig
-from core.generate import Stepper, _distribution, generate
-from core.model import build_model
-from core.text import Vocabulary
+from core.nn.generate import Stepper, _distribution, generate
+from core.nn.language_model import build_model
+from core.text.vocabulary import Vocabulary
 
 VOCAB = Vocabulary.build("abcdefg\n")
 CONFIG = ModelConfig(vocab_size=len(VOCAB), embedding_dim=3, rnn_units=5, batch_size=4, seq_len=5)

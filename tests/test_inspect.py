@@ -1,4 +1,4 @@
-"""core.inspect, core.lab and core.figures_inspect against NumPy references written here, at tiny sizes."""
+"""core.inspection.unroll, core.inspection.vanishing and core.figures.inspection against NumPy references written here, at tiny sizes."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import figures_inspect as F
-from core import inspect as I
-from core import lab as L
-from core import neurons as N
+from core.figures import inspection as F
+from core.inspection import unroll as I
+from core.inspection import vanishing as L
+from core.inspection import neurons as N
 from core.config import ModelConfig
-from core.model import build_model, rnn_layers
-from core.tf import tf
+from core.nn.language_model import build_model, rnn_layers
+from core.nn.tf import tf
 
 TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=5, batch_size=2, seq_len=8, stateful=False, seed=3)
 IDS = np.random.RandomState(0).randint(0, 7, size=40).astype(np.int32)
@@ -309,7 +309,7 @@ def test_my_core_files_never_import_streamlit():
 def test_unrolled_diagram_is_well_formed_svg():
     import xml.etree.ElementTree as ET
 
-    from core.figures import unrolled_svg
+    from core.figures.training import unrolled_svg
 
     root = ET.fromstring(unrolled_svg("a<b", "<b>"))
     ns = "{http://www.w3.org/2000/svg}"

@@ -1,4 +1,4 @@
-"""core.model and core.config: the Keras 3 model, checked against NumPy and hand-counted parameters."""
+"""core.nn.language_model and core.config: the Keras 3 model, checked against NumPy and hand-counted parameters."""
 
 import dataclasses
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.config import ARTICLE, ModelConfig, TrainConfig, from_query, to_query
-from core.model import build_model, build_simple_rnn, count_params, parameter_rows, reset_states, rnn_layers, summary_text
+from core.nn.language_model import build_model, build_simple_rnn, count_params, parameter_rows, reset_states, rnn_layers, summary_text
 
 TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4, batch_size=2, seq_len=5)
 
@@ -108,10 +108,10 @@ def test_downloaded_model_loads_in_plain_keras(tmp_path, level):
     import subprocess
     import sys
 
-    from core.model import keras_file, load_snippet
-    from core.step import make_train_step
-    from core.text import Vocabulary
-    from core.tf import tf
+    from core.nn.language_model import keras_file, load_snippet
+    from core.nn.train_step import make_train_step
+    from core.text.vocabulary import Vocabulary
+    from core.nn.tf import tf
 
     text = "the cat sat on the mat . the dog sat on the log .\n" * 20
     vocab = Vocabulary.build(text, level)

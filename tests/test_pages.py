@@ -261,9 +261,9 @@ def test_train_page_while_the_server_is_full_says_so_and_draws(monkeypatch):
     the gradient-norm chart failed on a snapshot with no layers yet, and that session never showed its end)."""
     import threading
 
-    from core import slots
-    from core.figures import layer_norms_figure, loss_figure
-    from core.progress import Progress
+    from core.workers import admission as slots
+    from core.figures.training import layer_norms_figure, loss_figure
+    from core.training.progress import Progress
 
     empty = Progress()
     assert [len(t["x"]) for t in layer_norms_figure(empty.steps, empty.layer_norms, empty.layer_names)["data"]] == [0]

@@ -43,7 +43,7 @@ def wait_paused_at(trainer, step: int, timeout: float = 120) -> None:
 
 
 def test_step_trains_one_batch_at_a_time_and_restart_gives_the_same_initial_weights():
-    from core.model import build_model
+    from core.nn.language_model import build_model
 
     at = open_page("pages/model.py")
     at.number_input(key="m_units").set_value(16).run()

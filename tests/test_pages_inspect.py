@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import inspect as I
-from core import lab as L
-from core import neurons as N
+from core.inspection import unroll as I
+from core.inspection import vanishing as L
+from core.inspection import neurons as N
 from core.config import ModelConfig
-from core.keytask import LAG_BINS, key_accuracy, key_targets, line_batch, make_key_step
-from core.longrange import Race, RaceConfig
-from core.model import build_model
+from core.race.task import LAG_BINS, key_accuracy, key_targets, line_batch, make_key_step
+from core.race.race import Race, RaceConfig
+from core.nn.language_model import build_model
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -185,7 +185,7 @@ def test_race_button_runs_in_the_background_and_draws_its_results():
     assert "LSTM after training" in grads and "SimpleRNN before training" in grads
 
 
-# ---- core/keytask.py and core/longrange.py at tiny size --------------------------------------------------------------
+# ---- core/race/task.py and core/race/race.py at tiny size --------------------------------------------------------------
 
 LINES = "a:xyz>a\nb:xyzzyx>b\nnot a task line\nc:x>c\n"
 
@@ -203,7 +203,7 @@ def test_key_accuracy_matches_reading_each_line_alone():
     model = build_model(ModelConfig(vocab_size=len(race.vocab), embedding_dim=3, rnn_units=5, cell="lstm", stateful=False, seed=1))
     pos, lags = race.eval_pos, race.eval_lags
     right = []
-    for p, lag in zip(pos, lags):  # reference: each line alone, through core.inspect's own unroll
+    for p, lag in zip(pos, lags):  # reference: each line alone, through core.inspection.unroll's own unroll
         top, _ = I.next_token_topk(model, race.ids[p - lag:p], k=1)
         right.append((lag, top[-1, 0] == race.ids[p]))
     expected = [np.mean([r for lag, r in right if lo <= lag <= hi]) if any(lo <= lag <= hi for lag, _ in right) else np.nan

@@ -106,7 +106,7 @@ def second_name(at: AppTest, run) -> str:
 
 
 def test_a_workspace_at_its_limit_says_what_to_delete_and_starts_nothing(monkeypatch):
-    from core.store import Limits
+    from core.runs.sqlite_store import Limits
 
     at = open_page()
     train_tiny(at)

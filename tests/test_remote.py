@@ -1,4 +1,4 @@
-"""core.remote, core.remote_trainer and core.cluster: trainings in Ray workers, driven from this process as the web server drives them."""
+"""core.workers.client, core.workers.remote_trainer and core.workers.cluster: trainings in Ray workers, driven from this process as the web server drives them."""
 
 import dataclasses
 import socket
@@ -8,12 +8,13 @@ import time
 import numpy as np
 import pytest
 
-from core import cluster, slots
+from core.workers import cluster
+from core.workers import admission as slots
 from core.config import ModelConfig, TrainConfig
-from core.model import build_model
-from core.remote_trainer import RemoteTrainer
-from core.text import Vocabulary
-from core.trainer import Trainer
+from core.nn.language_model import build_model
+from core.workers.remote_trainer import RemoteTrainer
+from core.text.vocabulary import Vocabulary
+from core.training.trainer import Trainer
 
 TEXT = "the quick brown fox jumps over the lazy dog.\n" * 60
 VOCAB = Vocabulary.build(TEXT)

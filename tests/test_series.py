@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.series import (BUILTIN, SeriesError, WindowConfig, baselines, errors, linear_ar, load_builtin, persistence,
+from core.forecast.series import (BUILTIN, SeriesError, WindowConfig, baselines, errors, linear_ar, load_builtin, persistence,
                          read_csv, seasonal_naive, series_from_csv, synthetic, to_levels, truth, windows)
 
 
@@ -92,8 +92,8 @@ def test_text_and_gaps_in_the_value_column_get_a_sentence_naming_the_line():
 def test_a_tiny_network_fits_a_pure_sine_to_near_zero_error():
     """Trained in this process (the worker runs the same trainer); the test forecasts beat persistence by far."""
     from core.config import TrainConfig
-    from core.series_model import SeriesModelConfig, build_series_model, predict
-    from core.series_trainer import SeriesData, SeriesTrainer
+    from core.forecast.model import SeriesModelConfig, build_series_model, predict
+    from core.forecast.trainer import SeriesData, SeriesTrainer
 
     s = synthetic(n=400, period=20, noise=0.0)
     window = WindowConfig(lookback=10, horizon=1)
@@ -114,7 +114,7 @@ def test_a_tiny_network_fits_a_pure_sine_to_near_zero_error():
 
 def test_the_forecasters_hidden_states_match_numpy_and_its_forecast():
     """h_t = tanh(x_t W + h_(t-1) U + b) from the layer's own weights; the last h through the head is the forecast."""
-    from core.series_model import SeriesModelConfig, build_series_model, hidden_states, predict
+    from core.forecast.model import SeriesModelConfig, build_series_model, hidden_states, predict
 
     window = WindowConfig(lookback=6, horizon=2)
     model = build_series_model(SeriesModelConfig(rnn_units=4), window)

@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 
 from core.config import ModelConfig, TrainConfig
-from core.model import build_model
-from core.progress import History
-from core.recorder import Recorder
-from core.remote import Watchers
-from core.remote_trainer import RemoteTrainer
-from core.runs import open_run, vocab_json
-from core.store import LimitReached, Limits, RunStore, StoreError, new_token, valid_token
-from core.text import Vocabulary
-from core.trainer import Checkpoint
+from core.nn.language_model import build_model
+from core.training.progress import History
+from core.runs.recorder import Recorder
+from core.workers.client import Watchers
+from core.workers.remote_trainer import RemoteTrainer
+from core.runs.reopen import open_run, vocab_json
+from core.runs.sqlite_store import LimitReached, Limits, RunStore, StoreError, new_token, valid_token
+from core.text.vocabulary import Vocabulary
+from core.training.trainer import Checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "a stored run keeps its text once.\n" * 20
@@ -96,7 +96,7 @@ def test_a_writer_killed_mid_write_leaves_the_previous_checkpoint_readable(tmp_p
     writer = subprocess.Popen([sys.executable, "-c", f"""
 import sys, time
 sys.path.insert(0, {str(ROOT)!r})
-from core.store import RunStore
+from core.runs.sqlite_store import RunStore
 def write(path):
     with open(path, "wb") as f:
         f.write(b"PK" + b"half a file" * 1000)
@@ -203,7 +203,7 @@ def test_a_full_disk_is_a_sentence_and_the_history_is_still_written(tmp_path, mo
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("core.store.os.replace", full)
+    monkeypatch.setattr("core.runs.sqlite_store.os.replace", full)
     rec = Recorder(store, every_s=3600)
     t = trained(10, 2)
     ckpt, t.checkpoint = t.checkpoint, None
@@ -243,9 +243,9 @@ import sys
 from pathlib import Path
 sys.path.insert(0, {str(ROOT)!r})
 from core.config import ModelConfig, TrainConfig
-from core.runs import vocab_json
-from core.store import RunStore
-from core.text import Vocabulary
+from core.runs.reopen import vocab_json
+from core.runs.sqlite_store import RunStore
+from core.text.vocabulary import Vocabulary
 TEXT = {TEXT!r}
 VOCAB, TRAIN = Vocabulary.build(TEXT), TrainConfig()
 CONFIG = ModelConfig(vocab_size=len(VOCAB))

@@ -1,9 +1,9 @@
-"""core.text: decoding uploads, refusing bad ones with a useful sentence, vocabularies."""
+"""core.text.vocabulary: decoding uploads, refusing bad ones with a useful sentence, vocabularies."""
 
 import numpy as np
 import pytest
 
-from core.text import MAX_TEXT_BYTES, UNKNOWN, TextError, Vocabulary, load_text
+from core.text.vocabulary import MAX_TEXT_BYTES, UNKNOWN, TextError, Vocabulary, load_text
 
 
 def test_utf8_with_and_without_bom_and_newlines():

@@ -1,4 +1,4 @@
-"""core.trainer: it learns, stops and resumes, recovers from NaN, and is deterministic."""
+"""core.training.trainer: it learns, stops and resumes, recovers from NaN, and is deterministic."""
 
 import dataclasses
 import time
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from core.config import ModelConfig, TrainConfig
-from core.model import build_model
-from core.text import Vocabulary
-from core.trainer import Trainer
+from core.nn.language_model import build_model
+from core.text.vocabulary import Vocabulary
+from core.training.trainer import Trainer
 
 TEXT = "the quick brown fox jumps over the lazy dog.\n" * 60
 VOCAB = Vocabulary.build(TEXT)
@@ -104,7 +104,7 @@ def test_continuing_from_a_checkpoint_equals_training_straight_through(stateful,
     """A stop mid-epoch, then a new Trainer (another process, in the app) resumed from the checkpoint: the same
     losses and weights as one uninterrupted training, because the optimizer's moments and a stateful model's
     carried hidden state travel with the weights."""
-    from core import trainer as trainer_module
+    from core.training import trainer as trainer_module
 
     monkeypatch.setattr(trainer_module, "PUBLISH_EVERY_S", 0.0)  # every step published: the pause lands near step 5
     config = dataclasses.replace(CONFIG, stateful=stateful)
@@ -181,8 +181,8 @@ def test_keep_alive_false_stops_the_thread():
 
 def test_train_step_reports_true_gradient_norms():
     """layer_norms equal the norms of dense gradients computed separately (the embedding's is sparse)."""
-    from core.step import layer_groups, make_train_step
-    from core.tf import tf
+    from core.nn.train_step import layer_groups, make_train_step
+    from core.nn.tf import tf
 
     model = build_model(dataclasses.replace(CONFIG, stateful=False))
     x, y = IDS[None, :64].repeat(4, 0), IDS[None, 1:65].repeat(4, 0)
@@ -201,7 +201,7 @@ def test_train_step_reports_true_gradient_norms():
 def test_server_settings_from_the_environment(monkeypatch):
     """A malformed or too small setting falls back to the default instead of stopping the server."""
     from core.config import env_int
-    from core.slots import max_trainings
+    from core.workers.admission import max_trainings
 
     for raw, want in (("3", 3), (" 5 ", 5), ("0", 2), ("-1", 2), ("two", 2), ("1.5", 2), ("", 2)):
         monkeypatch.setenv("RNN_PLAYGROUND_TEST_INT", raw)

@@ -15,8 +15,8 @@ def model_key(run) -> tuple:
 
 def inspected():
     """(snapshot, vocab, label, key): the trained model, or a fresh one built from the Model page's settings."""
-    from core.inspect import snapshot
-    from core.model import build_model
+    from core.inspection.unroll import snapshot
+    from core.nn.language_model import build_model
 
     run = state.run()
     trained = run is not None and run.trained_steps > 0

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from core.series import BUILTIN, Series, SeriesError, load_builtin, read_csv, series_from_csv, synthetic
+from core.forecast.series import BUILTIN, Series, SeriesError, load_builtin, read_csv, series_from_csv, synthetic
 
 DEFAULT = "Seattle: daily maximum temperature"
 ORDER = "(row order)"
@@ -19,12 +19,12 @@ class SeriesRun:
     """A forecaster with the series, windows and settings it was built for, and its training."""
 
     series: Series
-    windows: Any  # core.series.Windows
-    config: Any  # core.series_model.SeriesModelConfig
+    windows: Any  # core.forecast.series.Windows
+    config: Any  # core.forecast.model.SeriesModelConfig
     model: Any  # keras.Model, the server's copy
-    trainer: Any = None  # core.remote_trainer.RemoteSeriesTrainer
+    trainer: Any = None  # core.workers.remote_trainer.RemoteSeriesTrainer
     run_id: int | None = None  # its id in the run store
-    results: dict = field(default_factory=dict)  # weights version -> core.series_model.Report
+    results: dict = field(default_factory=dict)  # weights version -> core.forecast.model.Report
 
 
 # widget key -> default; the page's widgets are views of these (set here, or from a stored run by `adopt`)
@@ -110,9 +110,9 @@ def active() -> bool:
 
 def start_training(series: Series, w, config, train) -> None:
     """Train a new forecaster (or continue a stopped one with the same setup) in a worker, saved as a run."""
-    from core.remote_trainer import RemoteSeriesTrainer
-    from core.series_model import build_series_model
-    from core.series_trainer import SeriesData
+    from core.workers.remote_trainer import RemoteSeriesTrainer
+    from core.forecast.model import build_series_model
+    from core.forecast.trainer import SeriesData
     from ui import stored_runs
 
     ss, r = st.session_state, current()
@@ -146,8 +146,8 @@ def summary(config, window) -> str:
     cached = st.session_state.get("ts_summary")
     if cached and cached[0] == (config, window.lookback, window.horizon):
         return cached[1]
-    from core.model import summary_text
-    from core.series_model import build_series_model
+    from core.nn.language_model import summary_text
+    from core.forecast.model import build_series_model
 
     text = summary_text(build_series_model(config, window))
     st.session_state.ts_summary = ((config, window.lookback, window.horizon), text)
@@ -184,8 +184,8 @@ def show_results(run: SeriesRun) -> None:
     import pandas as pd
 
     from core.config import CELL_NAMES
-    from core.figures_series import forecast_figure, residuals_figure
-    from core.series_model import report
+    from core.figures.forecast import forecast_figure, residuals_figure
+    from core.forecast.model import report
 
     name, s, w = CELL_NAMES[run.config.cell], run.series, run.windows
     key = run.trainer.weights_version
@@ -216,8 +216,8 @@ def trained() -> bool:
 
 def show_hidden_states() -> None:
     """The forecaster's units over time, under the stretch of the series it reads (the Hidden states page's view)."""
-    from core.figures_series import series_states_figure
-    from core.series_model import hidden_states
+    from core.figures.forecast import series_states_figure
+    from core.forecast.model import hidden_states
 
     r, ss = current(), st.session_state
     s, w = r.series, r.windows

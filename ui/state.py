@@ -14,8 +14,8 @@ from typing import Any
 import streamlit as st
 
 from core.config import ModelConfig, TrainConfig
-from core.samples import Sample, load_sample
-from core.text import LoadedText, TextError, Vocabulary
+from core.text.samples import Sample, load_sample
+from core.text.vocabulary import LoadedText, TextError, Vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SAMPLE = "prose.txt"
@@ -29,8 +29,8 @@ class Run:
     model: Any  # keras.Model
     config: ModelConfig
     vocab: Vocabulary
-    trainer: Any = None  # core.remote_trainer.RemoteTrainer of the latest training, if any
-    stepper: Any = None  # core.generate.Stepper carrying the Generate page's state
+    trainer: Any = None  # core.workers.remote_trainer.RemoteTrainer of the latest training, if any
+    stepper: Any = None  # core.nn.generate.Stepper carrying the Generate page's state
     uid: int = field(default_factory=lambda: next(_RUN_IDS))  # unique per model in this server
     run_id: int | None = None  # its id in the run store, once it has trained (None: not stored)
 
@@ -107,7 +107,7 @@ def training_active() -> bool:
 
 def new_run() -> Run:
     """Build a fresh, untrained model for the wanted settings and make it the current run."""
-    from core.model import build_model
+    from core.nn.language_model import build_model
 
     discard_run()
     config, (vocab, _) = wanted_config(), encoded()
@@ -146,8 +146,8 @@ def summary_text(config: ModelConfig) -> str:
     cached = st.session_state.get("summary_cache")
     if cached and cached[0] == config:
         return cached[1]
-    from core.model import build_model
-    from core.model import summary_text as text_of
+    from core.nn.language_model import build_model
+    from core.nn.language_model import summary_text as text_of
 
     r = run()
     text = text_of(r.model if r is not None and r.config == config else build_model(config, zeros=True))

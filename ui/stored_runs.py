@@ -8,8 +8,8 @@ from dataclasses import asdict
 import streamlit as st
 
 from core.config import ModelConfig, TrainConfig
-from core.store import LimitReached, StoreError
-from core.text import LoadedText
+from core.runs.sqlite_store import LimitReached, StoreError
+from core.text.vocabulary import LoadedText
 from ui import state
 from ui.workspace import notice, recorder, store, token
 
@@ -20,7 +20,7 @@ __all__ = ["LimitReached", "attach_run", "attach_series_run", "delete_run", "new
 def attach_run(run_id: int) -> bool:
     """Make stored run `run_id` the current run: the live training when this server is running it, else the
     stored weights and history. False (with a notice) when it cannot be opened."""
-    from core.runs import open_run
+    from core.runs.reopen import open_run
 
     ss, rec, ws = st.session_state, recorder(), token()
     live = rec.live(run_id) if rec is not None else None
@@ -38,7 +38,7 @@ def attach_run(run_id: int) -> bool:
     if current is None or current.trainer is not live:
         state.discard_run()  # stops a training of this session that is not the one being opened
     if live is not None:
-        if hasattr(live.keep_alive, "add"):  # a `core.remote.Watchers`
+        if hasattr(live.keep_alive, "add"):  # a `core.workers.client.Watchers`
             live.keep_alive.add(state.keep_alive())
         ss.run = state.Run(live.model, live.config, live.vocab, trainer=live, run_id=run_id)
     else:
@@ -87,7 +87,7 @@ def new_run(r: state.Run, trainer) -> int | None:
         LimitReached: the workspace is full; its message says what to delete.
     """
     from core.config import CELL_NAMES
-    from core.runs import vocab_json
+    from core.runs.reopen import vocab_json
 
     ss = st.session_state
     return _create(f"{CELL_NAMES[r.config.cell]} {r.config.rnn_units}u", str(ss.text), ss.text_name, r.config,
@@ -111,7 +111,7 @@ def new_series_run(r, train) -> int | None:
 def attach_series_run(run_id: int) -> bool:
     """Make stored forecaster run `run_id` the Time series page's current run (its live training when this server
     runs it). False, with a notice, when it cannot be opened."""
-    from core.runs import open_series_run
+    from core.runs.reopen import open_series_run
     from ui import series as ts
 
     rec = recorder()
@@ -143,7 +143,7 @@ def record(r) -> None:
 
 def use_settings_of(run_id: int) -> None:
     """Load the text and the settings a stored run was trained with; the next training is a new run."""
-    from core.runs import settings, vocab_from_json
+    from core.runs.reopen import settings, vocab_from_json
 
     s, ws, ss = store(), token(), st.session_state
     row = s.run(ws, run_id)
@@ -174,8 +174,8 @@ def delete_run(run_id: int) -> None:
 
 
 def watchers():
-    """The keep-alive of a new training (a `core.remote.Watchers`): this session now, and any that opens the run later."""
-    from core.remote import Watchers
+    """The keep-alive of a new training (a `core.workers.client.Watchers`): this session now, and any that opens the run later."""
+    from core.workers.client import Watchers
 
     w = Watchers()
     w.add(state.keep_alive())

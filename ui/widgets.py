@@ -65,7 +65,7 @@ def needs_confirmation(new: ModelConfig, fresh: bool = False) -> bool:
 
 def ensure_run() -> state.Run:
     """The current run, rebuilt for the wanted settings; trained weights are carried over when they fit."""
-    from core.model import twin
+    from core.nn.language_model import twin
 
     r, wanted = state.run(), state.wanted_config()
     if state.run_is_current(r):
@@ -82,7 +82,7 @@ def ensure_run() -> state.Run:
 def start_training(paused: bool = False) -> None:
     """Start (or continue) training the current run in a worker process, recorded in the workspace's run store.
     With `paused`, it starts paused (for **Step**)."""
-    from core.remote_trainer import RemoteTrainer
+    from core.workers.remote_trainer import RemoteTrainer
 
     r = ensure_run()
     _, ids = state.encoded()
@@ -181,7 +181,7 @@ def config_from_widgets(base, widget_keys: dict[str, str]):
 
 def _cannot_start(model: ModelConfig) -> bool:
     """True, with a message for the page, when the loaded text cannot fill one batch of `model`."""
-    from core.data import check_length
+    from core.text.batches import check_length
 
     try:
         check_length(len(state.encoded()[1]), model.batch_size, model.seq_len, "The loaded text")

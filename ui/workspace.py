@@ -14,9 +14,9 @@ from pathlib import Path
 import streamlit as st
 
 from core.config import ModelConfig, TrainConfig, from_query, to_query
-from core.recorder import Recorder
-from core.store import RunStore, StoreError
-from core.text import LoadedText
+from core.runs.recorder import Recorder
+from core.runs.sqlite_store import RunStore, StoreError
+from core.text.vocabulary import LoadedText
 from ui import state
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,1 @@
+"""Arrays in, Plotly figures out. Never fits, trains or calls Streamlit."""

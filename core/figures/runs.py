@@ -1,0 +1,54 @@
+"""Figures of the Runs page: several runs' loss curves on one chart, and their settings in parallel coordinates."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.figures.training import _axis, _layout, _thin
+
+PALETTE = ("#d1495b", "#00798c", "#edae49", "#30638e", "#66a182", "#8d6a9f", "#e07a5f", "#3d405b")
+NUMERIC = {"E": "embedding E", "U": "units U", "B": "batch B", "S": "sequence S", "layers": "layers",
+           "learning rate": "log10 learning rate", "epochs done": "epochs done"}
+SERIES_NUMERIC = {"U": "units U", "B": "batch B", "lookback": "lookback", "horizon": "horizon", "layers": "layers",
+                  "learning rate": "log10 learning rate", "epochs done": "epochs done"}
+
+
+def overlay_figure(runs: Sequence[dict], x_title: str) -> go.Figure:
+    """Training loss (lines) and validation loss (dots) of several runs, one colour and legend entry per run.
+
+    Args:
+        runs: dicts with name, x, loss, val_x and val_loss arrays (as `core.runs.reopen.curves` gives them).
+        x_title: the x axis' title.
+    """
+    fig = go.Figure()
+    for i, run in enumerate(runs):
+        color, keep = PALETTE[i % len(PALETTE)], _thin(len(run["x"]))
+        fig.add_trace(go.Scatter(x=np.asarray(run["x"])[keep], y=np.asarray(run["loss"])[keep], name=run["name"],
+                                 legendgroup=str(i), mode="lines", line=dict(color=color, width=2)))
+        if len(run["val_x"]):
+            fig.add_trace(go.Scatter(x=run["val_x"], y=run["val_loss"], name=f"{run['name']} (validation)", legendgroup=str(i),
+                                     mode="markers", marker=dict(color=color, size=9, symbol="diamond"), showlegend=False))
+    fig.update_layout(**_layout("Loss of each run (lines: training; diamonds: validation)", 430),
+                      xaxis=_axis(x_title), yaxis=_axis("loss (cross-entropy)"))
+    return fig
+
+
+def parallel_figure(table: pd.DataFrame, numeric: dict[str, str] = NUMERIC) -> go.Figure:
+    """The numeric settings of each run on parallel axes (`numeric`: column -> axis label), each line coloured by its
+    best validation loss."""
+    best = table["best val. loss"].astype(float)
+    dims = []
+    for column, label in numeric.items():
+        values = table[column].astype(float)
+        if column == "learning rate":
+            values = np.log10(values)
+        dims.append(dict(label=label, values=values))
+    line = dict(color=best.fillna(best.max() if best.notna().any() else 0.0), colorscale="Viridis", showscale=True,
+                colorbar=dict(title=dict(text="best val. loss")))
+    fig = go.Figure(go.Parcoords(line=line, dimensions=dims))
+    fig.update_layout(**_layout("Settings of each run, coloured by best validation loss (darker is better)", 380))
+    return fig

@@ -1,0 +1,1 @@
+"""Time series: series, windows, baselines, the forecaster and its trainer."""

@@ -1,0 +1,1 @@
+"""The network: TensorFlow, the Keras model, the fused SimpleRNN, train steps, generation, estimates."""

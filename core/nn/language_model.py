@@ -1,0 +1,198 @@
+"""The language model: Embedding -> recurrent layer(s) -> Dense logits, in its Keras 3 form.
+
+The classic Keras 2 code passed `batch_input_shape` to the Embedding and called `model.reset_states()`;
+Keras 3 needs `keras.Input(batch_shape=...)` for a stateful RNN and resets each layer instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from dataclasses import dataclass, replace
+
+from core.config import ModelConfig
+from core.nn.tf import keras
+
+_BUILD_LOCK = threading.Lock()  # Keras model construction is not thread-safe; sessions build one at a time
+_SUMMARY_LOCK = threading.Lock()
+_CELL_CLASSES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}  # weight blocks per recurrent layer
+
+
+def _recurrent_initializer(config: ModelConfig, seed: int):
+    scale = config.recurrent_init_scale
+    init = keras.initializers
+    return {
+        "orthogonal": lambda: init.Orthogonal(gain=scale, seed=seed),
+        "random_normal": lambda: init.RandomNormal(stddev=scale / config.rnn_units**0.5, seed=seed),
+        "glorot_uniform": lambda: init.GlorotUniform(seed=seed),
+        "identity": lambda: init.Identity(gain=scale),
+    }[config.recurrent_initializer]()
+
+
+def _rnn_layer(config: ModelConfig, index: int, stateful: bool, zeros: bool = False):
+    seed = config.seed + 10 * (index + 1)
+    cls = getattr(keras.layers, _CELL_CLASSES[config.cell])
+    kwargs = dict(
+        units=config.rnn_units,
+        return_sequences=True,
+        stateful=stateful,
+        kernel_initializer="zeros" if zeros else keras.initializers.GlorotUniform(seed=seed),
+        recurrent_initializer="zeros" if zeros else _recurrent_initializer(config, seed + 1),
+        dropout=config.dropout,
+        seed=seed + 2,
+        activation=config.activation,  # LSTM/GRU gates stay sigmoid; this is the candidate nonlinearity
+        name=f"rnn_{index + 1}",
+    )
+    return cls(**kwargs)
+
+
+def build_model(config: ModelConfig, *, stateful: bool | None = None, batch_size: int | None = None,
+                zeros: bool = False) -> keras.Model:
+    """Build the language model described by `config`.
+
+    Args:
+        config: the model settings.
+        stateful: overrides `config.stateful`; a stateless twin accepts any batch size.
+        batch_size: overrides `config.batch_size` for a stateful model (e.g. 1 for generation).
+        zeros: every weight starts at zero: the same layers, shapes and summary, built fast (an orthogonal
+            4096 × 16384 LSTM kernel takes half a minute), for showing the model before training it.
+
+    Returns:
+        An uncompiled `keras.Model` mapping int token ids (batch, time) to logits (batch, time, vocab).
+        Built with seeded initializers, so the same config gives the same weights.
+    """
+    stateful = config.stateful if stateful is None else stateful
+    batch = (batch_size or config.batch_size) if stateful else None
+    with _BUILD_LOCK:
+        tokens = keras.Input(batch_shape=(batch, None), dtype="int32", name="tokens")
+        x = keras.layers.Embedding(
+            config.vocab_size,
+            config.embedding_dim,
+            embeddings_initializer="zeros" if zeros else keras.initializers.RandomUniform(-0.05, 0.05, seed=config.seed),
+            name="embedding",
+        )(tokens)  # (batch, time, embedding)
+        for i in range(config.num_layers):
+            x = _rnn_layer(config, i, stateful, zeros)(x)  # (batch, time, units)
+        logits = keras.layers.Dense(
+            config.vocab_size, kernel_initializer="zeros" if zeros else keras.initializers.GlorotUniform(seed=config.seed + 1),
+            name="logits"
+        )(x)  # (batch, time, vocab)
+        return keras.Model(tokens, logits, name=f"{config.cell}_language_model")
+
+
+def build_simple_rnn(vocab_size: int, embedding_dim: int, rnn_units: int, batch_size: int) -> keras.Model:
+    """The classic four-argument char-RNN builder, in its Keras 3 form.
+
+    Embedding -> SimpleRNN(return_sequences=True, stateful=True) -> Dense(vocab_size), with the batch
+    size fixed through `keras.Input(batch_shape=(batch_size, None))`.
+    """
+    config = ModelConfig(vocab_size=vocab_size, embedding_dim=embedding_dim, rnn_units=rnn_units, batch_size=batch_size)
+    return build_model(config)
+
+
+def rnn_layers(model: keras.Model) -> list:
+    """The recurrent layers of a model from `build_model`, bottom first."""
+    return [layer for layer in model.layers if hasattr(layer, "cell")]
+
+
+def reset_states(model: keras.Model) -> None:
+    """Zero the carried hidden state of every stateful layer (Keras 3 Models have no `reset_states`)."""
+    for layer in rnn_layers(model):
+        if getattr(layer, "stateful", False):
+            layer.reset_states()
+
+
+def twin(model: keras.Model, config: ModelConfig, **overrides) -> keras.Model:
+    """A second model of the same architecture holding a copy of `model`'s current weights."""
+    other = build_model(config, **overrides)
+    other.set_weights(model.get_weights())
+    return other
+
+
+def summary_text(model: keras.Model, line_length: int = 100) -> str:
+    """`model.summary()` as plain text at full width (Keras cuts it to 80 columns off a terminal)."""
+    out = io.StringIO()
+    with _SUMMARY_LOCK:  # rich sizes its capture console from $COLUMNS (80 when unset)
+        old = os.environ.get("COLUMNS")
+        os.environ["COLUMNS"] = str(line_length)
+        try:
+            model.summary(line_length=line_length, print_fn=lambda s, line_break=True: out.write(s + ("\n" if line_break else "")))
+        finally:
+            if old is None:
+                os.environ.pop("COLUMNS", None)
+            else:
+                os.environ["COLUMNS"] = old
+    return out.getvalue()
+
+
+def keras_file(model: keras.Model) -> bytes:
+    """The model saved as a `.keras` file (a zip of its config and weights), as bytes.
+
+    It holds only stock Keras layers, so plain Keras loads it with `keras.saving.load_model`, without
+    this project's code. A stateful model keeps its fixed batch size; its carried state is not saved,
+    so the loaded model starts from zeros.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        model.save(path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def load_snippet(config: ModelConfig, level: str, prompt: str, model_file: str, vocab_file: str) -> str:
+    """Python that loads the downloaded model and vocabulary in plain Keras and prints its most likely
+    token after `prompt` (which should use only tokens of the vocabulary)."""
+    split = "list(prompt)" if level == "char" else "prompt.split()"
+    rows = f"[ids] * {config.batch_size}" if config.stateful else "[ids]"
+    return f'''import json
+import keras
+import numpy as np
+
+model = keras.saving.load_model("{model_file}")
+tokens = json.load(open("{vocab_file}", encoding="utf-8"))["tokens"]
+prompt = {prompt!r}
+ids = [tokens.index(t) for t in {split} if t in tokens]
+logits = model.predict(np.array({rows}), verbose=0)  # (batch, time, vocab){"; a stateful model takes its whole batch" if config.stateful else ""}
+print(repr(tokens[int(np.argmax(logits[0, -1]))]))  # the most likely next token
+'''
+
+
+@dataclass(frozen=True)
+class ParamRow:
+    """One layer's parameter count and the formula it comes from."""
+
+    layer: str
+    formula: str
+    values: str
+    count: int
+
+
+def parameter_rows(config: ModelConfig) -> list[ParamRow]:
+    """Where every parameter comes from, computed by hand from the config (not from Keras)."""
+    V, E, U = config.vocab_size, config.embedding_dim, config.rnn_units
+    rows = [ParamRow("embedding", "V·E", f"{V:,}·{E:,}", V * E)]
+    for i in range(config.num_layers):
+        d = E if i == 0 else U
+        din = "E" if i == 0 else "U"
+        if config.cell == "simple_rnn":
+            rows.append(ParamRow(f"rnn_{i + 1} (SimpleRNN)", f"U·({din}+U+1)", f"{U:,}·({d:,}+{U:,}+1)", U * (d + U + 1)))
+        elif config.cell == "lstm":
+            rows.append(ParamRow(f"rnn_{i + 1} (LSTM)", f"4·U·({din}+U+1)", f"4·{U:,}·({d:,}+{U:,}+1)", 4 * U * (d + U + 1)))
+        else:  # Keras' GRU keeps two bias vectors per gate (reset_after=True)
+            rows.append(ParamRow(f"rnn_{i + 1} (GRU)", f"3·U·({din}+U+2)", f"3·{U:,}·({d:,}+{U:,}+2)", 3 * U * (d + U + 2)))
+    rows.append(ParamRow("logits (Dense)", "(U+1)·V", f"({U:,}+1)·{V:,}", (U + 1) * V))
+    return rows
+
+
+def count_params(config: ModelConfig) -> int:
+    """Total trainable parameters of `build_model(config)`, by the formulas of `parameter_rows`."""
+    return sum(row.count for row in parameter_rows(config))
+
+
+def stateless(config: ModelConfig) -> ModelConfig:
+    """The same model without carried state (any batch size)."""
+    return replace(config, stateful=False)

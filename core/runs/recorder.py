@@ -1,0 +1,147 @@
+"""Writes live trainings into the run store, from one thread of the web server.
+
+Every second it takes each tracked training's latest snapshot and writes what is new: history rows,
+validation points, samples, gradient curves, the status, and a `.keras` file for each new checkpoint
+(epoch end, pause, stop). It writes from the checkpoint's own NumPy weights into a model of its own, so
+a file always holds exactly the weights its step names. A store that cannot be written (a full disk, a
+read-only folder) costs only the saving: the training goes on in memory and the error is a sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.runs.sqlite_store import SERVER_ID, RunStore, StoreError
+
+EVERY_S = 1.0
+
+
+def run_extras(p) -> dict:
+    """The short lists of a snapshot (validation points, samples, gradient curves, layer names) as JSON data."""
+    return dict(val=[list(v) for v in zip(p.val_steps, p.val_loss, p.val_accuracy)],
+                samples=[list(s) for s in p.samples],
+                curves=[[e, np.asarray(c, np.float64).tolist()] for e, c in p.grad_curves],
+                layer_names=list(p.layer_names), fast_path=p.fast_path)
+
+
+def run_summary(p, tokens_per_step: int) -> dict:
+    """The columns of the Runs table that a snapshot decides."""
+    return dict(status=p.status, message=p.message, step=p.step, epoch=p.epoch, elapsed_s=p.elapsed_s,
+                tokens_per_s=p.step * tokens_per_step / p.elapsed_s if p.elapsed_s > 0 else 0.0,
+                best_val=min(p.val_loss) if p.val_loss else None, final_loss=float(p.loss[-1]) if len(p.loss) else None)
+
+
+@dataclass
+class _Tracked:
+    trainer: object  # core.workers.remote_trainer.RemoteTrainer
+    workspace: str
+    rows: int = 0  # history rows already in the store
+    extras_key: tuple = ()
+    summary: dict = field(default_factory=dict)
+    checkpoint: object = None  # the last checkpoint written (or given up on)
+    saver: object = None  # a Keras model of the run's settings, used only to write files
+
+
+class Recorder:
+    """Keeps the store up to date with the trainings of this server.
+
+    Args:
+        store: where to write.
+        every_s: how often new progress is written.
+    """
+
+    def __init__(self, store: RunStore, every_s: float = EVERY_S):
+        self.store, self.every_s = store, every_s
+        self.error: str | None = None  # the latest write failure, as a sentence; None once writing works again
+        self._runs: dict[int, _Tracked] = {}
+        self._lock = threading.Lock()  # guards the tracked runs
+        self._writing = threading.Lock()  # one flush at a time: the thread's, or a page's that needs the latest
+        self._thread: threading.Thread | None = None
+
+    def track(self, run_id: int, trainer, workspace: str, rows: int = 0) -> None:
+        """Record `trainer` as run `run_id` from now on (again after each Start); `rows` are already stored."""
+        with self._lock:
+            entry = self._runs.get(run_id)
+            if entry is None or entry.trainer is not trainer:
+                try:
+                    self.store.truncate_rows(run_id, rows)  # an interrupted run's steps after its checkpoint go
+                except StoreError as err:
+                    self.error = str(err)
+                self._runs[run_id] = _Tracked(trainer, workspace, rows, checkpoint=trainer.checkpoint)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="rnn-recorder", daemon=True)
+                self._thread.start()
+
+    def live(self, run_id: int):
+        """The trainer of run `run_id` while this server still records it (training, or not yet all written)."""
+        entry = self._runs.get(run_id)
+        return entry.trainer if entry is not None else None
+
+    def flush(self) -> None:
+        """Write everything new now (the thread does this every `every_s`)."""
+        with self._writing:
+            self._flush()
+
+    def _flush(self) -> None:
+        for run_id, entry in list(self._runs.items()):
+            done = not entry.trainer.active()  # read first: a finished training has published its last snapshot
+            try:
+                self._write(run_id, entry)
+                self.error = None
+            except StoreError as err:
+                self.error = str(err)
+                continue
+            except Exception as err:  # never let one run's fault stop the recording of the others
+                self.error = f"Run {run_id} could not be saved: {type(err).__name__}: {err}"
+                continue
+            if done:
+                with self._lock:
+                    if self._runs.get(run_id) is entry and not entry.trainer.active():
+                        del self._runs[run_id]
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.every_s)
+            self.flush()
+
+    def _write(self, run_id: int, entry: _Tracked) -> None:
+        t = entry.trainer
+        p = t.progress()
+        n = len(p.steps)
+        if n < entry.rows:  # the trainer went back to a checkpoint (a lost worker)
+            self.store.truncate_rows(run_id, n)
+            entry.rows = n
+        if n > entry.rows:
+            self.store.append_rows(run_id, entry.rows, dict(steps=p.steps[entry.rows:], loss=p.loss[entry.rows:],
+                                                            accuracy=p.accuracy[entry.rows:], seconds=p.seconds[entry.rows:],
+                                                            norms=p.layer_norms[entry.rows:]))
+            entry.rows = n
+        key = (len(p.val_steps), len(p.samples), len(p.grad_curves), p.layer_names, p.fast_path)
+        changes = run_summary(p, t.tokens_per_step)
+        if key != entry.extras_key:
+            changes["extras"] = json.dumps(run_extras(p))
+        changes = {k: v for k, v in changes.items() if entry.summary.get(k, ...) != v}
+        if changes:
+            self.store.update_run(run_id, server=SERVER_ID, **changes)
+            entry.summary |= changes
+            entry.extras_key = key
+        ckpt = t.checkpoint
+        if ckpt is not None and ckpt is not entry.checkpoint and ckpt.step > 0:
+            entry.checkpoint = ckpt  # tried once: a failed save waits for the next checkpoint
+            self._save_weights(run_id, entry, ckpt)
+
+    def _save_weights(self, run_id: int, entry: _Tracked, ckpt) -> None:
+        limit = self.store.limits.megabytes * 2**20
+        if self.store.usage(entry.workspace) >= limit:
+            raise StoreError(f"This workspace is over its disk limit of {self.store.limits.megabytes:,} MB "
+                             "(RNN_PLAYGROUND_MAX_WORKSPACE_MB), so the newest weights were not saved; the training goes on "
+                             "in memory. Delete runs you no longer need on the Runs page.")
+        if entry.saver is None:
+            entry.saver = entry.trainer.fresh_model()
+        entry.saver.set_weights(list(ckpt.weights))
+        self.store.save_weights(run_id, ckpt.step, ckpt.position[0], ckpt.position[1], ckpt.elapsed_s, entry.saver.save)

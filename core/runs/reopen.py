@@ -1,0 +1,240 @@
+"""Runs as the pages use them: what a new run stores, and a stored run opened again with its weights and history."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from core.config import ModelConfig, TrainConfig
+from core.training.progress import History
+from core.runs.sqlite_store import RunStore
+from core.text.vocabulary import LoadedText, Vocabulary
+
+
+def vocab_json(vocab: Vocabulary) -> str:
+    """The vocabulary with its counts, as the store keeps it."""
+    return json.dumps({"level": vocab.level, "tokens": list(vocab.tokens), "counts": list(vocab.counts)}, ensure_ascii=False)
+
+
+def vocab_from_json(raw: str) -> Vocabulary:
+    data = json.loads(raw)
+    return Vocabulary(tuple(data["tokens"]), data["level"], tuple(data["counts"]))
+
+
+def settings(run: dict) -> tuple[ModelConfig, TrainConfig]:
+    """The model and training settings of a stored run."""
+    return ModelConfig(**json.loads(run["model"])), TrainConfig(**json.loads(run["train"]))
+
+
+@dataclass
+class Opened:
+    """A stored run, ready to be the current run of a session."""
+
+    run_id: int
+    name: str
+    model: object  # keras.Model with the newest readable checkpoint's weights (fresh ones when there is none)
+    config: ModelConfig
+    train: TrainConfig
+    vocab: Vocabulary
+    text: LoadedText
+    text_name: str
+    trainer: object  # core.workers.remote_trainer.RemoteTrainer showing the stored history; Start continues it
+    damaged: str  # a sentence when a weights file could not be read, else ""
+
+
+def _history(store: RunStore, run: dict, up_to_step: int | None) -> tuple[History, dict]:
+    """The run's stored history, cut after `up_to_step` (the checkpoint a continued training starts from)."""
+    extras = json.loads(run["extras"] or "{}")
+    h = History()
+    rows = store.rows(run["id"])
+    if up_to_step is not None:
+        keep = int(np.searchsorted(rows["steps"], up_to_step, side="right"))
+        rows = {k: v[:keep] for k, v in rows.items()}
+    h.add_rows(rows)
+    for s, loss, acc in extras.get("val", ()):
+        if up_to_step is None or s <= up_to_step:
+            h.val_steps.append(s), h.val_loss.append(loss), h.val_accuracy.append(acc)
+    last_epoch = None if up_to_step is None else len(h.val_steps)
+    h.samples.extend((e, t) for e, t in extras.get("samples", ()) if last_epoch is None or e <= last_epoch)
+    h.grad_curves.extend((e, np.asarray(c)) for e, c in extras.get("curves", ()) if last_epoch is None or e <= last_epoch)
+    return h, extras
+
+
+def _restore(store: RunStore, run: dict, build: Callable, make_trainer: Callable) -> tuple[object, object, str]:
+    """A stored run's model (its newest readable weights) and a trainer showing its history: (model, trainer, damaged).
+
+    Args:
+        build: makes a fresh model of the run's architecture.
+        make_trainer: makes the remote trainer for a model.
+    """
+    from core.training.trainer import Checkpoint
+
+    model, loaded, damaged = build(), None, []
+    for saved in store.weights(run["id"]):
+        try:
+            model.load_weights(str(saved.path))
+            loaded = saved
+            break
+        except Exception as err:  # a damaged or missing file: try the one before it
+            damaged.append(f"the weights file of step {saved.step:,} could not be read ({type(err).__name__})")
+    if damaged:
+        model = build() if loaded is None else model  # a failed load may have left some layers set
+        kept = (f"the weights of step {loaded.step:,} are loaded instead, and its charts go up to that step" if loaded
+                else "it has fresh weights; its charts are as they were. Train again with its settings")
+        note = f"This run is damaged: {'; '.join(damaged)}, so {kept}."
+        store.update_run(run["id"], damaged=note)
+    else:
+        note = run["damaged"]
+    status, message = run["status"], run["message"]
+    ckpt = Checkpoint(tuple(model.get_weights()), (loaded.epoch, loaded.batch), loaded.step, loaded.elapsed_s) if loaded else None
+    cut = None
+    if status == "interrupted":
+        cut = loaded.step if loaded else 0
+        where = (f"epoch {loaded.epoch}" if loaded.batch == 0 else f"epoch {loaded.epoch + 1}, step {loaded.step:,}") if loaded else ""
+        message = (f"Interrupted: the server stopped while this run trained. It has the weights of {where}; "
+                   "Start training continues from there (the optimizer starts afresh)." if loaded else
+                   "Interrupted: the server stopped before this run's first epoch ended, so it has no saved weights. "
+                   "Start training trains it from the beginning.")
+    elif status in ("waiting", "running", "paused", "idle"):
+        status, message = "stopped", "This run stopped without saying why; Start training continues from its last saved weights."
+    if note and loaded is None:
+        status, message = "damaged", note
+    elif damaged:
+        cut = loaded.step  # go on from the weights that were read, without the steps that came after them
+    history, extras = _history(store, run, cut)
+    trainer = make_trainer(model)
+    trainer.restore(history, ckpt, status, message, layer_names=tuple(extras.get("layer_names", ())),
+                    fast_path=bool(extras.get("fast_path", False)))
+    return model, trainer, note
+
+
+def open_run(store: RunStore, workspace: str, run_id: int, keep_alive: Callable[[], bool] | None = None) -> Opened | None:
+    """Open a stored text run of `workspace`: its newest readable weights, its history and its settings.
+
+    Returns:
+        None when the workspace has no such run (or its text is gone).
+    """
+    from core.nn.language_model import build_model
+    from core.workers.remote_trainer import RemoteTrainer
+
+    run = store.run(workspace, run_id)
+    body = store.text(run["text_hash"]) if run else None
+    if run is None or body is None or run["kind"] != "text":
+        return None
+    config, train = settings(run)
+    vocab, text = vocab_from_json(run["vocab"]), LoadedText(body)
+    model, trainer, note = _restore(store, run, lambda: build_model(config),
+                                    lambda m: RemoteTrainer(m, config, train, vocab.encode(text), vocab, keep_alive=keep_alive))
+    return Opened(run_id, run["name"], model, config, train, vocab, text, run["text_name"], trainer, note)
+
+
+@dataclass
+class OpenedSeries:
+    """A stored forecaster run, ready to be the Time series page's current run."""
+
+    run_id: int
+    series: object  # core.forecast.series.Series
+    windows: object  # core.forecast.series.Windows
+    config: object  # core.forecast.model.SeriesModelConfig
+    train: TrainConfig
+    model: object
+    trainer: object  # core.workers.remote_trainer.RemoteSeriesTrainer
+    damaged: str
+
+
+def open_series_run(store: RunStore, workspace: str, run_id: int,
+                    keep_alive: Callable[[], bool] | None = None) -> OpenedSeries | None:
+    """Open a stored forecaster run of `workspace`: its series, windows, weights and history (None when it is gone)."""
+    from core.workers.remote_trainer import RemoteSeriesTrainer
+    from core.forecast.series import Series, WindowConfig, windows
+    from core.forecast.model import SeriesModelConfig, build_series_model
+    from core.forecast.trainer import SeriesData
+
+    run = store.run(workspace, run_id)
+    body = store.text(run["text_hash"]) if run else None
+    if run is None or body is None or run["kind"] != "series":
+        return None
+    saved = json.loads(run["model"])
+    config, window = SeriesModelConfig(**saved["config"]), WindowConfig(**saved["window"])
+    train = TrainConfig(**json.loads(run["train"]))
+    df = pd.read_csv(io.StringIO(body))
+    time = pd.to_datetime(df["time"]).to_numpy() if not pd.api.types.is_numeric_dtype(df["time"]) else df["time"].to_numpy()
+    series = Series(run["text_name"], time, df["value"].to_numpy(np.float64), saved.get("unit", ""), window.season)
+    w = windows(series.values, window)
+    data = SeriesData(w.x["train"], w.y["train"], w.x["val"], w.y["val"])
+    model, trainer, note = _restore(store, run, lambda: build_series_model(config, window),
+                                    lambda m: RemoteSeriesTrainer(m, config, window, train, data, keep_alive=keep_alive))
+    return OpenedSeries(run_id, series, w, config, train, model, trainer, note)
+
+
+STATUS_WORDS = {"idle": "not started", "waiting": "waiting", "running": "training", "paused": "paused",
+                "finished": "finished", "stopped": "stopped", "failed": "failed", "interrupted": "interrupted",
+                "damaged": "damaged"}
+
+
+def table(runs: list[dict], kind: str = "text") -> pd.DataFrame:
+    """One row per stored run of `kind` ("text" or "series"), newest first: the Runs page's table (and the parallel
+    coordinates' numbers)."""
+    from core.config import CELL_NAMES
+
+    out = []
+    for run in reversed([r for r in runs if r["kind"] == kind]):
+        train = TrainConfig(**json.loads(run["train"]))
+        row = {"id": run["id"], "name": run["name"], "started": pd.Timestamp(run["created"], unit="s").floor("s")}
+        if kind == "text":
+            model = ModelConfig(**json.loads(run["model"]))
+            row |= {"text": run["text_name"], "cell": CELL_NAMES[model.cell], "E": model.embedding_dim,
+                    "U": model.rnn_units, "B": model.batch_size, "S": model.seq_len, "layers": model.num_layers}
+        else:
+            saved = json.loads(run["model"])
+            model, window = saved["config"], saved["window"]
+            row |= {"series": run["text_name"], "cell": CELL_NAMES[model["cell"]], "U": model["rnn_units"],
+                    "layers": model["num_layers"], "B": model["batch_size"], "lookback": window["lookback"],
+                    "horizon": window["horizon"], "differencing": "yes" if window["difference"] else "no"}
+        row |= {"learning rate": train.learning_rate, "optimizer": train.optimizer, "epochs": f"{run['epoch']} of {train.epochs}",
+                "epochs done": run["epoch"], "best val. loss": run["best_val"], "final loss": run["final_loss"],
+                ("tokens/s" if kind == "text" else "values/s"): round(run["tokens_per_s"]),
+                "duration (s)": round(run["elapsed_s"], 1),
+                "status": "damaged" if run["damaged"] else STATUS_WORDS.get(run["status"], run["status"]), "note": run["note"]}
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def per_step(run: dict) -> int:
+    """Tokens (or values) one training step of the run reads."""
+    saved = json.loads(run["model"])
+    if run["kind"] == "series":
+        return saved["config"]["batch_size"] * saved["window"]["lookback"]
+    return saved["batch_size"] * saved["seq_len"]
+
+
+def curves(store: RunStore, run: dict, x: str) -> dict:
+    """A run's loss curves for the overlay, against `x`: "steps", "tokens seen" or "seconds"."""
+    rows, extras = store.rows(run["id"]), json.loads(run["extras"] or "{}")
+    scale = per_step(run) if x == "tokens seen" else 1
+    val = extras.get("val", [])
+    val_steps = np.array([v[0] for v in val], np.float64)
+    if x == "seconds":  # a validation point sits at the time of the step it followed
+        idx = np.clip(np.searchsorted(rows["steps"], val_steps), 0, max(len(rows["steps"]) - 1, 0))
+        val_x = rows["seconds"][idx] if len(rows["steps"]) else val_steps[:0]
+        train_x = rows["seconds"]
+    else:
+        train_x, val_x = rows["steps"] * scale, val_steps * scale
+    return dict(name=run["name"], x=train_x, loss=rows["loss"], val_x=val_x, val_loss=np.array([v[1] for v in val]))
+
+
+def history_csv(store: RunStore, run: dict) -> str:
+    """A run's whole history as CSV: one line per step, validation loss and accuracy on the steps that have them."""
+    rows, extras = store.rows(run["id"]), json.loads(run["extras"] or "{}")
+    names = extras.get("layer_names") or [f"layer {i}" for i in range(rows["norms"].shape[1])]
+    df = pd.DataFrame({"step": rows["steps"].astype(int), "seconds": rows["seconds"], "loss": rows["loss"],
+                       "accuracy": rows["accuracy"]})
+    for i, name in enumerate(names[: rows["norms"].shape[1]]):
+        df[f"grad norm {name}"] = rows["norms"][:, i]
+    val = pd.DataFrame(extras.get("val", []), columns=["step", "val_loss", "val_accuracy"])
+    return df.merge(val, on="step", how="left").to_csv(index=False)

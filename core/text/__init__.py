@@ -1,0 +1,1 @@
+"""Text: loading and decoding, vocabularies, samples, batches."""

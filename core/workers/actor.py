@@ -1,0 +1,147 @@
+"""The process that trains: a Ray actor holding one training (or one long-range race) at a time.
+
+Only plain data crosses its boundary: settings, token ids, a vocabulary, NumPy weights and progress
+deltas. The worker owns the Keras model while it trains; the web server asks for snapshots and
+never reaches in. Its methods run one at a time on the actor's thread, while the training runs in a
+thread of its own, so a poll answers within about a millisecond even in the middle of a step.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from core.config import ModelConfig, TrainConfig
+from core.training.progress import Progress
+from core.text.vocabulary import Vocabulary
+from core.training.trainer import Checkpoint
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """Everything a worker needs to train, as plain data."""
+
+    config: ModelConfig
+    train: TrainConfig
+    ids: np.ndarray  # token ids of the whole text
+    vocab: Vocabulary
+    resume: Checkpoint | None = None  # continue from here; None starts from the config's seeded weights
+    paused: bool = False  # start paused (the user pressed Pause while the job waited for a worker)
+
+    def make_trainer(self):
+        """The trainer of this job, with a freshly built model (in the worker)."""
+        from core.nn.language_model import build_model
+        from core.training.trainer import Trainer
+
+        return Trainer(build_model(self.config), self.config, self.train, self.ids, self.vocab, resume=self.resume)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What changed in a worker's training since the caller's last poll."""
+
+    progress: Progress  # the latest snapshot with its history fields emptied (they travel as rows below)
+    rows: dict  # steps, loss, accuracy, norms: the new rows only
+    val: tuple  # (steps, losses, accuracies) of the validation points not yet seen
+    samples: tuple  # new (epoch, text) samples
+    grad_curves: tuple  # new (epoch, curve) gradient curves
+    checkpoint: Checkpoint | None  # a newer epoch-end or final checkpoint, else None
+    alive: bool  # False once the training thread has ended (the final checkpoint is then in place)
+
+
+def _warm_up() -> None:
+    """Import TensorFlow and train one step of a tiny model, so a user's first step is not the process's first.
+
+    The first compiled step in a fresh process pays for TensorFlow's and Keras' lazy set-up (about 2 s here);
+    later ones, of any size, only trace their own graph.
+    """
+    from core.nn.language_model import build_model
+    from core.nn.train_step import make_train_step
+    from core.nn.tf import keras, tf
+
+    config = ModelConfig(vocab_size=4, embedding_dim=4, rnn_units=4, batch_size=2, seq_len=4)
+    step, _ = make_train_step(build_model(config), config, TrainConfig())
+    x = tf.zeros((2, 4), tf.int32)
+    step(x, x)
+    keras.backend.clear_session()
+
+
+class TrainWorker:
+    """A warm worker: TensorFlow is imported when it starts, so a training begins at once."""
+
+    def __init__(self):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self.job = None  # the Trainer or Race running here
+        _warm_up()
+
+    def ready(self) -> int:
+        """The worker's process id, once its start-up import is done."""
+        return os.getpid()
+
+    def train(self, job) -> None:
+        """Begin training `job` (a `TrainJob`, or a `core.forecast.trainer.SeriesJob`) in the background; poll for its progress."""
+        self._clear()
+        self.job = job.make_trainer()
+        if job.paused:
+            self.job.pause()
+        self.job.start()
+
+    def race(self, text: str, config) -> None:
+        """Begin a long-range race (`core.race.race.Race`) in the background."""
+        from core.race.race import Race
+
+        self._clear()
+        self.job = Race(text, config)
+        self.job.start()
+
+    def request(self, what: str, message: str | None = None) -> None:
+        """Pass on "pause", "resume", "step" (one batch, then paused) or "stop" to the job."""
+        if self.job is None:
+            return
+        if what == "stop" and message is not None:
+            self.job.stop(message)
+        else:
+            getattr(self.job, what)()
+
+    def race_progress(self):
+        return self.job.progress() if self.job is not None else None
+
+    def poll(self, rows: int, vals: int, samples: int, curves: int, version: int) -> Delta:
+        """What changed since the caller had `rows` training rows, `vals` validation points, `samples`
+        samples, `curves` gradient curves and the checkpoint `version`."""
+        t = self.job
+        alive = t.alive()  # read before the snapshot: a finished thread has published its last one
+        p, h, ckpt = t.progress(), t.history, t.checkpoint
+        n = len(p.steps)
+        light = replace(p, steps=p.steps[:0], loss=p.loss[:0], accuracy=p.accuracy[:0], seconds=p.seconds[:0], layer_norms=p.layer_norms[:0],
+                        val_steps=(), val_loss=(), val_accuracy=(), samples=(), grad_curves=())
+        return Delta(
+            progress=light,
+            rows=h.rows_since(min(rows, n), n),
+            val=(p.val_steps[vals:], p.val_loss[vals:], p.val_accuracy[vals:]),
+            samples=p.samples[samples:], grad_curves=p.grad_curves[curves:],
+            checkpoint=ckpt if ckpt is not None and ckpt.version > version else None,
+            alive=alive,
+        )
+
+    def weights(self) -> list[np.ndarray] | None:
+        """The training model's weights now (between two steps)."""
+        return self.job.weights() if self.job is not None and hasattr(self.job, "weights") else None
+
+    def _clear(self) -> None:
+        """Drop the last job and Keras' global state, so one worker can serve many trainings."""
+        if self.job is not None:
+            self.job.stop()
+            self.job.join(30)
+        self.job = None
+        from core.nn.tf import keras
+
+        keras.backend.clear_session()
+        gc.collect()
+
+    def release(self) -> None:
+        """Stop and forget the current job; the worker goes back to the pool."""
+        self._clear()

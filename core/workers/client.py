@@ -1,0 +1,219 @@
+"""The web server's side of a job in a worker (a training, or a long-range race): it waits for a slot and a
+worker, forwards requests, and brings the worker's progress back as one snapshot for the pages.
+
+One thread per job does all of this, and it alone publishes; the UI thread only records what the user
+asked for (start, pause, resume, stop). Its cost in the server is one ~1 ms call every `POLL_S`, never a
+training step. `core.workers.remote_trainer.RemoteTrainer` is the training; `RemoteRace` below is the race.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Callable, Iterator
+
+from core.workers.admission import max_trainings, training_slot, trainings_running
+from core.training.trainer import STOPPED_BY_YOU
+
+POLL_S = 0.2  # how often a running training's progress is fetched from its worker
+CALL_TIMEOUT_S = 60  # a worker that does not answer a poll for this long is taken for lost
+ALIVE_EVERY_S = 2  # how often the session is asked whether it is still open
+_IDS = itertools.count(1)
+
+
+class Watchers:
+    """The `keep_alive` of a job that several browser sessions may watch (a reload, a second tab, a shared link).
+
+    It answers True while any watcher's check does, and for `grace_s` after the last one stopped: a reload
+    closes the old session a moment before the new one attaches.
+    """
+
+    def __init__(self, grace_s: float = 30.0):
+        self.grace_s = grace_s
+        self._checks: list[Callable[[], bool]] = []
+        self._seen = time.monotonic()
+
+    def add(self, check: Callable[[], bool] | None) -> None:
+        """Watch with `check` too (None: a caller that cannot say, such as a test, watches for ever)."""
+        self._checks.append(check if check is not None else (lambda: True))
+        self._seen = time.monotonic()
+
+    def __call__(self) -> bool:
+        alive = [check for check in list(self._checks) if check()]
+        if alive:
+            self._checks, self._seen = alive, time.monotonic()  # forget the sessions that have ended
+            return True
+        return time.monotonic() - self._seen < self.grace_s
+
+
+class WorkerLost(RuntimeError):
+    """The worker process ended in the middle of a job."""
+
+
+class RemoteJob:
+    """What a training and a race share: the request flags, the thread, a slot and a worker."""
+
+    def __init__(self, keep_alive: Callable[[], bool] | None):
+        self.keep_alive = keep_alive
+        self.uid = next(_IDS)  # unique in this server, for caches (an `id()` can be reused)
+        self._requests = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._again = False  # Start was pressed while the last run was stopping
+        self._stop = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+        self._stop_message = STOPPED_BY_YOU
+        self._actor = None
+        self.runs = 0  # how many times it was started (each Start after a stop is one more)
+        self.steps_asked = 0  # Step presses so far; the job's thread passes each one on to the worker
+        self._steps_sent = 0
+
+    def active(self) -> bool:
+        """True from Start until the run's last snapshot is published."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start, or continue after a stop; pressed while a stop is under way, it starts again after it."""
+        with self._requests:
+            if self.active():
+                self._again = self._again or self._stop.is_set()
+                return
+            self._again = True
+            self._thread = threading.Thread(target=self._loop, name=f"rnn-{type(self).__name__.lower()}", daemon=True)
+            self._thread.start()
+
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    def step(self) -> None:
+        """Train exactly one batch (while paused), then stay paused."""
+        with self._requests:
+            self.steps_asked += 1
+
+    def stop(self, message: str = STOPPED_BY_YOU) -> None:
+        """Ask the run to stop after the current step; the weights so far are kept."""
+        with self._requests:
+            self._again = False
+            self._stop_message = message
+            self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._requests:
+                if not self._again:
+                    self._thread = None  # from here on a Start begins a new thread
+                    return
+                self._again = False
+                self._stop.clear()
+                self.runs += 1
+            self._run_once()
+
+    def _alive(self) -> bool:
+        try:
+            return self.keep_alive is None or bool(self.keep_alive())
+        except Exception:  # a broken callback must not keep a training alive forever
+            return False
+
+    def _keep_waiting(self) -> bool:
+        return not self._stop.is_set() and self._alive()
+
+    @contextmanager
+    def _worker(self, on_wait: Callable[[str], None]) -> Iterator[object | None]:
+        """Hold a training slot and a warm worker for the block; yields None when the wait was given up."""
+        from core.workers import cluster
+
+        def slot_wait() -> None:
+            on_wait(f"The server is busy: {trainings_running()} of {max_trainings()} trainings are running. "
+                    "Yours starts as soon as one finishes.")
+
+        with training_slot(self._keep_waiting, slot_wait) as holding:
+            if not holding:
+                yield None
+                return
+            workers = cluster.pool()
+            actor = workers.acquire(self._keep_waiting, on_wait)
+            if actor is None:
+                yield None
+                return
+            self._actor = actor
+            try:
+                yield actor
+            except WorkerLost:
+                workers.discard(actor)
+                raise
+            else:
+                workers.release(actor)
+            finally:
+                self._actor = None
+
+    def _run_once(self) -> None:
+        raise NotImplementedError
+
+
+def call(ref, timeout: float = CALL_TIMEOUT_S):
+    """ray.get with the worker's death (or silence) turned into `WorkerLost`."""
+    import ray
+    from ray.exceptions import GetTimeoutError, RayError
+
+    try:
+        return ray.get(ref, timeout=timeout)
+    except GetTimeoutError:
+        raise WorkerLost(f"the worker did not answer for {timeout:.0f} s") from None
+    except RayError as err:
+        raise WorkerLost(str(err).splitlines()[0][:200]) from None
+
+
+class RemoteRace(RemoteJob):
+    """A long-range race (`core.race.race.Race`) in a worker; `progress()` is its latest `RaceProgress`."""
+
+    def __init__(self, text: str, config, keep_alive: Callable[[], bool] | None = None):
+        from core.race.race import RaceProgress
+
+        super().__init__(keep_alive)
+        self.text, self.config = text, config
+        self._progress = RaceProgress(budget_s=config.budget_s, steps=config.steps, loss={c: () for c in config.cells})
+
+    def progress(self):
+        return self._progress
+
+    def _on_wait(self, message: str) -> None:
+        self._progress = replace(self._progress, status="waiting", message=message)
+
+    def _run_once(self) -> None:
+        self._on_wait("Waiting for a free training slot…")
+        try:
+            with self._worker(self._on_wait) as actor:
+                if actor is None:
+                    self._progress = replace(self._progress, status="stopped", message="Stopped before it started.")
+                    return
+                call(actor.race.remote(self.text, self.config))
+                stop_sent, last_alive = False, time.monotonic()
+                while True:
+                    if time.monotonic() - last_alive > ALIVE_EVERY_S:
+                        last_alive = time.monotonic()
+                        if not self._alive():
+                            self.stop()
+                    if self._stop.is_set() and not stop_sent:
+                        stop_sent = True
+                        actor.request.remote("stop")
+                    p = call(actor.race_progress.remote())
+                    if p is not None:
+                        self._progress = p
+                    if p is None or not p.active:
+                        return
+                    time.sleep(POLL_S * 2)
+        except WorkerLost as err:
+            self._progress = replace(self._progress, status="failed", message=f"The race's worker stopped unexpectedly ({err}). Race again.")
+        except Exception as err:
+            self._progress = replace(self._progress, status="failed", message=str(err))

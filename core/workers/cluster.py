@@ -1,0 +1,264 @@
+"""Ray for the trainings: an embedded local instance by default, an existing cluster with `RAY_ADDRESS`.
+
+Embedded, the app starts Ray itself on loopback only, with the dashboard off, a capped object store
+and Ray's token authentication on, and keeps a few warm workers (TensorFlow already imported).
+With `RAY_ADDRESS=host:port` it joins that cluster and starts no Ray of its own. Either way every
+process it started is stopped when the server exits (Ray's own exit hook leaves its agents behind).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from core.config import env_int
+
+ROOT = Path(__file__).resolve().parent.parent
+WARM_WORKERS = env_int("RNN_PLAYGROUND_WARM_WORKERS", 2, minimum=0)  # idle workers kept ready
+OBJECT_STORE_MB = env_int("RNN_PLAYGROUND_OBJECT_STORE_MB", 512, minimum=80)  # embedded Ray's object store
+WORKER_CPUS = env_int("RNN_PLAYGROUND_WORKER_CPUS", 1, minimum=0)  # CPUs each training asks Ray for
+CONNECT_TIMEOUT_S = 90  # how long starting or joining Ray may take before the page is told it failed
+NAMESPACE = "rnn_playground"
+_EXCLUDES = [".venv", ".git", "data", "artifacts", "screenshots", "**/__pycache__", ".pytest_cache"]
+
+
+def address() -> str | None:
+    """The cluster to join ($RAY_ADDRESS), or None to start Ray here."""
+    return os.environ.get("RAY_ADDRESS", "").strip() or None
+
+
+# Read by Ray when it is imported, so set before anything imports it (this module imports it only inside functions):
+os.environ.setdefault("RAY_AUTH_MODE", "token")  # token authentication, also for a cluster's client
+if address() is None or address().rpartition(":")[0] in ("127.0.0.1", "localhost"):
+    # Embedded, every Ray server binds to loopback only; a head on loopback is then also reached there (otherwise
+    # Ray swaps 127.0.0.1 for this machine's network address, where such a head does not listen).
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+
+class ClusterError(RuntimeError):
+    """Ray could not be started or reached; the message says what to do."""
+
+
+class _State:
+    lock = threading.Lock()
+    connected = False
+    closed = False  # shut down: the server is exiting, so nothing may start Ray again
+    embedded = False
+    error: str | None = None
+    pool: "WorkerPool | None" = None
+
+
+def _check_reachable(addr: str) -> None:
+    host, _, port = addr.rpartition(":")
+    if addr.startswith("ray://") or not port.isdigit() or not host:
+        raise ClusterError(f"RAY_ADDRESS={addr!r} is not of the form host:port (the head's GCS address, e.g. "
+                           "127.0.0.1:6379). Fix it, or unset RAY_ADDRESS to train on this server.")
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as err:
+        raise ClusterError(f"Cannot reach the Ray cluster at RAY_ADDRESS={addr} ({err.strerror or err}). Start its head "
+                           f"with `ray start --head --port={port}`, or unset RAY_ADDRESS to train on this server.") from None
+
+
+def connect() -> None:
+    """Start or join Ray once per process; later calls return at once (or raise the same error again).
+
+    Raises:
+        ClusterError: Ray could not start, or `RAY_ADDRESS` cannot be reached; the message says what to do.
+    """
+    with _State.lock:
+        if _State.connected:
+            return
+        if _State.closed:
+            raise ClusterError("The server is shutting down; no training can start. Open the app again once it is back.")
+        if _State.error:
+            raise ClusterError(_State.error)
+        done = threading.Event()
+        threading.Thread(target=_own_ray, args=(done,), name="rnn-ray-owner", daemon=True).start()
+        if not done.wait(CONNECT_TIMEOUT_S):
+            _State.error = (f"Ray did not answer within {CONNECT_TIMEOUT_S} s"
+                            + (f" at RAY_ADDRESS={address()}: check that its head runs and that this machine can reach "
+                               "every port it uses, or unset RAY_ADDRESS to train on this server." if address() else
+                               ": restart the app; if it happens again, check free memory and /tmp space."))
+        if _State.error:
+            raise ClusterError(_State.error)
+        _State.connected = True
+        atexit.register(shutdown)
+
+
+def _own_ray(done: threading.Event) -> None:
+    """Start Ray on this thread and keep the thread alive as long as the process.
+
+    Ray starts its GCS and raylet with Linux's parent-death signal, which fires when the *thread* that started them
+    ends, not the process: started from a short-lived thread (a page's, or a training's), they were SIGKILLed the
+    moment it returned, and every training after that hung.
+    """
+    try:
+        _connect()
+    except ClusterError as err:
+        _State.error = str(err)
+    except Exception as err:  # Ray's own failures, worded for the page
+        _State.error = (f"The training workers could not start: {type(err).__name__}: {err}. Check that this machine has "
+                        "free memory and /tmp space, then restart the app (or set RAY_ADDRESS to a running cluster).")
+    done.set()
+    if _State.error is None:
+        threading.Event().wait()  # forever: the process's exit (and `shutdown`) ends Ray
+
+
+def _connect() -> None:
+    from core.workers.admission import max_trainings
+
+    addr = address()
+    if addr is not None:
+        _check_reachable(addr)
+    import ray
+
+    if ray.is_initialized():  # tests, or a host program that started Ray itself
+        return
+    common = dict(namespace=NAMESPACE, log_to_driver=False, logging_level="warning", configure_logging=True)
+    if addr is None:
+        cpus = max(os.cpu_count() or 1, max_trainings()) * max(WORKER_CPUS, 1) + WARM_WORKERS
+        ray.init(address="local", num_cpus=cpus, include_dashboard=False, object_store_memory=OBJECT_STORE_MB * 2**20,
+                 runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}}, **common)
+        _State.embedded = True
+    else:
+        ray.init(address=addr, runtime_env={"working_dir": str(ROOT), "excludes": _EXCLUDES,
+                                            "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}, **common)
+
+
+def startup_error() -> str | None:
+    """Why Ray could not be started or reached, if it could not (a sentence for the page)."""
+    return _State.error
+
+
+def embedded() -> bool:
+    """True when this process started its own Ray (no RAY_ADDRESS)."""
+    return _State.embedded
+
+
+def cluster_cpus() -> int | None:
+    """CPUs in the Ray cluster, once connected."""
+    if not _State.connected:
+        return None
+    import ray
+
+    return int(ray.cluster_resources().get("CPU", 0)) or None
+
+
+def pool() -> "WorkerPool":
+    """The process's pool of workers (connects first)."""
+    connect()
+    with _State.lock:
+        if _State.pool is None:
+            _State.pool = WorkerPool(WARM_WORKERS)
+            _State.pool.warm()
+        return _State.pool
+
+
+def shutdown() -> None:
+    """Stop Ray and every process it started from here (its agents outlive `ray.shutdown` otherwise)."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    try:
+        import ray
+
+        ray.shutdown()
+    except Exception:  # an exit hook: whatever Ray says, its processes are ended below
+        pass
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=3)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    _State.connected, _State.pool, _State.closed = False, None, True
+
+
+class WorkerPool:
+    """Warm `core.workers.actor.TrainWorker` actors: a training takes one and gives it back when it ends.
+
+    Args:
+        size: how many idle workers to keep ready.
+    """
+
+    def __init__(self, size: int):
+        import ray
+
+        from core.workers.actor import TrainWorker
+
+        gpus = 1 if address() and ray.cluster_resources().get("GPU") else 0
+        gpus = env_int("RNN_PLAYGROUND_WORKER_GPUS", gpus, minimum=0)
+        self._cls = ray.remote(TrainWorker).options(num_cpus=WORKER_CPUS, num_gpus=gpus, max_restarts=0)
+        self.size = size
+        self._idle: list = []
+        self._lock = threading.Lock()
+
+    def warm(self, most: int | None = None) -> None:
+        """Start workers until `size` are idle, at `most` this many (they import TensorFlow in the background)."""
+        with self._lock:
+            short = self.size - len(self._idle)
+            for _ in range(short if most is None else min(most, short)):
+                actor = self._cls.remote()
+                self._idle.append((actor, actor.ready.remote()))
+
+    def acquire(self, keep_waiting: Callable[[], bool], on_wait: Callable[[str], None]) -> object | None:
+        """A ready worker, or None when `keep_waiting` turns False first.
+
+        Args:
+            keep_waiting: asked every second while no worker is ready.
+            on_wait: told why nothing happens yet, once a second.
+        """
+        import ray
+        from ray.exceptions import RayError
+
+        with self._lock:
+            actor, ready = self._idle.pop(0) if self._idle else (None, None)
+            short = not self._idle
+        if actor is None:
+            actor = self._cls.remote()
+            ready = actor.ready.remote()
+        if short:  # the next training should find one warm too (a worker given back also refills the pool)
+            self.warm(1)
+        started = time.monotonic()
+        while True:
+            try:
+                ray.get(ready, timeout=1.0)
+                return actor
+            except ray.exceptions.GetTimeoutError:
+                pass
+            except RayError:  # the worker died while starting: try a fresh one
+                actor = self._cls.remote()
+                ready = actor.ready.remote()
+            if not keep_waiting():
+                self.release(actor)
+                return None
+            on_wait(f"Starting a training worker ({time.monotonic() - started:.0f} s)…")
+
+    def release(self, actor) -> None:
+        """Take a worker back: kept warm while the pool is short, else ended."""
+        import ray
+
+        with self._lock:
+            keep = len(self._idle) < self.size
+            if keep:
+                self._idle.append((actor, actor.release.remote()))
+        if not keep:
+            ray.kill(actor, no_restart=True)
+
+    @staticmethod
+    def discard(actor) -> None:
+        """End a worker that failed."""
+        import ray
+
+        try:
+            ray.kill(actor, no_restart=True)
+        except Exception:
+            pass
