@@ -1,9 +1,9 @@
-# The two commands of the README: `make run` and `make test`. Both set up .venv first and are idempotent.
+# The README's commands: `make run`, `make test` and, for the edit loop, `make check`. Both set up .venv first and are idempotent.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PORT ?= 8501
 
-.PHONY: run test setup setup-dev chromium bench
+.PHONY: run test check setup setup-dev chromium bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,13 @@ chromium:
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address localhost --server.port $(PORT)
 
+# The whole suite: the gate CI runs. Prints its slowest tests so one that creeps up shows in the log.
 test: setup-dev chromium
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest --durations=15
+
+# The fast tier for the edit loop (under a minute on 2 cores): tests/unit without the slow ones; no Ray, AppTest or browser.
+check: setup-dev
+	$(VENV)/bin/python -m pytest -m "not ray and not apptest and not browser and not slow" -x -q --durations=10
 
 bench: setup
 	$(VENV)/bin/python bench/train_speed.py

@@ -28,6 +28,16 @@ def _init_as_a_server_does(self, *args, **kwargs):
 
 PagesManager.__init__ = _init_as_a_server_does
 
+# A test's folder says what it needs; its markers follow, so nobody can forget one.
+_MARKS = {"unit": (), "workers": ("ray",), "pages": ("apptest", "ray"), "browser": ("browser", "ray")}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = Path(str(item.fspath)).parent.name
+        for mark in _MARKS.get(folder, ()):
+            item.add_marker(mark)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_ray_at_the_end():

@@ -23,7 +23,7 @@ from core.runs.sqlite_store import LimitReached, Limits, RunStore, StoreError, n
 from core.text.vocabulary import Vocabulary
 from core.training.trainer import Checkpoint
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEXT = "a stored run keeps its text once.\n" * 20
 VOCAB = Vocabulary.build(TEXT)
 IDS = VOCAB.encode(TEXT)

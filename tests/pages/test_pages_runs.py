@@ -4,7 +4,7 @@ get a fresh workspace, and the Runs page lists, overlays, opens, renames and del
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.test_pages import APP, TIMEOUT, open_page, train_tiny, wait_for_training
+from tests.pages.test_pages import APP, TIMEOUT, open_page, train_tiny, wait_for_training
 from ui import workspace
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tests.test_pages import open_page, train_tiny
+from tests.pages.test_pages import open_page, train_tiny
 
 
 def test_connectivity_colours_the_text_for_a_picked_position_and_escapes_it():

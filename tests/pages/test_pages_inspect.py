@@ -22,7 +22,7 @@ from core.race.task import LAG_BINS, key_accuracy, key_targets, line_batch, make
 from core.race.race import Race, RaceConfig
 from core.nn.language_model import build_model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 120  # importing TensorFlow alone takes several seconds
 TINY = ModelConfig(embedding_dim=4, rnn_units=8, batch_size=4, seq_len=8)

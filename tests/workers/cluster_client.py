@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 from test_pages import APP, TIMEOUT, train_tiny  # noqa: E402  (the same tiny training the page tests use)

@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from tests.test_pages import open_page
+from tests.pages.test_pages import open_page
 from ui import workspace
 
 
@@ -73,7 +73,7 @@ def test_the_verdict_says_why_a_network_loses_to_persistence():
 
 
 def test_a_reload_brings_back_the_forecaster_and_runs_opens_it():
-    from tests.test_pages_runs import reopened
+    from tests.pages.test_pages_runs import reopened
 
     at = open_page("pages/series.py")
     at.number_input(key="ts_lookback").set_value(10).run()

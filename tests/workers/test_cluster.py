@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RAY = Path(sys.executable).with_name("ray")
 
 
@@ -60,7 +60,7 @@ def test_the_app_trains_on_the_cluster_named_by_ray_address(head, tmp_path):
     address, head_proc = head
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env |= {"RAY_ADDRESS": address, "RAY_AUTH_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
-    out = subprocess.run([sys.executable, str(ROOT / "tests" / "cluster_client.py")], cwd=ROOT, env=env,
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "workers" / "cluster_client.py")], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=400)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])

@@ -8,7 +8,7 @@ import pytest
 from core.inspection.connectivity import connectivity
 from core.nn.language_model import build_model, rnn_layers
 from core.nn.tf import tf
-from tests.test_inspect import TINY, built, close, np_weights, np_layer
+from tests.unit.test_inspect import TINY, built, close, np_weights, np_layer
 
 IDS = np.array([1, 4, 2, 6, 0, 3, 3, 5, 1, 2, 6, 4, 0])  # 13 ids: 12 inputs, 12 targets
 
