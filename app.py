@@ -1,6 +1,7 @@
 """RNN Playground: the router. Shared page config, the sidebar status, and st.navigation over pages/."""
 
 import importlib
+import logging
 import threading
 
 import streamlit as st
@@ -15,6 +16,17 @@ from streamlit.runtime.scriptrunner import script_runner
 script_runner._clean_problem_modules = lambda: None
 
 st.set_page_config(page_title="RNN Playground", page_icon=":material/autorenew:", layout="wide")
+
+from core import logs, settings  # noqa: E402
+
+log = logging.getLogger("app")
+try:
+    logs.configure(settings.current().log_level)
+except settings.SettingsError as err:  # refuse at once, with the sentence, before anything reads a setting
+    logs.configure("INFO")
+    log.error("The server cannot start: %s", err)
+    st.error(f"The server cannot start: {err}", icon=":material/settings:")
+    st.stop()
 
 
 def _warm_up() -> None:
@@ -39,10 +51,10 @@ def _warm_up_once() -> threading.Thread:
     return thread
 
 
-from ui import state, widgets, workspace  # noqa: E402  (after set_page_config)
+from ui import run_lifecycle, session, workspace  # noqa: E402  (after set_page_config)
 
 workspace.open_workspace()
-state.init()
+session.init()
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/text.py", title="Text", icon=":material/description:"),
@@ -57,7 +69,7 @@ PAGES = [
     st.Page("pages/series.py", title="Time series", icon=":material/show_chart:"),
 ]
 page = st.navigation(PAGES)
-widgets.sidebar_status()
+run_lifecycle.sidebar_status()
 workspace.sidebar_note()
 workspace.show_notices()
 workspace.sync()  # before the page too: a page that stops early (st.stop) can no longer change the address after it

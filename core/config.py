@@ -7,7 +7,6 @@ through a URL query string so a link reproduces a set-up.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
@@ -16,12 +15,6 @@ CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}  # as Ker
 ACTIVATIONS = ("tanh", "relu")
 RECURRENT_INITIALIZERS = ("orthogonal", "random_normal", "glorot_uniform", "identity")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-
-
-def env_int(name: str, default: int, minimum: int = 1) -> int:
-    """The whole number in environment variable `name`, or `default` when it is unset, malformed or below `minimum`."""
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw.isdigit() and int(raw) >= minimum else default
 
 
 def _check_int(name: str, value: Any, low: int, high: int, fix: str = "") -> None:

@@ -46,3 +46,13 @@ def _stop_ray_at_the_end():
     from core.workers import cluster
 
     cluster.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _settings_as_the_environment_says():
+    """Settings are parsed once per server; a test that changes the environment calls `settings.reload()`, and the
+    next test starts from the environment again (after monkeypatch has undone the change)."""
+    yield
+    from core import settings
+
+    settings.reload()

@@ -7,26 +7,25 @@ and its weights). The address also carries the Model and Train settings, so a li
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, fields
 from pathlib import Path
 
 import streamlit as st
 
+from core import settings
 from core.config import ModelConfig, TrainConfig, from_query, to_query
 from core.runs.recorder import Recorder
 from core.runs.sqlite_store import RunStore, StoreError
 from core.text.vocabulary import LoadedText
-from ui import state
+from ui import session
 
-ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {f.name for cls in (ModelConfig, TrainConfig) for f in fields(cls)} - {"vocab_size"}
 SHARED = ("Your work is saved in this workspace. Its address is its key: anyone you give the link to sees and can "
           "change everything in it, every run included.")
 
 
 def data_folder() -> Path:
-    return Path(os.environ.get("RNN_PLAYGROUND_DATA") or ROOT / "data")
+    return settings.current().data_dir
 
 
 @st.cache_resource(show_spinner=False)
@@ -120,7 +119,7 @@ def _settings_from_link() -> None:
 def sync() -> None:
     """After each script run: save what changed in the workspace, and mirror the settings into the address."""
     ss, ws, s = st.session_state, token(), store()
-    r = state.run()
+    r = session.run()
     saved = dict(text_name=ss.get("text_name"), level=ss.get("level"), vocab_cap=ss.get("vocab_cap"),
                  model=asdict(ss.model_config), train=asdict(ss.train_config), run=r.run_id if r else None,
                  series_run=getattr(ss.get("ts_run"), "run_id", None))

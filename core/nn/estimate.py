@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-import os
 import time
 from dataclasses import dataclass
 
+from core import settings
 from core.config import ModelConfig
 from core.nn.language_model import GATES, count_params
 
@@ -15,11 +15,7 @@ GIB = 1024**3
 
 def memory_limit_bytes() -> int:
     """Largest estimated training memory one session may use ($RNN_PLAYGROUND_MAX_MODEL_GB, default 4)."""
-    try:
-        gb = float(os.environ.get("RNN_PLAYGROUND_MAX_MODEL_GB", "4"))
-    except ValueError:
-        gb = 4.0
-    return int(gb * GIB)
+    return int(settings.current().max_model_gb * GIB)
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,7 +89,7 @@ def _fused(config: ModelConfig) -> bool:
 
 def check_fits(config: ModelConfig, limit: int | None = None) -> None:
     """Raise ValueError naming the limit and the setting to lower when training would need too much memory."""
-    limit = limit or memory_limit_bytes()
+    limit = memory_limit_bytes() if limit is None else limit
     est = estimate(config, tokens_per_epoch=config.batch_size * config.seq_len, gflops=100.0)
     if est.total_bytes <= limit:
         return

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-from core.config import ModelConfig, env_int
+from core import settings
+from core.config import ModelConfig
 from core.nn.fused_rnn import simple_rnn_chunks, split_time, supports
 from core.nn.tf import keras, tf
 
 FOLD_MAX_RATIO = 1.0  # fold the embedding into the first layer's kernel up to vocab = this × embedding (see fold_embedding)
-LANES = env_int("RNN_PLAYGROUND_LANES", 2)  # independent recurrences a batch is cut into (see lane_sizes)
+LANES = settings.current().lanes  # independent recurrences a batch is cut into (see lane_sizes)
 MIN_LANE_BATCH = 32  # fewest batch rows in one lane
 
 

@@ -17,13 +17,14 @@ from 768 units the states are kept transposed, (units, batch), where oneDNN's pe
 
 from __future__ import annotations
 
-from core.config import ModelConfig, env_int
+from core import settings
+from core.config import ModelConfig
 from core.nn.tf import tf
 
 ACTIVATIONS = ("tanh", "relu")
 FEATURE_MAJOR_FROM = 768  # units from which the recurrence runs on transposed states (see feature_major)
 MIN_CHUNK = 10  # fewest time steps in one chunk of the recurrence
-UNROLL_MAX = env_int("RNN_PLAYGROUND_UNROLL_MAX", 32, minimum=0)  # longest chunk unrolled (not feature-major); 0 never
+UNROLL_MAX = settings.current().unroll_max  # longest chunk unrolled (not feature-major); 0 never
 MAX_CHUNKS = 4  # most chunks per sequence; each is a while_loop forward and one backward
 
 

@@ -26,7 +26,8 @@ from typing import Callable
 
 import numpy as np
 
-from core.config import ModelConfig, TrainConfig, env_int
+from core import settings
+from core.config import ModelConfig, TrainConfig
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")  # what `new_token` makes: 32 URL-safe characters, 192 bits
 SERVER_ID = uuid.uuid4().hex  # this process: a run marked running by another one was cut off by a restart
@@ -74,8 +75,8 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> "Limits":
-        return cls(env_int("RNN_PLAYGROUND_MAX_RUNS", cls.runs), env_int("RNN_PLAYGROUND_MAX_WORKSPACE_MB", cls.megabytes),
-                   env_int("RNN_PLAYGROUND_KEEP_WEIGHTS", cls.keep))
+        s = settings.current()
+        return cls(s.max_runs, s.max_workspace_mb, s.keep_weights)
 
 
 @dataclass(frozen=True)

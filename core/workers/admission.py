@@ -9,7 +9,7 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from core.config import env_int
+from core import settings
 
 
 def max_trainings() -> int:
@@ -19,7 +19,7 @@ def max_trainings() -> int:
 
     cpus = cluster_cpus() if not embedded() else None  # embedded Ray counts warm workers' CPUs too
     default = max(cpus // max(WORKER_CPUS, 1), 1) if cpus else os.cpu_count() or 1
-    return env_int("RNN_PLAYGROUND_MAX_TRAININGS", default)
+    return settings.current().max_trainings or default
 
 
 _SLOTS: threading.BoundedSemaphore | None = None  # made on first use, once Ray has said how many CPUs it has

@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from core.config import env_int
+from core import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-WARM_WORKERS = env_int("RNN_PLAYGROUND_WARM_WORKERS", 2, minimum=0)  # idle workers kept ready
-OBJECT_STORE_MB = env_int("RNN_PLAYGROUND_OBJECT_STORE_MB", 512, minimum=80)  # embedded Ray's object store
-WORKER_CPUS = env_int("RNN_PLAYGROUND_WORKER_CPUS", 1, minimum=0)  # CPUs each training asks Ray for
+WARM_WORKERS = settings.current().warm_workers  # idle workers kept ready
+OBJECT_STORE_MB = settings.current().object_store_mb  # embedded Ray's object store
+WORKER_CPUS = settings.current().worker_cpus  # CPUs each training asks Ray for
 CONNECT_TIMEOUT_S = 90  # how long starting or joining Ray may take before the page is told it failed
 NAMESPACE = "rnn_playground"
 _EXCLUDES = [".venv", ".git", "data", "artifacts", "screenshots", "**/__pycache__", ".pytest_cache"]
@@ -30,7 +30,7 @@ _EXCLUDES = [".venv", ".git", "data", "artifacts", "screenshots", "**/__pycache_
 
 def address() -> str | None:
     """The cluster to join ($RAY_ADDRESS), or None to start Ray here."""
-    return os.environ.get("RAY_ADDRESS", "").strip() or None
+    return settings.current().ray_address
 
 
 # Read by Ray when it is imported, so set before anything imports it (this module imports it only inside functions):
@@ -194,8 +194,9 @@ class WorkerPool:
 
         from core.workers.actor import TrainWorker
 
-        gpus = 1 if address() and ray.cluster_resources().get("GPU") else 0
-        gpus = env_int("RNN_PLAYGROUND_WORKER_GPUS", gpus, minimum=0)
+        gpus = settings.current().worker_gpus
+        if gpus is None:
+            gpus = 1 if address() and ray.cluster_resources().get("GPU") else 0
         self._cls = ray.remote(TrainWorker).options(num_cpus=WORKER_CPUS, num_gpus=gpus, max_restarts=0)
         self.size = size
         self._idle: list = []

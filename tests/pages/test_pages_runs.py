@@ -4,6 +4,8 @@ get a fresh workspace, and the Runs page lists, overlays, opens, renames and del
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from core import settings
+
 from tests.pages.test_pages import APP, TIMEOUT, open_page, train_tiny, wait_for_training
 from ui import workspace
 
@@ -125,6 +127,7 @@ def test_a_workspace_at_its_limit_says_what_to_delete_and_starts_nothing(monkeyp
 def test_a_data_folder_that_cannot_be_written_is_a_sentence_and_training_still_works(monkeypatch, tmp_path):
     (tmp_path / "a file").write_text("not a folder")
     monkeypatch.setenv("RNN_PLAYGROUND_DATA", str(tmp_path / "a file" / "data"))
+    settings.reload()
     at = open_page()
     assert any("Runs cannot be saved" in w.value and "RNN_PLAYGROUND_DATA" in w.value for w in at.warning)
     assert at.session_state["ws_token"] is None and "ws" not in at.query_params

@@ -198,22 +198,6 @@ def test_train_step_reports_true_gradient_norms():
     np.testing.assert_allclose(float(out["grad_norm"]), np.sqrt(np.sum(np.square(expected))), rtol=1e-4)
 
 
-def test_server_settings_from_the_environment(monkeypatch):
-    """A malformed or too small setting falls back to the default instead of stopping the server."""
-    from core.config import env_int
-    from core.workers.admission import max_trainings
-
-    for raw, want in (("3", 3), (" 5 ", 5), ("0", 2), ("-1", 2), ("two", 2), ("1.5", 2), ("", 2)):
-        monkeypatch.setenv("RNN_PLAYGROUND_TEST_INT", raw)
-        assert env_int("RNN_PLAYGROUND_TEST_INT", 2) == want, raw
-    monkeypatch.setenv("RNN_PLAYGROUND_TEST_INT", "0")
-    assert env_int("RNN_PLAYGROUND_TEST_INT", 32, minimum=0) == 0
-    monkeypatch.setenv("RNN_PLAYGROUND_MAX_TRAININGS", "7")
-    assert max_trainings() == 7
-    monkeypatch.delenv("RNN_PLAYGROUND_MAX_TRAININGS")
-    assert max_trainings() >= 1
-
-
 def test_step_trains_exactly_one_batch_then_pauses():
     """Started paused, each Step advances the counter by exactly one and leaves the training paused."""
     import time
