@@ -4,20 +4,20 @@ import streamlit as st
 
 from core.figures.training import topk_figure
 from core.text.vocabulary import display_token
-from ui import state, through_router
-from ui.widgets import plain
+from ui import session, through_router
+from ui.run_lifecycle import plain
 
 through_router()
 
 st.title("Generate")
 ss = st.session_state
-run = state.run()
+run = session.run()
 if run is None or run.trained_steps == 0:
     st.info("There is no trained model yet. Train one first; even a minute of training makes a difference.")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-st.session_state.setdefault("g_prompt", run.vocab.decode(state.encoded()[1][:20]) if run.vocab == state.encoded()[0] else "")
+st.session_state.setdefault("g_prompt", run.vocab.decode(session.encoded()[1][:20]) if run.vocab == session.encoded()[0] else "")
 st.text_area("Prompt", key="g_prompt", max_chars=2000, height=90)
 c1, c2, c3 = st.columns(3)
 c1.slider("Length (tokens)", 10, 2000, 300, step=10, key="g_length")

@@ -10,7 +10,7 @@ from core.config import CELL_NAMES
 from core.figures.inspection import eigenvalue_figure, gradient_decay_figure
 from core.inspection.vanishing import fit_decay
 from core.inspection.neurons import encode_known
-from ui import state, through_router
+from ui import session, through_router
 from ui.inspected import inspected, memo
 
 through_router()
@@ -57,7 +57,7 @@ right.markdown(
 )
 
 st.header("While it learned")
-run = state.run()
+run = session.run()
 grad_curves = run.trainer.progress().grad_curves if run is not None and run.trainer is not None else ()
 if grad_curves:
     left, right = st.columns([3, 2], gap="large")
@@ -81,9 +81,9 @@ c[1].selectbox("Recurrent initializer", ("orthogonal", "random_normal"), key="gr
 c[2].number_input("Scale", 0.1, 5.0, 1.0, step=0.1, key="gr_scale",
                   help="orthogonal: every eigenvalue has |λ| = scale. random_normal: stddev scale/√units, so the spectral radius ≈ scale.")
 c[3].selectbox("Activation", ("tanh", "relu"), key="gr_act", help="Of h (SimpleRNN) and of the candidate (LSTM, GRU); gates stay sigmoid.")
-lab_cfg = replace(state.wanted_config(), rnn_units=ss.gr_units, recurrent_initializer=ss.gr_init, recurrent_init_scale=ss.gr_scale,
+lab_cfg = replace(session.wanted_config(), rnn_units=ss.gr_units, recurrent_initializer=ss.gr_init, recurrent_init_scale=ss.gr_scale,
                   activation=ss.gr_act, num_layers=1, dropout=0.0)
-lab_ids = state.encoded()[1][:length + 1]
+lab_ids = session.encoded()[1][:length + 1]
 if len(lab_ids) < length + 1:
     st.info(f"The loaded text has {len(lab_ids):,} tokens; the comparison needs {length + 1:,}. Lower the length.")
     st.stop()

@@ -4,17 +4,17 @@ import streamlit as st
 
 from core.figures.inspection import activation_html, state_heatmap
 from core.inspection.neurons import encode_known, order_units, pattern_signal, saturation_share, unit_correlations
-from ui import series as ts
-from ui import through_router, widgets
+from ui import forecaster_state
+from ui import run_lifecycle, through_router
 from ui.inspected import inspected, memo
 
 through_router()
 
 st.title("Hidden states")
 ss = st.session_state
-if ts.trained():  # a forecaster from the Time series page: its units over time, under the curve
+if forecaster_state.trained():  # a forecaster from the Time series page: its units over time, under the curve
     if st.radio("Look inside", ["the text model", "the forecaster"], key="hs_what", horizontal=True) == "the forecaster":
-        ts.show_hidden_states()
+        forecaster_state.show_hidden_states()
         st.stop()
 ORDERS = {"index": "unit index", "variance": "variance (most active first)", "correlation": "how well it tracks a pattern"}
 
@@ -37,10 +37,10 @@ def forget_neuron() -> None:
 snap, vocab, label, model_key = inspected()
 tok_name = "character" if vocab.level == "char" else "word"  # what one token is
 units, n_layers = snap.layers[0].recurrent.shape[0], len(snap.layers)
-widgets.bind("hs_text", ss.get("hs_text_saved") or default_text())
-widgets.bind("hs_pattern", '"')
+run_lifecycle.bind("hs_text", ss.get("hs_text_saved") or default_text())
+run_lifecycle.bind("hs_pattern", '"')
 max_shown = min(units, 256)  # more rows than this are thinner than a pixel on a projector
-widgets.bind("hs_units", min(64, units))
+run_lifecycle.bind("hs_units", min(64, units))
 ss.hs_units = min(ss.hs_units, max_shown)
 if ss.get("hs_layer", 1) > n_layers:
     ss.pop("hs_layer")
@@ -93,7 +93,7 @@ st.plotly_chart(state_heatmap(states, tokens, shown, title=title), width="stretc
 st.subheader("One neuron")
 if ss.get("hs_neuron", 0) >= units:
     forget_neuron()
-widgets.bind("hs_neuron", int(order[0]))
+run_lifecycle.bind("hs_neuron", int(order[0]))
 n1, n2, _ = st.columns([1, 2, 2])
 neuron = n1.number_input("Neuron (unit index)", 0, units - 1, key="hs_neuron")
 n2.toggle(f"Show the next-{tok_name} guesses", key="hs_guesses",

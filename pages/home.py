@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.figures.training import unrolled_svg
-from ui import through_router, widgets
+from ui import run_lifecycle, through_router
 
 through_router()
 
@@ -35,13 +35,13 @@ st.subheader("Start in one click")
 c1, c2 = st.columns(2)
 with c1:
     st.button("Quick demo", key="home_quick", type="primary", width="stretch",
-              on_click=widgets.choose_preset, args=("quick", True))
+              on_click=run_lifecycle.choose_preset, args=("quick", True))
     st.caption("A small SimpleRNN (128 units) on a sample text. Visibly learns in about a minute on 2 cores.")
 with c2:
     st.button("Article's model", key="home_article", width="stretch",
-              on_click=widgets.choose_preset, args=("article", True))
+              on_click=run_lifecycle.choose_preset, args=("article", True))
     st.caption("The classic char-RNN sizes: embedding 256, 1,024 units, batch 64 (14 million weights at a 10,000-word vocabulary).")
-widgets.preset_confirmation("home")
+run_lifecycle.preset_confirmation("home")
 
 st.subheader("The pages")
 st.markdown(

@@ -9,7 +9,7 @@ from core.config import ACTIVATIONS, CELL_NAMES, CELLS, RECURRENT_INITIALIZERS
 from core.nn.estimate import GIB, check_fits, estimate
 from core.figures.training import params_figure
 from core.nn.language_model import parameter_rows
-from ui import state, through_router, widgets
+from ui import run_lifecycle, session, through_router
 
 through_router()
 
@@ -22,12 +22,12 @@ KEYS = {  # config field -> widget key
 }
 shown = ss.get("model_draft") or ss.model_config  # settings waiting for confirmation survive a trip to another page
 for name, key in KEYS.items():
-    widgets.bind(key, getattr(shown, name))
+    run_lifecycle.bind(key, getattr(shown, name))
 
 p1, p2, _ = st.columns([1, 1, 3])
-p1.button("Quick demo", key="m_quick", on_click=widgets.choose_preset, args=("quick",), width="stretch")
-p2.button("Article's model", key="m_article", on_click=widgets.choose_preset, args=("article",), width="stretch")
-widgets.preset_confirmation("m")
+p1.button("Quick demo", key="m_quick", on_click=run_lifecycle.choose_preset, args=("quick",), width="stretch")
+p2.button("Article's model", key="m_article", on_click=run_lifecycle.choose_preset, args=("article",), width="stretch")
+run_lifecycle.preset_confirmation("m")
 
 c1, c2, c3 = st.columns(3)
 with c1:
@@ -49,23 +49,23 @@ with c3:
     st.number_input("Seed", 0, 2**31 - 1, key="m_seed")
 
 try:
-    draft = widgets.config_from_widgets(ss.model_config, KEYS)
-    draft = replace(draft, vocab_size=state.wanted_config().vocab_size)
+    draft = run_lifecycle.config_from_widgets(ss.model_config, KEYS)
+    draft = replace(draft, vocab_size=session.wanted_config().vocab_size)
 except ValueError as err:
     st.error(str(err))
     st.stop()
 
 ss.pop("model_draft", None)  # set again below while the new settings wait for confirmation
 if draft != replace(ss.model_config, vocab_size=draft.vocab_size):
-    if widgets.needs_confirmation(draft):
-        st.warning(f"These settings need a new model. {widgets.replacing_sentence()}")
+    if run_lifecycle.needs_confirmation(draft):
+        st.warning(f"These settings need a new model. {run_lifecycle.replacing_sentence()}")
         a, b = st.columns(2)
         if a.button("Use the new settings", key="m_confirm"):
-            state.discard_run()
+            session.discard_run()
             ss.model_config = draft
             st.rerun()
         ss.model_draft = draft
-        b.button("Keep the current model", key="m_cancel", on_click=widgets.keep_trained_model)
+        b.button("Keep the current model", key="m_cancel", on_click=run_lifecycle.keep_trained_model)
     else:
         ss.model_config = draft
 
@@ -75,11 +75,11 @@ except ValueError as err:
     st.error(str(err))
     st.stop()
 
-vocab, ids = state.encoded()
+vocab, ids = session.encoded()
 est = estimate(draft, tokens_per_epoch=max(len(ids) - 1, 1))
 st.subheader("model.summary()")
 with st.spinner("Building the model…"):
-    st.code(state.summary_text(draft), language=None)
+    st.code(session.summary_text(draft), language=None)
 left, right = st.columns([3, 2], gap="large")
 rows = parameter_rows(draft)
 with left:

@@ -6,7 +6,7 @@ from core.config import CELL_NAMES
 from core.figures.inspection import accuracy_curve_figure, gradient_decay_figure, lag_accuracy_figure
 from core.race.task import CHANCE, GRAD_MIN_LAG, LAG_BINS
 from core.race.race import RaceConfig
-from ui import state, through_router
+from ui import session, through_router
 
 through_router()
 
@@ -26,8 +26,8 @@ def start_race() -> None:
 
     if ss.get("race") is not None:
         ss.race.stop()
-    text = state.cached_sample("long_range.txt").text
-    ss.race = RemoteRace(text, ss.get("race_config", RaceConfig()), keep_alive=state.keep_alive())
+    text = session.cached_sample("long_range.txt").text
+    ss.race = RemoteRace(text, ss.get("race_config", RaceConfig()), keep_alive=session.keep_alive())
     ss.race.start()
 
 

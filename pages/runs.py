@@ -5,8 +5,8 @@ import streamlit as st
 from core.figures.runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure
 from core.runs.reopen import curves, history_csv, table
 from core.runs.sqlite_store import StoreError
-from ui import series as series_ts
-from ui import state, stored_runs, through_router, widgets, workspace
+from ui import forecaster_state
+from ui import run_lifecycle, session, stored_runs, through_router, workspace
 
 through_router()
 
@@ -17,7 +17,7 @@ if store is None or ws is None:
     st.info("Runs are not being saved on this server, so there is nothing to list. The sentence at the top of the page "
             "says why.")
     st.stop()
-widgets.preset_confirmation("runs")
+run_lifecycle.preset_confirmation("runs")
 workspace.recorder().flush()  # the latest of the trainings under way
 if workspace.recorder().error:
     st.warning(workspace.recorder().error)
@@ -33,7 +33,7 @@ kind = st.radio("Runs of", kinds, key="runs_kind", horizontal=True, format_func=
                 "series": "time series forecasters"}.get) if len(kinds) > 1 else kinds[0]
 df = table(runs, kind)
 by_id = {r["id"]: r for r in runs}
-current = state.run()
+current = session.run()
 st.caption(f"{len(runs)} run{'s' if len(runs) > 1 else ''} in this workspace, {store.usage(ws) / 2**20:,.1f} MB of its "
            f"{store.limits.megabytes:,} MB. Tick rows to choose which runs the chart overlays (the latest five when none is).")
 shown = df.drop(columns=["id", "epochs done"])
@@ -59,7 +59,7 @@ if len(df) >= 2:
 
 st.subheader("One run")
 ids = [int(i) for i in df["id"]]
-widgets.bind("runs_pick", current.run_id if current is not None and current.run_id in ids else ids[0])
+run_lifecycle.bind("runs_pick", current.run_id if current is not None and current.run_id in ids else ids[0])
 if ss.runs_pick not in ids:
     ss.runs_pick = ids[0]
 pick = st.selectbox("Run", ids, key="runs_pick", format_func=lambda i: by_id[i]["name"])
@@ -67,7 +67,7 @@ run = by_id[pick]
 trainer_now = workspace.recorder().live(pick)
 live = trainer_now is not None and trainer_now.active()  # training in this server, in this tab or another
 if run["message"]:
-    st.caption(widgets.plain(run["message"]))
+    st.caption(run_lifecycle.plain(run["message"]))
 if run["damaged"]:
     st.warning(run["damaged"])
 
@@ -83,20 +83,20 @@ if a.button("Open", key="runs_open", width="stretch", disabled=is_current,
 if b.button("Train again with its settings", key="runs_again", width="stretch"):
     if text_run:
         stored_runs.use_settings_of(pick)
-        widgets.start_training()
+        run_lifecycle.start_training()
         st.switch_page("pages/train.py")
     elif stored_runs.attach_series_run(pick):
         ts_run, ss.ts_run = ss.ts_run, None  # its series and settings; a new run trains them
-        series_ts.start_training(ts_run.series, ts_run.windows, ts_run.config, ts_run.trainer.train)
+        forecaster_state.start_training(ts_run.series, ts_run.windows, ts_run.config, ts_run.trainer.train)
         st.switch_page("pages/series.py")
 c.button("Delete…", key="runs_delete", width="stretch", disabled=live, on_click=lambda: ss.update(runs_confirm=pick),
          help="Stop its training first." if live else None)
 if ss.get("runs_confirm") == pick:
-    st.warning(f"Delete **{widgets.plain(run['name'])}**, its history and its weights? This cannot be undone.")
+    st.warning(f"Delete **{run_lifecycle.plain(run['name'])}**, its history and its weights? This cannot be undone.")
     y, n = st.columns(2)
     y.button("Delete it", key="runs_delete_yes", type="primary", on_click=stored_runs.delete_run, args=(pick,))
     n.button("Keep it", key="runs_delete_no", on_click=lambda: ss.pop("runs_confirm", None))
-if state.training_active() and not live:
+if session.training_active() and not live:
     st.caption("Opening another run, or training again, stops the training under way (it stays here).")
 
 n1, n2, n3 = st.columns([2, 3, 1], vertical_alignment="bottom")

@@ -6,8 +6,8 @@ from core.config import CELL_NAMES, CELLS, OPTIMIZERS, TrainConfig
 from core.figures.forecast import series_figure, series_loss_figure
 from core.forecast.series import SeriesError, WindowConfig, numeric_columns, windows
 from core.forecast.model import SeriesModelConfig
-from ui import series as ts
-from ui import through_router, widgets
+from ui import forecaster_state
+from ui import run_lifecycle, through_router
 
 through_router()
 
@@ -15,14 +15,14 @@ st.title("Time series")
 st.caption("The hidden state that carries the last characters into the next guess can carry yesterday into today. "
            "Here the network reads a window of past values and forecasts the next ones.")
 ss = st.session_state
-ts.init()
-running = ts.active()
+forecaster_state.init()
+running = forecaster_state.active()
 
 source = st.radio("Series", ["Real data", "Synthetic", "Upload a CSV"], key="ts_source", horizontal=True, disabled=running)
 if source == "Real data":
-    widgets.bind("ts_builtin", ts.DEFAULT)
-    st.selectbox("Real series (shipped in the vega_datasets package)", ts.builtin_names(), key="ts_builtin",
-                 on_change=ts.use_builtin, disabled=running)
+    run_lifecycle.bind("ts_builtin", forecaster_state.DEFAULT)
+    st.selectbox("Real series (shipped in the vega_datasets package)", forecaster_state.builtin_names(), key="ts_builtin",
+                 on_change=forecaster_state.use_builtin, disabled=running)
 elif source == "Synthetic":
     c = st.columns(7)
     for col, (key, label, lo, hi, default, step) in zip(c, [
@@ -31,16 +31,16 @@ elif source == "Synthetic":
         ("ts_syn_noise", "Noise (std)", 0.0, 5.0, 0.1, 0.05), ("ts_syn_sp", "Season period", 2, 2000, 200, 10),
         ("ts_syn_sa", "Season amplitude", 0.0, 10.0, 0.0, 0.1)]):
         col.number_input(label, lo, hi, default, step=step, key=key, disabled=running)
-    st.button("Use this series", key="ts_use_synthetic", on_click=ts.use_synthetic, disabled=running)
+    st.button("Use this series", key="ts_use_synthetic", on_click=forecaster_state.use_synthetic, disabled=running)
 else:
     st.file_uploader("A CSV with a header row, one row per time step, up to 5 MB", type=["csv", "txt"], key="ts_upload",
-                     on_change=ts.read_upload, disabled=running)
+                     on_change=forecaster_state.read_upload, disabled=running)
     if "ts_csv" in ss:
         name, df = ss.ts_csv
         c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-        c1.selectbox("Time column", [ts.ORDER, *map(str, df.columns)], key="ts_time")
+        c1.selectbox("Time column", [forecaster_state.ORDER, *map(str, df.columns)], key="ts_time")
         c2.selectbox("Value column", numeric_columns(df), key="ts_value")
-        c3.button("Use these columns", key="ts_use_csv", on_click=ts.use_csv, disabled=running)
+        c3.button("Use these columns", key="ts_use_csv", on_click=forecaster_state.use_csv, disabled=running)
 if "ts_error" in ss:
     st.error(ss.pop("ts_error"))
 series = ss.ts_series
@@ -51,13 +51,13 @@ c[0].number_input("Lookback (values read)", 1, 2000, key="ts_lookback", disabled
 c[1].number_input("Horizon (values out)", 1, 500, key="ts_horizon", disabled=running)
 c[2].slider("Validation share", 0.05, 0.45, step=0.05, key="ts_val", disabled=running)
 c[3].slider("Test share", 0.05, 0.45, step=0.05, key="ts_test", disabled=running)
-widgets.bind(ts.season_key(series), series.season)
-c[4].number_input("Season (steps; 0 = none)", 0, 5000, key=ts.season_key(series), disabled=running)
+run_lifecycle.bind(forecaster_state.season_key(series), series.season)
+c[4].number_input("Season (steps; 0 = none)", 0, 5000, key=forecaster_state.season_key(series), disabled=running)
 c[5].toggle("Differencing", key="ts_diff", disabled=running,
             help="Predict the change from one step to the next instead of the level: a trend stops mattering.")
 try:
     window = WindowConfig(int(ss.ts_lookback), int(ss.ts_horizon), float(ss.ts_val), float(ss.ts_test), bool(ss.ts_diff),
-                          int(ss[ts.season_key(series)]))
+                          int(ss[forecaster_state.season_key(series)]))
     w = windows(series.values, window)
 except (SeriesError, ValueError) as err:
     st.plotly_chart(series_figure(series.time, series.values, None, series.name, series.unit), key="ts_series_chart")
@@ -81,11 +81,11 @@ config = SeriesModelConfig(ss.ts_cell, int(ss.ts_units), int(ss.ts_layers), batc
 train = TrainConfig(learning_rate=float(ss.ts_lr), optimizer=ss.ts_optimizer, epochs=int(ss.ts_epochs), sample_length=0,
                     grad_curve_len=0)
 with st.expander("model.summary()"):
-    st.code(ts.summary(config, window), language=None)
+    st.code(forecaster_state.summary(config, window), language=None)
 
-run = ts.current()
+run = forecaster_state.current()
 trainer = run.trainer if run is not None else None
-paused = widgets.training_buttons("ts", trainer, running, ts.start_training, (series, w, config, train))
+paused = run_lifecycle.training_buttons("ts", trainer, running, forecaster_state.start_training, (series, w, config, train))
 if trainer is None:
     st.info("Press **Start training**. The network learns in a worker; this page draws while it does.")
     st.stop()
@@ -97,12 +97,12 @@ def live() -> None:
     p = trainer.progress()
     if running and (not trainer.active() or (p.status == "paused") != paused):
         st.rerun(scope="app")  # training ended, or a pause or resume took effect: redraw the buttons too
-    widgets.training_message(p)
+    run_lifecycle.training_message(p)
     st.progress(min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0,
                 text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}")
     st.plotly_chart(series_loss_figure(p.steps, p.loss, p.val_steps, p.val_loss), key="ts_loss_chart")
     if not trainer.active() and p.step:
-        ts.show_results(run)
+        forecaster_state.show_results(run)
 
 
 live()

@@ -6,8 +6,8 @@ import streamlit as st
 from core.text.batches import check_length, stateful_batches
 from core.text.samples import list_samples
 from core.text.vocabulary import TextError, display_token, load_text
-from ui import state, through_router
-from ui.widgets import bind, plain
+from ui import session, through_router
+from ui.run_lifecycle import bind, plain
 
 through_router()
 
@@ -16,8 +16,8 @@ ss = st.session_state
 
 
 def use_sample() -> None:
-    sample = state.cached_sample(ss.t_sample)
-    state.set_text(load_text(sample.text), sample.title)
+    sample = session.cached_sample(ss.t_sample)
+    session.set_text(load_text(sample.text), sample.title)
     ss.text_sample = ss.t_sample
 
 
@@ -26,7 +26,7 @@ def use_upload() -> None:
     if upload is None:
         return
     try:
-        state.set_text(load_text(upload.getvalue()), upload.name)
+        session.set_text(load_text(upload.getvalue()), upload.name)
         ss.pop("t_error", None)
     except TextError as err:
         ss.t_error = f"“{plain(upload.name)}” was not loaded: {err} Your current text is still loaded."
@@ -34,7 +34,7 @@ def use_upload() -> None:
 
 def use_paste() -> None:
     try:
-        state.set_text(load_text(ss.get("t_paste", "")), "pasted text")
+        session.set_text(load_text(ss.get("t_paste", "")), "pasted text")
         ss.pop("t_error", None)
     except TextError as err:
         ss.t_error = f"The pasted text was not loaded: {err} Your current text is still loaded."
@@ -43,7 +43,7 @@ def use_paste() -> None:
 samples = {s.file: s for s in list_samples()}
 source = st.radio("Where the text comes from", ["Sample", "Upload a file", "Paste"], key="t_source", horizontal=True)
 if source == "Sample":
-    bind("t_sample", ss.get("text_sample", state.DEFAULT_SAMPLE))
+    bind("t_sample", ss.get("text_sample", session.DEFAULT_SAMPLE))
     st.selectbox("Sample text", list(samples), key="t_sample", format_func=lambda f: samples[f].title, on_change=use_sample)
     st.caption(samples[ss.t_sample].teaches)
 elif source == "Upload a file":
@@ -76,7 +76,7 @@ with c1:
         bind("t_vocab_cap", ss.vocab_cap)
         st.number_input("Vocabulary cap (rarer words become <unk>)", 50, 50_000, step=500, key="t_vocab_cap")
         ss.vocab_cap = int(ss.t_vocab_cap)
-vocab, ids = state.encoded()
+vocab, ids = session.encoded()
 if "level_error" in ss:
     st.rerun()  # show the level it fell back to
 with c2:

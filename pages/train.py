@@ -7,7 +7,7 @@ from core.config import OPTIMIZERS
 from core.text.batches import check_length
 from core.nn.estimate import check_fits
 from core.figures.training import layer_norms_figure, loss_figure
-from ui import state, through_router, widgets, workspace
+from ui import run_lifecycle, session, through_router, workspace
 
 through_router()
 
@@ -16,10 +16,10 @@ ss = st.session_state
 KEYS = {"learning_rate": "tr_lr", "optimizer": "tr_optimizer", "epochs": "tr_epochs", "clip_norm": "tr_clip",
         "max_steps_per_epoch": "tr_steps"}
 for name, key in KEYS.items():
-    widgets.bind(key, getattr(ss.train_config, name))
-widgets.preset_confirmation("tr")
+    run_lifecycle.bind(key, getattr(ss.train_config, name))
+run_lifecycle.preset_confirmation("tr")
 
-active = state.training_active()
+active = session.training_active()
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.number_input("Learning rate", 1e-5, 10.0, format="%.4f", step=0.0005, key="tr_lr", disabled=active)
 c2.selectbox("Optimizer", OPTIMIZERS, key="tr_optimizer", disabled=active)
@@ -27,14 +27,14 @@ c3.number_input("Epochs", 1, 1000, key="tr_epochs", disabled=active)
 c4.number_input("Clip gradient norm (0 = off)", 0.0, 1e6, step=0.5, key="tr_clip", disabled=active)
 c5.number_input("Batches per epoch (0 = all)", 0, 10**7, step=50, key="tr_steps", disabled=active)
 try:
-    ss.train_config = widgets.config_from_widgets(ss.train_config, KEYS)
+    ss.train_config = run_lifecycle.config_from_widgets(ss.train_config, KEYS)
 except ValueError as err:
     st.error(str(err))
     st.stop()
 
 # Guards: what is missing, said once, then stop.
-vocab, ids = state.encoded()
-wanted = state.wanted_config()
+vocab, ids = session.encoded()
+wanted = session.wanted_config()
 try:
     check_length(len(ids), wanted.batch_size, wanted.seq_len, "The loaded text")
     check_fits(wanted)
@@ -42,13 +42,13 @@ except ValueError as err:
     st.error(f"{err} Change it on the Text or Model page.")
     st.stop()
 
-run = state.run()
+run = session.run()
 if ss.get("model_draft"):
     st.info("New settings on the Model page are waiting for you to confirm them there. Until you do, training uses "
             "the current model.")
     st.page_link("pages/model.py", label="Confirm or drop them on the Model page", icon=":material/account_tree:")
-if run is not None and not state.run_is_current(run) and run.trained_steps and not state.training_active():
-    if widgets.needs_confirmation(wanted):
+if run is not None and not session.run_is_current(run) and run.trained_steps and not session.training_active():
+    if run_lifecycle.needs_confirmation(wanted):
         st.warning("The text or the model settings changed since this model was trained. "
                    "Training now builds a new model and throws the trained one away.")
     else:
@@ -60,8 +60,8 @@ if startup_error():
 if workspace.recorder() is not None and workspace.recorder().error:
     st.warning(workspace.recorder().error)
 trainer = run.trainer if run is not None else None
-paused = widgets.training_buttons("tr", trainer, active, widgets.start_training, on_step=widgets.step_training)
-st.button("Restart from the same initial weights", key="tr_restart", disabled=active, on_click=widgets.restart_run,
+paused = run_lifecycle.training_buttons("tr", trainer, active, run_lifecycle.start_training, on_step=run_lifecycle.step_training)
+st.button("Restart from the same initial weights", key="tr_restart", disabled=active, on_click=run_lifecycle.restart_run,
           help="A new run from the weights the seed gives: two students with the same settings and seed see the same "
                "numbers, step for step. The run before stays on the Runs page.")
 
@@ -73,7 +73,7 @@ def live_status() -> None:
     p = trainer.progress()
     if active and (not trainer.active() or (p.status == "paused") != paused):
         st.rerun(scope="app")  # training ended, or a pause or resume took effect: redraw the buttons too
-    widgets.training_message(p, " Try the Generate page.")
+    run_lifecycle.training_message(p, " Try the Generate page.")
     frac = min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0
     eta = f", about {p.eta_s:,.0f} s left" if p.eta_s and p.status == "running" else ""
     st.progress(frac, text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}{eta}")

@@ -5,7 +5,7 @@ from dataclasses import replace
 import streamlit as st
 
 from core.config import CELL_NAMES
-from ui import state
+from ui import session
 
 
 def model_key(run) -> tuple:
@@ -18,9 +18,9 @@ def inspected():
     from core.inspection.unroll import snapshot
     from core.nn.language_model import build_model
 
-    run = state.run()
+    run = session.run()
     trained = run is not None and run.trained_steps > 0
-    key = model_key(run) if trained else ("fresh", state.wanted_config())
+    key = model_key(run) if trained else ("fresh", session.wanted_config())
     if st.session_state.get("insp_model", (None,))[0] != key:
         if trained:
             with run.holding_model() as model:  # the worker's weights of this moment
@@ -28,7 +28,7 @@ def inspected():
             cfg, vocab = run.config, run.vocab
             label = f"the **trained** model ({run.trained_steps:,} steps)"
         else:
-            cfg, vocab = key[1], state.encoded()[0]
+            cfg, vocab = key[1], session.encoded()[0]
             snap = snapshot(build_model(replace(cfg, stateful=False)))
             label = "a **fresh, untrained** model built from the Model page's settings (train one to see learned structure)"
         label += f": {CELL_NAMES[cfg.cell]}, {cfg.rnn_units:,} units × {cfg.num_layers} layer(s), seed {cfg.seed}"

@@ -10,7 +10,7 @@ import streamlit as st
 from core.config import ModelConfig, TrainConfig
 from core.runs.sqlite_store import LimitReached, StoreError
 from core.text.vocabulary import LoadedText
-from ui import state
+from ui import session
 from ui.workspace import notice, recorder, store, token
 
 __all__ = ["LimitReached", "attach_run", "attach_series_run", "delete_run", "new_run", "new_series_run", "record",
@@ -34,15 +34,15 @@ def attach_run(run_id: int) -> bool:
     if row is None or body is None or (live is None and opened is None):
         notice("That run is no longer in this workspace (it was deleted).")
         return False
-    current = state.run()
+    current = session.run()
     if current is None or current.trainer is not live:
-        state.discard_run()  # stops a training of this session that is not the one being opened
+        session.discard_run()  # stops a training of this session that is not the one being opened
     if live is not None:
         if hasattr(live.keep_alive, "add"):  # a `core.workers.client.Watchers`
-            live.keep_alive.add(state.keep_alive())
-        ss.run = state.Run(live.model, live.config, live.vocab, trainer=live, run_id=run_id)
+            live.keep_alive.add(session.keep_alive())
+        ss.run = session.Run(live.model, live.config, live.vocab, trainer=live, run_id=run_id)
     else:
-        ss.run = state.Run(opened.model, opened.config, opened.vocab, trainer=opened.trainer, run_id=run_id)
+        ss.run = session.Run(opened.model, opened.config, opened.vocab, trainer=opened.trainer, run_id=run_id)
         if opened.damaged:
             notice(opened.damaged)
     _use_setup(ss.run.vocab, ss.run.config, ss.run.trainer.train, LoadedText(body), row["text_name"])
@@ -53,7 +53,7 @@ def _use_setup(vocab, config: ModelConfig, train: TrainConfig, text: LoadedText,
     """Load the text, level and settings a run was trained with, so that a model with them is current."""
     ss = st.session_state
     if text != ss.get("text"):
-        state.set_text(text, name)
+        session.set_text(text, name)
     ss.level = vocab.level
     if vocab.unk_id is not None or ss.get("vocab_cap", 0) < len(vocab):
         ss.vocab_cap = max(len(vocab), 50)
@@ -80,7 +80,7 @@ def _create(label: str, text: str, text_name: str, model, train: TrainConfig, vo
         return None
 
 
-def new_run(r: state.Run, trainer) -> int | None:
+def new_run(r: session.Run, trainer) -> int | None:
     """Store a new text run for `trainer` (about to train `r`); its id, or None when runs cannot be saved.
 
     Raises:
@@ -95,7 +95,7 @@ def new_run(r: state.Run, trainer) -> int | None:
 
 
 def new_series_run(r, train) -> int | None:
-    """Store a new forecaster run (`ui.series.SeriesRun`); its id, or None when runs cannot be saved.
+    """Store a new forecaster run (`ui.forecaster_state.SeriesRun`); its id, or None when runs cannot be saved.
 
     Raises:
         LimitReached: the workspace is full; its message says what to delete.
@@ -112,7 +112,7 @@ def attach_series_run(run_id: int) -> bool:
     """Make stored forecaster run `run_id` the Time series page's current run (its live training when this server
     runs it). False, with a notice, when it cannot be opened."""
     from core.runs.reopen import open_series_run
-    from ui import series as ts
+    from ui import forecaster_state
 
     rec = recorder()
     live = rec.live(run_id) if rec is not None else None
@@ -128,14 +128,14 @@ def attach_series_run(run_id: int) -> bool:
         notice(opened.damaged)
     trainer, model = (live, live.model) if live is not None else (opened.trainer, opened.model)
     if live is not None and hasattr(live.keep_alive, "add"):
-        live.keep_alive.add(state.keep_alive())
-    ts.adopt(ts.SeriesRun(opened.series, opened.windows, opened.config, model, trainer, run_id=run_id), opened.train)
+        live.keep_alive.add(session.keep_alive())
+    forecaster_state.adopt(forecaster_state.SeriesRun(opened.series, opened.windows, opened.config, model, trainer, run_id=run_id), opened.train)
     return True
 
 
 def record(r) -> None:
-    """Have the recorder keep the store up to date with the training of `r` (a `state.Run`, or a forecaster's
-    `ui.series.SeriesRun`)."""
+    """Have the recorder keep the store up to date with the training of `r` (a `session.Run`, or a forecaster's
+    `ui.forecaster_state.SeriesRun`)."""
     rec = recorder()
     if rec is not None and r.run_id is not None and r.trainer is not None:
         rec.track(r.run_id, r.trainer, token(), rows=len(r.trainer.progress().steps))
@@ -151,7 +151,7 @@ def use_settings_of(run_id: int) -> None:
     if body is None:
         notice("That run is no longer in this workspace (it was deleted).")
         return
-    state.discard_run()
+    session.discard_run()
     config, train = settings(row)
     _use_setup(vocab_from_json(row["vocab"]), config, train, LoadedText(body), row["text_name"])
 
@@ -160,11 +160,11 @@ def delete_run(run_id: int) -> None:
     """Button callback: delete a stored run (the current one too, when it is not training)."""
     ss = st.session_state
     ss.pop("runs_confirm", None)
-    r, live = state.run(), recorder().live(run_id)
+    r, live = session.run(), recorder().live(run_id)
     if live is not None and live.active():
         return  # the page disables Delete while a run trains; another tab may have started it since
     if r is not None and r.run_id == run_id:
-        state.discard_run()
+        session.discard_run()
     if getattr(ss.get("ts_run"), "run_id", None) == run_id:
         ss.ts_run = None
     try:
@@ -178,5 +178,5 @@ def watchers():
     from core.workers.client import Watchers
 
     w = Watchers()
-    w.add(state.keep_alive())
+    w.add(session.keep_alive())
     return w

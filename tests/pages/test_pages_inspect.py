@@ -238,7 +238,7 @@ def test_inspection_caches_never_mistake_a_new_model_for_a_freed_one():
     import gc
 
     from ui.inspected import model_key
-    from ui.state import Run
+    from ui.session import Run
 
     class Trained:  # a run's trainer as far as the key is concerned: 5 steps trained
         def progress(self):

@@ -8,7 +8,7 @@ from dataclasses import fields, replace
 import streamlit as st
 
 from core.config import ARTICLE, ARTICLE_TRAIN, QUICK_DEMO, QUICK_DEMO_TRAIN, ModelConfig, TrainConfig
-from ui import state, stored_runs
+from ui import session, stored_runs
 
 PRESETS = {
     "quick": (QUICK_DEMO, QUICK_DEMO_TRAIN),
@@ -55,28 +55,28 @@ def same_weights(a: ModelConfig, b: ModelConfig) -> bool:
 def needs_confirmation(new: ModelConfig, fresh: bool = False) -> bool:
     """True when applying `new` would stop a training under way, or throw away a trained model the run store
     does not keep: other sizes, or `fresh` (a one-click start, which always begins from a new model)."""
-    r = state.run()
+    r = session.run()
     if r is None or r.trained_steps == 0:
         return False
-    if not (fresh or not same_weights(replace(new, vocab_size=len(state.encoded()[0])), r.config)):
+    if not (fresh or not same_weights(replace(new, vocab_size=len(session.encoded()[0])), r.config)):
         return False
-    return state.training_active() or r.run_id is None
+    return session.training_active() or r.run_id is None
 
 
-def ensure_run() -> state.Run:
+def ensure_run() -> session.Run:
     """The current run, rebuilt for the wanted settings; trained weights are carried over when they fit."""
     from core.nn.language_model import twin
 
-    r, wanted = state.run(), state.wanted_config()
-    if state.run_is_current(r):
+    r, wanted = session.run(), session.wanted_config()
+    if session.run_is_current(r):
         return r
-    if r is not None and r.trained_steps and r.vocab == state.encoded()[0] and same_weights(wanted, r.config):
+    if r is not None and r.trained_steps and r.vocab == session.encoded()[0] and same_weights(wanted, r.config):
         with r.holding_model() as model:
             rebuilt = twin(model, wanted)
-        state.discard_run()
-        st.session_state.run = state.Run(rebuilt, wanted, r.vocab, trainer=r.trainer)
+        session.discard_run()
+        st.session_state.run = session.Run(rebuilt, wanted, r.vocab, trainer=r.trainer)
         return st.session_state.run
-    return state.new_run()
+    return session.new_run()
 
 
 def start_training(paused: bool = False) -> None:
@@ -85,7 +85,7 @@ def start_training(paused: bool = False) -> None:
     from core.workers.remote_trainer import RemoteTrainer
 
     r = ensure_run()
-    _, ids = state.encoded()
+    _, ids = session.encoded()
     old = r.trainer if r.trainer is not None and r.trainer.model is r.model else None  # a rebuilt model gets a new one
     if old is not None and old.progress().status in ("stopped", "interrupted") and old.train == st.session_state.train_config:
         if paused:
@@ -110,11 +110,11 @@ def start_training(paused: bool = False) -> None:
 
 def step_training() -> None:
     """Button callback: train exactly one batch of the current run, starting it paused when it is not running."""
-    r = state.run()
+    r = session.run()
     trainer = r.trainer if r is not None and r.trainer is not None and r.trainer.model is r.model else None
-    if trainer is None or not trainer.active() or not state.run_is_current(r):
+    if trainer is None or not trainer.active() or not session.run_is_current(r):
         start_training(paused=True)
-        r = state.run()
+        r = session.run()
         trainer = r.trainer if r is not None else None
     if trainer is not None and trainer.active():
         trainer.step()
@@ -123,16 +123,16 @@ def step_training() -> None:
 def restart_run() -> None:
     """Button callback: a new run from the same initial weights, the ones the settings' seed builds (the run before
     stays on the Runs page)."""
-    state.new_run()
+    session.new_run()
 
 
 def sidebar_status() -> None:
     """A small live status of the training in the sidebar, on every page."""
-    r = state.run()
+    r = session.run()
     if r is None or r.trainer is None:
         return
 
-    @st.fragment(run_every=1.0 if state.training_active() else None)
+    @st.fragment(run_every=1.0 if session.training_active() else None)
     def status() -> None:
         p = r.trainer.progress()
         with st.sidebar:
@@ -184,7 +184,7 @@ def _cannot_start(model: ModelConfig) -> bool:
     from core.text.batches import check_length
 
     try:
-        check_length(len(state.encoded()[1]), model.batch_size, model.seq_len, "The loaded text")
+        check_length(len(session.encoded()[1]), model.batch_size, model.seq_len, "The loaded text")
     except ValueError as err:
         st.session_state.flash = f"{err} Nothing was changed: your settings and any trained model are as they were."
         return True
@@ -209,7 +209,7 @@ def apply_preset(name: str, start: bool = False) -> None:
     if start and _cannot_start(model):  # the text changed since the question was asked
         return
     if start or needs_confirmation(model):  # a fresh model: the user agreed, or nothing trained was there
-        state.discard_run()
+        session.discard_run()
     set_configs(replace(model, seed=st.session_state.model_config.seed), train)
     if start:
         start_training()
@@ -233,8 +233,8 @@ def preset_confirmation(where: str) -> None:
 
 def replacing_sentence() -> str:
     """What a new model costs now: the training under way, or (without a run store) the trained model itself."""
-    r = state.run()
-    if state.training_active():
+    r = session.run()
+    if session.training_active():
         return ("This stops the training under way and starts a new run. What it learned so far stays on the Runs page.")
     return (f"This replaces your trained model ({r.trained_steps:,} steps of training) with a new, untrained one. "
             "Runs are not being saved on this server, so the trained model will be gone.")
