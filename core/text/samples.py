@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_texts"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_texts"
 
 
 @dataclass(frozen=True)
