@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.training import _layout
+from core.figures.style import layout
 from core.text.vocabulary import display_token
 
 DECADES = 4  # a log scale shows four powers of ten below a row's largest value
@@ -63,7 +63,7 @@ def connectivity_heatmap(matrix: np.ndarray, tokens: Sequence[str], log: bool = 
     fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, colorscale="Reds", zmin=0, zmax=1,
                                colorbar=dict(title=dict(text="log share" if log else "share of row max")),
                                hovertemplate="predicting after %{y}<br>from %{x}: %{z:.2f}<extra></extra>"))
-    fig.update_layout(**_layout(title or "Connectivity: prediction position against source position", 560))
+    fig.update_layout(**layout(title or "Connectivity: prediction position against source position", 560))
     fig.update_xaxes(title_text="source position t", showticklabels=len(tokens) <= 60)
     fig.update_yaxes(title_text="prediction after position s", autorange="reversed", showticklabels=len(tokens) <= 60)
     return fig

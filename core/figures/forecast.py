@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.training import COLORS, _axis, _layout, _thin
+from core.figures.style import COLORS, axis as _axis, layout as _layout, thin as _thin
 
 PART_COLORS = {"validation": "rgba(0,121,140,0.08)", "test": "rgba(209,73,91,0.10)"}
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.figures.training import _axis, _layout, _thin
+from core.figures.style import axis as _axis, layout as _layout, thin as _thin
 
 PALETTE = ("#d1495b", "#00798c", "#edae49", "#30638e", "#66a182", "#8d6a9f", "#e07a5f", "#3d405b")
 NUMERIC = {"E": "embedding E", "U": "units U", "B": "batch B", "S": "sequence S", "layers": "layers",

@@ -8,30 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.figures.style import COLORS, LAYOUT, axis, layout, thin
 from core.text.vocabulary import display_token
-
-COLORS = {"train": "#d1495b", "val": "#00798c", "acc": "#edae49", "grid": "#e5e5e5"}
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15), hovermode="x unified")
-
-
-def _thin(n: int, most: int = 500) -> slice:
-    """A stride that keeps at most about `most` of n points, so long runs redraw as fast as short ones."""
-    return slice(None, None, max(1, -(-n // most)))
-
-
-# The live charts carry no plotly template: Streamlit's theme styles them in the browser, and the default template
-# is a large dict that plotly validates and deep-copies on every redraw (about half of a redraw's cost).
-_NO_TEMPLATE = {"layout": {}}
-
-
-def _axis(title: str, **extra) -> dict:
-    return dict(title=dict(text=title), gridcolor=COLORS["grid"], zeroline=False, **extra)
-
-
-def _layout(title: str, height: int, **extra) -> dict:
-    return dict(title=dict(text=title), height=height, margin=_LAYOUT["margin"], template=_NO_TEMPLATE,
-                font=_LAYOUT["font"], hovermode="x unified", legend=dict(orientation="h", y=-0.22), **extra)
-
 
 def loss_figure(steps: np.ndarray, loss: np.ndarray, accuracy: np.ndarray,
                 val_steps: Sequence[int] = (), val_loss: Sequence[float] = ()) -> dict:
@@ -45,7 +23,7 @@ def loss_figure(steps: np.ndarray, loss: np.ndarray, accuracy: np.ndarray,
         val_steps, val_loss: the validation points, one per epoch end.
     """
     n = min(len(steps), len(loss), len(accuracy))
-    k = _thin(n)
+    k = thin(n)
     x = np.asarray(steps[:n][k])
     data = [dict(type="scatter", x=x, y=np.asarray(loss[:n][k]), name="train loss", line=dict(color=COLORS["train"]))]
     if len(val_steps):
@@ -53,11 +31,11 @@ def loss_figure(steps: np.ndarray, loss: np.ndarray, accuracy: np.ndarray,
                          line=dict(color=COLORS["val"], dash="dash"), marker=dict(size=9)))
     data.append(dict(type="scatter", x=x, y=np.asarray(accuracy[:n][k]), name="train accuracy", yaxis="y2",
                      line=dict(color=COLORS["acc"], width=1.5)))
-    return dict(data=data, layout=_layout(
+    return dict(data=data, layout=layout(
         "Loss and accuracy", 380,
-        xaxis=_axis("step (batch)", rangemode="tozero"),
-        yaxis=_axis("cross-entropy loss", rangemode="tozero"),
-        yaxis2=_axis("accuracy", range=[0, 1], tickformat=".0%", dtick=0.25, overlaying="y", side="right", showgrid=False),
+        xaxis=axis("step (batch)", rangemode="tozero"),
+        yaxis=axis("cross-entropy loss", rangemode="tozero"),
+        yaxis2=axis("accuracy", range=[0, 1], tickformat=".0%", dtick=0.25, overlaying="y", side="right", showgrid=False),
     ))
 
 
@@ -70,15 +48,15 @@ def layer_norms_figure(steps: np.ndarray, layer_norms: np.ndarray, layer_names: 
         layer_names: one name per column.
     """
     n = min(len(steps), len(layer_norms)) if len(layer_names) else 0  # no names yet: the model is still being prepared
-    k = _thin(n)
+    k = thin(n)
     x = np.asarray(steps[:n][k])
     rows = np.asarray(layer_norms[:n][k]).reshape(len(x), len(layer_names))  # (points, layers)
     data = [dict(type="scatter", x=x, y=rows[:, j], name=name, mode="lines") for j, name in enumerate(layer_names)]
     if not data:  # st.plotly_chart refuses a figure dict with no traces
         data = [dict(type="scatter", x=[], y=[], showlegend=False)]
-    return dict(data=data, layout=_layout(
+    return dict(data=data, layout=layout(
         "Gradient norm per layer (before clipping)", 320,
-        xaxis=_axis("step (batch)"), yaxis=_axis("‖∂L/∂W‖", type="log", dtick="D2", tickformat="~g"),
+        xaxis=axis("step (batch)"), yaxis=axis("‖∂L/∂W‖", type="log", dtick="D2", tickformat="~g"),
     ))
 
 
@@ -102,7 +80,7 @@ def topk_figure(steps: Sequence, last: int = 5) -> go.Figure:
         fig.update_xaxes(range=[0, 1], tickformat=".0%", row=1, col=i)
         fig.update_yaxes(type="category", row=1, col=i)
     fig.update_layout(height=320, title="Next-token probabilities of the last steps",
-                      **{**_LAYOUT, "hovermode": "closest", "margin": dict(l=10, r=10, t=90, b=10)})
+                      **{**LAYOUT, "hovermode": "closest", "margin": dict(l=10, r=10, t=90, b=10)})
     return fig
 
 
@@ -112,7 +90,7 @@ def params_figure(rows: Sequence) -> go.Figure:
         x=[r.count for r in rows], y=[r.layer for r in rows], orientation="h", marker_color=COLORS["val"],
         text=[f"{r.count:,}" for r in rows], textposition="auto", hovertemplate="%{y}: %{x:,}<extra></extra>",
     ))
-    fig.update_layout(title="Parameters per layer", height=60 + 45 * len(rows), **{**_LAYOUT, "hovermode": "closest"})
+    fig.update_layout(title="Parameters per layer", height=60 + 45 * len(rows), **{**LAYOUT, "hovermode": "closest"})
     fig.update_yaxes(autorange="reversed")
     return fig
 

@@ -7,7 +7,7 @@ where z_s are the logits after reading ids[0..s] from a zero state and e_t is th
 t (position-specific, even where a token repeats). One backward pass gives every source t for one target s. To give
 many targets at once, the sequence is read by a batch of copies, copy i ending in target a + i: the gradient that
 reaches copy i's inputs is exactly row a + i. A chunk of targets [a, b) reads only the first b inputs, so the work
-adds up to about T²/2 steps instead of T². Works on a weights snapshot (`core.inspection.unroll.snapshot`), so it is safe while
+adds up to about T²/2 steps instead of T². Works on a weights snapshot (`core.inspection.snapshot.snapshot`), so it is safe while
 the model trains, for SimpleRNN, LSTM and GRU, one layer or several.
 """
 
@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from core.inspection.unroll import Snapshot, _check_ids, _layer_args, _layer_specs, cell_step, snapshot
+from core.inspection.snapshot import Snapshot, cell_step, check_ids, layer_args, layer_specs, snapshot
 from core.nn.tf import tf
 
 CHUNK = 100  # targets per batch of copies: smaller skips more of the square, larger runs fewer, wider steps (bench/)
@@ -52,7 +52,7 @@ def _compiled(snap: Snapshot, n_layers: int) -> Callable:
             return tf.transpose(tf.norm(tape.gradient(total, xs), axis=2))  # (copies, time)
 
         spec = tf.TensorSpec
-        sig = [spec([None, None]), _layer_specs(n_layers), spec([None, None]), spec([None]), spec([None], tf.int32),
+        sig = [spec([None, None]), layer_specs(n_layers), spec([None, None]), spec([None]), spec([None], tf.int32),
                spec([], tf.int32)]
         _FNS[key] = tf.function(fn, input_signature=sig, reduce_retracing=True)
         return _FNS[key]
@@ -71,10 +71,10 @@ def connectivity(model, ids, chunk: int = CHUNK) -> np.ndarray:
         input position; zero above the diagonal.
     """
     snap = model if isinstance(model, Snapshot) else snapshot(model)
-    arr = _check_ids(ids, len(snap.embeddings), 2)
+    arr = check_ids(ids, len(snap.embeddings), 2)
     x, targets = snap.embeddings[arr[:-1]], arr[1:]
     T, n_layers = len(x), len(snap.layers)
-    fn, layers = _compiled(snap, n_layers), _layer_args(snap, n_layers)
+    fn, layers = _compiled(snap, n_layers), layer_args(snap, n_layers)
     out = np.zeros((T, T), np.float32)
     for a in range(0, T, chunk):
         b = min(T, a + chunk)

@@ -17,96 +17,15 @@ comparison of the Gradients page) live in `core.inspection.vanishing`; figures i
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from core.nn.language_model import rnn_layers
+from core.inspection.snapshot import Snapshot, cell_step, check_ids, layer_args, layer_specs, snapshot
 from core.nn.tf import keras, tf
 
-_KINDS = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}
 _FN_CACHE: dict[tuple, Callable] = {}
 _FN_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class _Layer:
-    """One recurrent layer's weights, copied to NumPy."""
-
-    kernel: np.ndarray  # (inputs, gates * units)
-    recurrent: np.ndarray  # (units, gates * units)
-    bias: np.ndarray  # (gates * units,) added to x @ kernel
-    recurrent_bias: np.ndarray  # (gates * units,) added to h @ recurrent (GRU only; zeros otherwise)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Copies of the weights of a model from `build_model`, safe to use while it trains."""
-
-    kind: str  # simple_rnn, lstm or gru
-    activation: Callable  # the cell's nonlinearity (a Keras activation function)
-    recurrent_activation: Callable | None  # gate nonlinearity of LSTM/GRU; None for SimpleRNN
-    embeddings: np.ndarray  # (vocab, embedding)
-    layers: tuple[_Layer, ...]  # bottom first
-    logits_kernel: np.ndarray  # (units, vocab)
-    logits_bias: np.ndarray  # (vocab,)
-
-
-def snapshot(model: keras.Model) -> Snapshot:
-    """Copy the weights of `model` into NumPy arrays.
-
-    Args:
-        model: a model from `core.nn.language_model.build_model`, stateful or not.
-
-    Returns:
-        A `Snapshot`; later training steps do not change it.
-    """
-    layers = rnn_layers(model)
-    if not layers:
-        raise ValueError("This model has no recurrent layer. Build it with core.nn.language_model.build_model.")
-    kind = _KINDS.get(type(layers[0]).__name__)
-    if kind is None:
-        raise ValueError(f"Cannot inspect a {type(layers[0]).__name__} layer; use SimpleRNN, LSTM or GRU.")
-    copied = []
-    for layer in layers:
-        cell = layer.cell
-        if kind == "gru" and not cell.reset_after:
-            raise ValueError("Only GRU(reset_after=True), the Keras default, can be inspected.")
-        kernel, recurrent = np.array(cell.kernel.numpy()), np.array(cell.recurrent_kernel.numpy())
-        width = recurrent.shape[1]
-        bias = np.zeros((2, width), np.float32) if cell.bias is None else np.array(cell.bias.numpy())
-        bias = bias.reshape(-1, width)  # (1 or 2, gates * units): GRU keeps input and recurrent biases
-        rec_bias = bias[1] if bias.shape[0] == 2 else np.zeros(width, np.float32)
-        copied.append(_Layer(kernel, recurrent, bias[0], rec_bias))
-    cell = layers[0].cell
-    dense = model.get_layer("logits")
-    return Snapshot(
-        kind=kind,
-        activation=cell.activation,
-        recurrent_activation=getattr(cell, "recurrent_activation", None),
-        embeddings=np.array(model.get_layer("embedding").embeddings.numpy()),
-        layers=tuple(copied),
-        logits_kernel=np.array(dense.kernel.numpy()),
-        logits_bias=np.array(dense.bias.numpy()),
-    )
-
-
-def cell_step(kind: str, act: Callable, ract: Callable, x, h, c, recurrent, rec_bias):
-    """One step of a SimpleRNN, LSTM or GRU (reset_after=True) cell on a batch: (h, c) after input projection `x`.
-
-    `x` is x_t @ kernel + bias, (batch, gates * units); h and c are (batch, units); c is used by the LSTM only.
-    """
-    if kind == "simple_rnn":
-        return act(x + tf.matmul(h, recurrent)), c
-    if kind == "lstm":
-        i, f, g, o = tf.split(x + tf.matmul(h, recurrent), 4, axis=1)  # (batch, units) each
-        c = ract(f) * c + ract(i) * act(g)
-        return ract(o) * act(c), c
-    x_z, x_r, x_h = tf.split(x, 3, axis=1)  # GRU: the reset gate multiplies (h @ U_h + b_h)
-    r_z, r_r, r_h = tf.split(tf.matmul(h, recurrent) + rec_bias, 3, axis=1)
-    z, r = ract(x_z + r_z), ract(x_r + r_r)
-    return z * h + (1.0 - z) * act(x_h + r * r_h), c
 
 
 def _scan(kind: str, act: Callable, ract: Callable, xproj, recurrent, rec_bias, probe):
@@ -126,11 +45,6 @@ def _scan(kind: str, act: Callable, ract: Callable, xproj, recurrent, rec_bias, 
 
     hs, _ = tf.scan(step, (xproj, probe), initializer=(h0, h0))  # (time, 1, units)
     return hs[:, 0, :]
-
-
-def _layer_specs(n: int) -> list:
-    spec = tf.TensorSpec
-    return [(spec([None, None]), spec([None, None]), spec([None]), spec([None])) for _ in range(n)]
 
 
 def _compiled(snap: Snapshot, n_layers: int, grad: bool) -> Callable:
@@ -165,34 +79,15 @@ def _compiled(snap: Snapshot, n_layers: int, grad: bool) -> Callable:
                 grads = tape.gradient(loss, probes)  # dL/dh_t per layer, (time, units) each
                 return tf.stack([tf.norm(g, axis=1) for g in grads]), loss  # (layers, time), ()
 
-            sig = [spec([None, None]), _layer_specs(n_layers), spec([None, None]), spec([None]), spec([], tf.int32)]
+            sig = [spec([None, None]), layer_specs(n_layers), spec([None, None]), spec([None]), spec([], tf.int32)]
         else:
             def fn(x, layers):
                 return run(x, layers, zeros_for(x, layers))
 
-            sig = [spec([None, None]), _layer_specs(n_layers)]
+            sig = [spec([None, None]), layer_specs(n_layers)]
         fn = tf.function(fn, input_signature=sig, reduce_retracing=True)
         _FN_CACHE[key] = fn
         return fn
-
-
-def _check_ids(ids, vocab: int, minimum: int) -> np.ndarray:
-    arr = np.asarray(ids)
-    if arr.ndim != 1 or arr.size < minimum or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(
-            f"Received invalid token ids: expected a 1-D array of at least {minimum} whole numbers, "
-            f"got shape {arr.shape} of {arr.dtype}. Encode a longer text with the model's vocabulary."
-        )
-    if arr.min() < 0 or arr.max() >= vocab:
-        raise ValueError(
-            f"Received token id {int(arr.max() if arr.max() >= vocab else arr.min())}, outside the model's "
-            f"vocabulary of {vocab}. Encode the text with the vocabulary the model was trained on."
-        )
-    return arr.astype(np.int32)
-
-
-def _layer_args(snap: Snapshot, n: int) -> list:
-    return [(l.kernel, l.recurrent, l.bias, l.recurrent_bias) for l in snap.layers[:n]]
 
 
 def all_hidden_states(model: keras.Model | Snapshot, ids, num_layers: int | None = None) -> list[np.ndarray]:
@@ -210,8 +105,8 @@ def all_hidden_states(model: keras.Model | Snapshot, ids, num_layers: int | None
     n = len(snap.layers) if num_layers is None else num_layers
     if not 1 <= n <= len(snap.layers):
         raise ValueError(f"Received layer {n}, but this model has recurrent layers 1 to {len(snap.layers)}.")
-    arr = _check_ids(ids, len(snap.embeddings), 1)
-    outs = _compiled(snap, n, grad=False)(snap.embeddings[arr], _layer_args(snap, n))
+    arr = check_ids(ids, len(snap.embeddings), 1)
+    outs = _compiled(snap, n, grad=False)(snap.embeddings[arr], layer_args(snap, n))
     return [o.numpy() for o in outs]
 
 
@@ -243,9 +138,9 @@ def gradient_norms_by_layer(model: keras.Model | Snapshot, ids) -> np.ndarray:
         A (layers, T) float32 array; entry [l, t] is the L2 norm of dL/dh_t of layer l + 1.
     """
     snap = model if isinstance(model, Snapshot) else snapshot(model)
-    arr = _check_ids(ids, len(snap.embeddings), 2)
+    arr = check_ids(ids, len(snap.embeddings), 2)
     fn = _compiled(snap, len(snap.layers), grad=True)
-    norms, _ = fn(snap.embeddings[arr[:-1]], _layer_args(snap, len(snap.layers)),
+    norms, _ = fn(snap.embeddings[arr[:-1]], layer_args(snap, len(snap.layers)),
                   snap.logits_kernel, snap.logits_bias, tf.constant(arr[-1]))
     return norms.numpy()
 

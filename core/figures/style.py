@@ -1,0 +1,26 @@
+"""The look shared by every figure: colours, the layout of a chart, its axes, and thinning of long series."""
+
+from __future__ import annotations
+
+COLORS = {"train": "#d1495b", "val": "#00798c", "acc": "#edae49", "grid": "#e5e5e5"}
+LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15), hovermode="x unified")
+
+# The live charts carry no plotly template: Streamlit's theme styles them in the browser, and the default template
+# is a large dict that plotly validates and deep-copies on every redraw (about half of a redraw's cost).
+NO_TEMPLATE = {"layout": {}}
+
+
+def thin(n: int, most: int = 500) -> slice:
+    """A stride that keeps at most about `most` of n points, so long runs redraw as fast as short ones."""
+    return slice(None, None, max(1, -(-n // most)))
+
+
+def axis(title: str, **extra) -> dict:
+    """An axis with its title, light grid lines and no zero line; `extra` adds or overrides plotly axis settings."""
+    return dict(title=dict(text=title), gridcolor=COLORS["grid"], zeroline=False, **extra)
+
+
+def layout(title: str, height: int, **extra) -> dict:
+    """A chart layout without a template (see NO_TEMPLATE), its legend in a row under the plot."""
+    return dict(title=dict(text=title), height=height, margin=LAYOUT["margin"], template=NO_TEMPLATE,
+                font=LAYOUT["font"], hovermode="x unified", legend=dict(orientation="h", y=-0.22), **extra)
