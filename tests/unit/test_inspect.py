@@ -13,96 +13,33 @@ from core.figures import inspection as F
 from core.inspection import unroll as I
 from core.inspection import vanishing as L
 from core.inspection import neurons as N
-from core.config import ModelConfig
 from core.nn.language_model import build_model, rnn_layers
 from core.nn.tf import tf
+from tests import reference as R
+from tests.helpers import TINY as SHARED_TINY
+from tests.helpers import built
+from tests.reference import close
 
-TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=5, batch_size=2, seq_len=8, stateful=False, seed=3)
+TINY = replace(SHARED_TINY, rnn_units=5, seq_len=8, stateful=False, seed=3)  # 5 units: gate blocks that differ in size
 IDS = np.random.RandomState(0).randint(0, 7, size=40).astype(np.int32)
 
 
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+def np_states(model, ids, perturb=None):
+    """Every layer's hidden states (T, units) from tests/reference.py; perturb = (layer index, t, vector)."""
+    return R.lm_forward(model, ids, perturb=perturb)[1]
 
 
-# ---- NumPy references, written from the Keras cell equations --------------------------------------------------
+def np_loss(model, ids, perturb=None):
+    """Cross-entropy of the last step's guess at ids[-1], reading ids[:-1]."""
+    logits = R.lm_forward(model, ids[:-1], perturb=perturb)[0]
+    return R.cross_entropy(logits[-1], ids[-1])
 
 
-def np_layer(kind, x, kernel, recurrent, bias, delta=None):
-    """Unroll one layer in float64 from h = c = 0; `delta` = (t, vector) is added to h_t as it is produced."""
-    kernel, recurrent, bias = (np.asarray(a, np.float64) for a in (kernel, recurrent, bias))
-    units = recurrent.shape[0]
-    bias = bias.reshape(-1, recurrent.shape[1])  # GRU keeps (input bias, recurrent bias)
-    b_in, b_rec = bias[0], (bias[1] if len(bias) == 2 else 0.0)
-    h, c, out = np.zeros(units), np.zeros(units), []
-    for t in range(len(x)):
-        xp = x[t] @ kernel + b_in
-        if kind == "simple_rnn":
-            h = np.tanh(xp + h @ recurrent)
-        elif kind == "lstm":
-            i, f, g, o = np.split(xp + h @ recurrent, 4)
-            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-            h = sigmoid(o) * np.tanh(c)
-        else:
-            xz, xr, xh = np.split(xp, 3)
-            rz, rr, rh = np.split(h @ recurrent + b_rec, 3)
-            z, r = sigmoid(xz + rz), sigmoid(xr + rr)
-            h = z * h + (1 - z) * np.tanh(xh + r * rh)
-        if delta is not None and delta[0] == t:
-            h = h + delta[1]
-        out.append(h)
-    return np.array(out)  # (T, units)
-
-
-def np_weights(model):
-    emb = model.get_layer("embedding").get_weights()[0].astype(np.float64)
-    layers = [layer.get_weights() for layer in rnn_layers(model)]
-    w_out, b_out = (a.astype(np.float64) for a in model.get_layer("logits").get_weights())
-    return emb, layers, w_out, b_out
-
-
-def np_states(model, ids, kind, perturb=None):
-    """All layers' states; perturb = (layer index, t, vector)."""
-    emb, layers, _, _ = np_weights(model)
-    x, outs = emb[ids], []
-    for li, w in enumerate(layers):
-        delta = perturb[1:] if perturb is not None and perturb[0] == li else None
-        x = np_layer(kind, x, *w, delta=delta)
-        outs.append(x)
-    return outs
-
-
-def np_loss(model, ids, kind, perturb=None):
-    _, _, w_out, b_out = np_weights(model)
-    logits = np_states(model, ids[:-1], kind, perturb)[-1][-1] @ w_out + b_out
-    logits = logits - logits.max()
-    return float(np.log(np.exp(logits).sum()) - logits[ids[-1]])
-
-
-def fd_norms(model, ids, kind, layer=0, eps=1e-5):
+def fd_norms(model, ids, layer=0, eps=1e-5):
     """||dL/dh_t|| by central finite differences on every coordinate of every h_t."""
     units = rnn_layers(model)[layer].cell.units
-    norms = []
-    for t in range(len(ids) - 1):
-        g = [(np_loss(model, ids, kind, (layer, t, eps * e)) - np_loss(model, ids, kind, (layer, t, -eps * e))) / (2 * eps)
-             for e in np.eye(units)]
-        norms.append(np.linalg.norm(g))
-    return np.array(norms)
-
-
-def close(actual, expected, rtol=1e-3):
-    """Relative closeness, with a floor far below the values so near-zero gradients still count."""
-    floor = 1e-6 * np.max(np.abs(expected))
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=floor)
-
-
-def built(config):
-    """A model from `config` whose biases are random too (Keras starts them at zero, which would hide bias bugs)."""
-    m = build_model(config)
-    rng = np.random.RandomState(config.seed)
-    for layer in rnn_layers(m):
-        layer.cell.bias.assign(rng.normal(0, 0.5, layer.cell.bias.shape).astype(np.float32))
-    return m
+    return np.array([np.linalg.norm(R.numeric_grad(lambda v: np_loss(model, ids, (layer, t, v)), np.zeros(units), eps))
+                     for t in range(len(ids) - 1)])
 
 
 @pytest.fixture(scope="module", params=["simple_rnn", "lstm", "gru"])
@@ -117,45 +54,43 @@ def test_hidden_states_match_numpy(model):
     kind, m = model
     got = I.hidden_states(m, IDS)
     assert got.shape == (40, 5)
-    close(got, np_states(m, IDS, kind)[0])
+    close(got, np_states(m, IDS)[0])
 
 
 def test_simple_rnn_gradients_match_numpy_bptt():
     m = built(TINY)
-    emb, [(kernel, recurrent, bias)], w_out, b_out = np_weights(m)
+    emb, [(kind, activation, kernel, recurrent, bias)], w_out, b_out = R.lm_weights(m)
     inputs, target = IDS[:-1], IDS[-1]
-    hs = np_layer("simple_rnn", emb[inputs], kernel, recurrent, bias)  # (T, units)
+    hs, _ = R.forward(kind, emb[inputs], kernel, recurrent, bias, activation=activation)  # (T, units)
     logits = hs[-1] @ w_out + b_out
     p = np.exp(logits - logits.max())
     p /= p.sum()
-    g = (p - np.eye(len(p))[target]) @ w_out.T  # dL/dh_{T-1}
-    expected = [np.linalg.norm(g)]
-    for t in range(len(inputs) - 1, 0, -1):
-        g = (g * (1 - hs[t] ** 2)) @ recurrent.T  # dL/dh_{t-1} through the recurrence only
-        expected.append(np.linalg.norm(g))
+    dy = np.zeros_like(hs)
+    dy[-1] = (p - np.eye(len(p))[target]) @ w_out.T  # dL/dh_{T-1}; earlier states reach the loss through the recurrence only
+    expected = np.linalg.norm(R.backward(kind, emb[inputs], kernel, recurrent, bias, dy, activation=activation)["dh"], axis=1)
     got = I.gradient_norms(m, IDS)
     assert got.shape == (39,)
-    close(got, np.array(expected[::-1]))
+    close(got, expected)
     assert got[0] < got[-1]  # the signal has something to check: it decays with lag
 
 
 def test_gradients_match_finite_differences(model):
-    kind, m = model
+    _, m = model
     ids = IDS[:16]
-    close(I.gradient_norms(m, ids), fd_norms(m, ids, kind))
+    close(I.gradient_norms(m, ids), fd_norms(m, ids))
 
 
 def test_two_layer_model(model):
     kind, m1 = model
     m = built(replace(TINY, cell=kind, num_layers=2))
-    ref = np_states(m, IDS, kind)
+    ref = np_states(m, IDS)
     close(I.hidden_states(m, IDS), ref[0])
     close(I.hidden_states(m, IDS, layer=2), ref[1])
     ids = IDS[:12]
     both = I.gradient_norms_by_layer(m, ids)
     assert both.shape == (2, 11)
-    close(both[0], fd_norms(m, ids, kind, layer=0))
-    close(both[1], fd_norms(m, ids, kind, layer=1))
+    close(both[0], fd_norms(m, ids, layer=0))
+    close(both[1], fd_norms(m, ids, layer=1))
     np.testing.assert_array_equal(I.gradient_norms(m, ids), both[0])
 
 
@@ -171,7 +106,7 @@ def test_stateful_model_state_and_weights_untouched():
         np.testing.assert_array_equal(a, b)
     for w, a in zip(weights, m.get_weights()):
         np.testing.assert_array_equal(a, w)
-    close(got_h, np_states(m, IDS, "lstm")[0])  # starts from zero, not from the carried state
+    close(got_h, np_states(m, IDS)[0])  # starts from zero, not from the carried state
     assert got_g.shape == (39,)
 
 
@@ -254,10 +189,20 @@ def test_pattern_signal_and_unit_order():
 
 
 def test_compare_cells_same_seed():
-    out = L.compare_cells(replace(TINY, stateful=True), IDS[:20])
+    """Each cell is the model the config's seed builds: the same seed gives the same numbers, another seed others."""
+    config = replace(TINY, stateful=True)
+    out = L.compare_cells(config, IDS[:20])
     assert list(out) == ["simple_rnn", "lstm", "gru"]
     assert out["lstm"].norms.shape == (19,) and set(out["gru"].eigenvalues) == {"z", "r", "h"}
     assert np.isfinite(out["simple_rnn"].fit.slope) and out["simple_rnn"].radius["U"] > 0
+    again = L.compare_cells(config, IDS[:20])
+    other = L.compare_cells(replace(config, seed=config.seed + 1), IDS[:20])
+    for cell in out:
+        seeded = build_model(replace(config, cell=cell, stateful=False))
+        np.testing.assert_array_equal(out[cell].norms, I.gradient_norms(seeded, IDS[:20]))
+        np.testing.assert_array_equal(again[cell].norms, out[cell].norms)
+        assert all(np.array_equal(again[cell].eigenvalues[k], v) for k, v in out[cell].eigenvalues.items())
+        assert not np.allclose(other[cell].norms, out[cell].norms), cell
 
 
 # ---- figures ---------------------------------------------------------------------------------------------------

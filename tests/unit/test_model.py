@@ -6,47 +6,43 @@ import numpy as np
 import pytest
 
 from core.config import ARTICLE, ModelConfig, TrainConfig, from_query, to_query
-from core.nn.language_model import build_model, build_simple_rnn, count_params, parameter_rows, reset_states, rnn_layers, summary_text
+from core.nn.language_model import build_model, build_simple_rnn, count_params, parameter_rows, reset_states, summary_text
+from tests import reference as R
+from tests.helpers import TINY
 
-TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4, batch_size=2, seq_len=5)
 
 
-def numpy_forward(model, ids, h0=None):
-    """Embedding -> tanh(x W + h U + b) -> dense, in NumPy from the model's own weights."""
-    emb = model.get_layer("embedding").get_weights()[0]
-    W, U, b = rnn_layers(model)[0].get_weights()
-    Wd, bd = model.get_layer("logits").get_weights()
-    h = np.zeros((ids.shape[0], U.shape[0])) if h0 is None else h0
-    hs, logits = [], []
-    for t in range(ids.shape[1]):
-        h = np.tanh(emb[ids[:, t]] @ W + h @ U + b)
-        hs.append(h)
-        logits.append(h @ Wd + bd)
-    return np.stack(logits, 1), np.stack(hs, 1)
+def numpy_forward(model, ids, state=None):
+    """(logits, hidden states of the last layer, final states) from tests/reference.py, on the model's own weights."""
+    logits, states, final = R.lm_forward(model, ids, state)
+    return logits, states[-1], final
 
 
 def test_simple_rnn_forward_matches_numpy_and_carries_state():
     model = build_model(TINY)
     ids = np.random.default_rng(0).integers(0, 7, (2, 5)).astype(np.int32)
-    logits, hs = numpy_forward(model, ids)
+    logits, _, final = numpy_forward(model, ids)
     np.testing.assert_allclose(model(ids).numpy(), logits, rtol=1e-5, atol=1e-6)
     # Stateful: a second call starts from the last state of the first.
     ids2 = np.random.default_rng(1).integers(0, 7, (2, 5)).astype(np.int32)
-    logits2, _ = numpy_forward(model, ids2, h0=hs[:, -1])
+    logits2, _, _ = numpy_forward(model, ids2, final)
     np.testing.assert_allclose(model(ids2).numpy(), logits2, rtol=1e-5, atol=1e-6)
     reset_states(model)
     np.testing.assert_allclose(model(ids).numpy(), logits, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_gated_cells_shapes_and_state_carry(cell):
+def test_gated_cells_match_numpy_and_carry_their_state(cell):
     config = dataclasses.replace(TINY, cell=cell, num_layers=2)
     model = build_model(config)
     ids = np.ones((2, 5), np.int32)
     first = model(ids).numpy()
     assert first.shape == (2, 5, 7)
+    want, _, final = numpy_forward(model, ids)
+    np.testing.assert_allclose(first, want, rtol=1e-5, atol=1e-6)
     second = model(ids).numpy()
-    assert not np.allclose(first, second)  # the carried state changed the output
+    assert not np.allclose(first, second)  # the carried state changed the output...
+    np.testing.assert_allclose(second, numpy_forward(model, ids, final)[0], rtol=1e-5, atol=1e-6)  # ...h and c of both layers
     reset_states(model)
     np.testing.assert_allclose(model(ids).numpy(), first, rtol=1e-6)
     stateless = build_model(config, stateful=False)
