@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.figures.runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure
-from core.runs.reopen import curves, history_csv, table
+from core.runs.compare import curves, history_csv, table
 from core.runs.sqlite_store import StoreError
 from ui import forecaster_state
 from ui import run_lifecycle, session, stored_runs, through_router, workspace
