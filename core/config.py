@@ -10,36 +10,14 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
-CELLS = ("simple_rnn", "lstm", "gru")
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}  # as Keras names the layers
+from core import cells
+from core.validation import check_choice, check_float, check_int
+
+CELLS = cells.KEYS  # the config keys of the cells (core.cells holds everything else about them)
+CELL_NAMES = cells.NAMES  # config key -> the name Keras gives the layer, as the pages show it
 ACTIVATIONS = ("tanh", "relu")
 RECURRENT_INITIALIZERS = ("orthogonal", "random_normal", "glorot_uniform", "identity")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-
-
-def _check_int(name: str, value: Any, low: int, high: int, fix: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected a whole number from {low} to {high}, "
-            f"got {value!r}.{(' ' + fix) if fix else ''}"
-        )
-
-
-def _check_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
-    ok = ok and (low < value if low_open else low <= value) and value <= high
-    if not ok:
-        bound = f"above {low}" if low_open else f"from {low}"
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected a number {bound} to {high}, got {value!r}."
-        )
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected one of {', '.join(choices)}, got {value!r}."
-        )
 
 
 @dataclass(frozen=True)
@@ -61,20 +39,20 @@ class ModelConfig:
     seed: int = 42  # seeds every initializer, dropout mask and shuffle
 
     def __post_init__(self) -> None:
-        _check_int("vocab_size", self.vocab_size, 2, 50_000, "A text needs at least two different tokens; above the limit, lower the vocabulary cap on the Text page.")
-        _check_int("embedding_dim", self.embedding_dim, 1, 4096)
-        _check_int("rnn_units", self.rnn_units, 1, 4096)
-        _check_int("batch_size", self.batch_size, 1, 1024)
-        _check_int("seq_len", self.seq_len, 1, 2000)
-        _check_choice("cell", self.cell, CELLS)
-        _check_int("num_layers", self.num_layers, 1, 4)
-        _check_choice("activation", self.activation, ACTIVATIONS)
-        _check_choice("recurrent_initializer", self.recurrent_initializer, RECURRENT_INITIALIZERS)
-        _check_float("recurrent_init_scale", self.recurrent_init_scale, 0.0, 10.0, low_open=True)
-        _check_float("dropout", self.dropout, 0.0, 0.9)
+        check_int("vocab_size", self.vocab_size, 2, 50_000, "A text needs at least two different tokens; above the limit, lower the vocabulary cap on the Text page.")
+        check_int("embedding_dim", self.embedding_dim, 1, 4096)
+        check_int("rnn_units", self.rnn_units, 1, 4096)
+        check_int("batch_size", self.batch_size, 1, 1024)
+        check_int("seq_len", self.seq_len, 1, 2000)
+        check_choice("cell", self.cell, CELLS)
+        check_int("num_layers", self.num_layers, 1, 4)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("recurrent_initializer", self.recurrent_initializer, RECURRENT_INITIALIZERS)
+        check_float("recurrent_init_scale", self.recurrent_init_scale, 0.0, 10.0, low_open=True)
+        check_float("dropout", self.dropout, 0.0, 0.9)
         if not isinstance(self.stateful, bool):
             raise ValueError(f"Received an invalid value for `stateful`: expected True or False, got {self.stateful!r}.")
-        _check_int("seed", self.seed, 0, 2**31 - 1)
+        check_int("seed", self.seed, 0, 2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -92,15 +70,15 @@ class TrainConfig:
     grad_curve_len: int = 100  # steps of the gradient-vs-lag curve recorded at each epoch end; 0 skips it
 
     def __post_init__(self) -> None:
-        _check_float("learning_rate", self.learning_rate, 0.0, 100.0, low_open=True)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_int("epochs", self.epochs, 1, 1000)
-        _check_float("clip_norm", self.clip_norm, 0.0, 1e6)
-        _check_float("val_fraction", self.val_fraction, 0.0, 0.5)
-        _check_int("max_steps_per_epoch", self.max_steps_per_epoch, 0, 10**7)
-        _check_int("sample_length", self.sample_length, 0, 5000)
-        _check_float("sample_temperature", self.sample_temperature, 0.0, 10.0, low_open=True)
-        _check_int("grad_curve_len", self.grad_curve_len, 0, 1000)
+        check_float("learning_rate", self.learning_rate, 0.0, 100.0, low_open=True)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_int("epochs", self.epochs, 1, 1000)
+        check_float("clip_norm", self.clip_norm, 0.0, 1e6)
+        check_float("val_fraction", self.val_fraction, 0.0, 0.5)
+        check_int("max_steps_per_epoch", self.max_steps_per_epoch, 0, 10**7)
+        check_int("sample_length", self.sample_length, 0, 5000)
+        check_float("sample_temperature", self.sample_temperature, 0.0, 10.0, low_open=True)
+        check_int("grad_curve_len", self.grad_curve_len, 0, 1000)
 
 
 # One click away from the page: a model that learns visibly in a minute, and the reference sizes.
@@ -142,3 +120,35 @@ def from_query(cls: type, query: Mapping[str, str], base: Any = None) -> Any:
             except ValueError as err:
                 raise ValueError(f"Received an invalid value for `{f.name}` in the link: {err}.") from None
     return dataclasses.replace(base, **changes)
+
+
+# Settings that change how a model is trained but not its weights: a trained model keeps its weights.
+TRAINING_ONLY = ("batch_size", "seq_len", "stateful", "dropout")
+
+
+def same_weights(a: ModelConfig, b: ModelConfig) -> bool:
+    """True when a model built for `a` can carry the trained weights of one built for `b`."""
+    keep = [f.name for f in fields(ModelConfig) if f.name not in (*TRAINING_ONLY, "seed")]
+    return all(getattr(a, name) == getattr(b, name) for name in keep)
+
+
+def needs_confirmation(new: ModelConfig, current: ModelConfig | None, trained_steps: int, training: bool, stored: bool,
+                       fresh: bool = False) -> bool:
+    """Whether to ask before settings `new` replace the current model.
+
+    Args:
+        current: the current model's settings (None: there is no model).
+        trained_steps: batches the current model has been trained on.
+        training: whether its training is under way (a new model stops it).
+        stored: whether the run store keeps it (then nothing trained is lost).
+        fresh: a one-click start, which always begins from a new model.
+
+    Returns:
+        True when applying `new` would stop a training under way, or throw away a trained model the run store does
+        not keep: other sizes, or `fresh`.
+    """
+    if current is None or trained_steps == 0:
+        return False
+    if not fresh and same_weights(new, current):
+        return False
+    return training or not stored

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.config import ACTIVATIONS, CELL_NAMES, CELLS, _check_choice, _check_float, _check_int
+from core.cells import cell_spec
+from core.config import ACTIVATIONS, CELLS
+from core.validation import check_choice, check_float, check_int
 from core.forecast.series import WindowConfig
 
 
@@ -27,13 +29,13 @@ class SeriesModelConfig:
     seed: int = 42  # seeds the initializers and the shuffle of the windows
 
     def __post_init__(self) -> None:
-        _check_choice("cell", self.cell, CELLS)
-        _check_int("rnn_units", self.rnn_units, 1, 1024)
-        _check_int("num_layers", self.num_layers, 1, 4)
-        _check_choice("activation", self.activation, ACTIVATIONS)
-        _check_int("batch_size", self.batch_size, 1, 4096)
-        _check_float("dropout", self.dropout, 0.0, 0.9)
-        _check_int("seed", self.seed, 0, 2**31 - 1)
+        check_choice("cell", self.cell, CELLS)
+        check_int("rnn_units", self.rnn_units, 1, 1024)
+        check_int("num_layers", self.num_layers, 1, 4)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_int("batch_size", self.batch_size, 1, 4096)
+        check_float("dropout", self.dropout, 0.0, 0.9)
+        check_int("seed", self.seed, 0, 2**31 - 1)
 
 
 def build_series_model(config: SeriesModelConfig, window: WindowConfig):
@@ -48,7 +50,7 @@ def build_series_model(config: SeriesModelConfig, window: WindowConfig):
     """
     from core.nn.tf import keras
 
-    layer_cls = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[config.cell]
+    layer_cls = cell_spec(config.cell).layer_class()
     inputs = keras.Input(shape=(window.lookback, 1), name="values")  # (batch, lookback, 1)
     x = inputs
     for i in range(config.num_layers):
@@ -59,7 +61,7 @@ def build_series_model(config: SeriesModelConfig, window: WindowConfig):
                       name=f"rnn_{i + 1}", **extra)(x)  # (batch, [lookback,] units)
     outputs = keras.layers.Dense(window.horizon, name="forecast",
                                  kernel_initializer=keras.initializers.GlorotUniform(seed=config.seed + 100))(x)
-    return keras.Model(inputs, outputs, name=f"{CELL_NAMES[config.cell]}_forecaster")
+    return keras.Model(inputs, outputs, name=f"{cell_spec(config.cell).name}_forecaster")
 
 
 def predict(model, x: np.ndarray, batch: int = 1024) -> np.ndarray:

@@ -17,6 +17,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from core.validation import check_int
+
 MAX_CSV_BYTES = 5_000_000
 
 
@@ -134,9 +136,7 @@ class WindowConfig:
 
     def __post_init__(self) -> None:
         for name, low, high in (("lookback", 1, 2000), ("horizon", 1, 500), ("season", 0, 5000)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"Received an invalid value for `{name}`: expected a whole number from {low} to {high}, got {value!r}.")
+            check_int(name, getattr(self, name), low, high)
         if not (0 < self.val_fraction < 0.5 and 0 < self.test_fraction < 0.5):
             raise ValueError("Received invalid split fractions: validation and test must each be above 0 and below 0.5.")
 

@@ -12,11 +12,9 @@ from typing import Callable
 
 import numpy as np
 
+from core.cells import key_of_layer
 from core.nn.language_model import rnn_layers
 from core.nn.tf import keras, tf
-
-_KINDS = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}
-
 
 @dataclass(frozen=True)
 class LayerWeights:
@@ -53,7 +51,7 @@ def snapshot(model: keras.Model) -> Snapshot:
     layers = rnn_layers(model)
     if not layers:
         raise ValueError("This model has no recurrent layer. Build it with core.nn.language_model.build_model.")
-    kind = _KINDS.get(type(layers[0]).__name__)
+    kind = key_of_layer(layers[0])
     if kind is None:
         raise ValueError(f"Cannot inspect a {type(layers[0]).__name__} layer; use SimpleRNN, LSTM or GRU.")
     copied = []

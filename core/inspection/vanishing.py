@@ -10,15 +10,15 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
-from core.config import CELLS, ModelConfig
+from core.cells import KEYS, cell_spec
+from core.config import ModelConfig
 from core.inspection.unroll import Snapshot, gradient_norms, snapshot
 from core.nn.language_model import build_model
 
-BLOCKS = {"simple_rnn": ("U",), "lstm": ("i", "f", "c", "o"), "gru": ("z", "r", "h")}  # Keras' gate order
 _EIG_CACHE: OrderedDict[bytes, np.ndarray] = OrderedDict()  # eigvals of 1024 x 1024 take ~2 s; keep recent ones
 _EIG_LOCK = threading.Lock()
 
@@ -49,12 +49,11 @@ def block_eigenvalues(recurrent: np.ndarray, kind: str) -> dict[str, np.ndarray]
     Returns:
         Block name -> complex eigenvalues, (units,) each.
     """
-    if kind not in BLOCKS:
-        raise ValueError(f"Received an invalid cell `{kind}`: expected one of {', '.join(BLOCKS)}.")
+    gates = cell_spec(kind).gates  # Keras' gate order
     units, width = recurrent.shape
-    if width != units * len(BLOCKS[kind]):
-        raise ValueError(f"A {kind} recurrent kernel should be ({units}, {units * len(BLOCKS[kind])}), got {recurrent.shape}.")
-    return {name: _eigvals(recurrent[:, k * units:(k + 1) * units]) for k, name in enumerate(BLOCKS[kind])}
+    if width != units * len(gates):
+        raise ValueError(f"A {kind} recurrent kernel should be ({units}, {units * len(gates)}), got {recurrent.shape}.")
+    return {name: _eigvals(recurrent[:, k * units:(k + 1) * units]) for k, name in enumerate(gates)}
 
 
 def recurrent_eigenvalues(model, layer: int = 1) -> dict[str, np.ndarray]:
@@ -117,6 +116,11 @@ def fit_decay(norms: np.ndarray) -> DecayFit:
     return DecayFit(float(slope), float(intercept), int(ok.sum()))
 
 
+def fit_decays(curves: Mapping[str, np.ndarray]) -> dict[str, DecayFit]:
+    """`fit_decay` of each named curve, for `core.figures.inspection.gradient_decay_figure`."""
+    return {name: fit_decay(norms) for name, norms in curves.items()}
+
+
 @dataclass(frozen=True)
 class CellCurve:
     """One cell type's gradient curve and spectrum in the Gradients lab."""
@@ -128,7 +132,7 @@ class CellCurve:
     radius: dict[str, float]  # gate block -> spectral radius
 
 
-def compare_cells(config: ModelConfig, ids, cells: Sequence[str] = CELLS, eigenvalues: bool = True) -> dict[str, CellCurve]:
+def compare_cells(config: ModelConfig, ids, cells: Sequence[str] = KEYS, eigenvalues: bool = True) -> dict[str, CellCurve]:
     """Fresh, untrained SimpleRNN, LSTM and GRU models of one size and seed, side by side.
 
     Args:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from core import settings
 from core.config import ModelConfig
-from core.nn.language_model import GATES, count_params
+from core.cells import cell_spec
+from core.nn.language_model import count_params
 
 GIB = 1024**3
 
@@ -52,7 +53,7 @@ class Estimate:
 
 def flops_per_token(config: ModelConfig) -> float:
     """Multiply-adds × 2, forward and backward (backward ≈ 2× forward), for one token."""
-    E, U, V, g = config.embedding_dim, config.rnn_units, config.vocab_size, GATES[config.cell]
+    E, U, V, g = config.embedding_dim, config.rnn_units, config.vocab_size, cell_spec(config.cell).gate_count
     recurrent = sum(g * U * ((E if i == 0 else U) + U) for i in range(config.num_layers))
     return 3 * 2 * (recurrent + U * V)
 
@@ -72,7 +73,7 @@ def estimate(config: ModelConfig, tokens_per_epoch: int, gflops: float | None = 
     """
     params = count_params(config)
     B, S, E, U, V = config.batch_size, config.seq_len, config.embedding_dim, config.rnn_units, config.vocab_size
-    per_step = {"simple_rnn": 3, "gru": 10, "lstm": 12}[config.cell]  # (batch, units) tensors kept per time step
+    per_step = cell_spec(config.cell).kept_per_step  # (batch, units) tensors kept per time step
     activations = 4 * B * S * (3 * E + config.num_layers * U * per_step + 3 * V)
     gflops = gflops or machine_gflops()
     efficiency = (0.3 + 0.3 * min(U, 1024) / 1024) * (1.0 if _fused(config) else 0.7)

@@ -11,13 +11,12 @@ import os
 import threading
 from dataclasses import dataclass, replace
 
+from core.cells import cell_spec
 from core.config import ModelConfig
 from core.nn.tf import keras
 
 _BUILD_LOCK = threading.Lock()  # Keras model construction is not thread-safe; sessions build one at a time
 _SUMMARY_LOCK = threading.Lock()
-_CELL_CLASSES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
-GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}  # weight blocks per recurrent layer
 
 
 def _recurrent_initializer(config: ModelConfig, seed: int):
@@ -33,7 +32,7 @@ def _recurrent_initializer(config: ModelConfig, seed: int):
 
 def _rnn_layer(config: ModelConfig, index: int, stateful: bool, zeros: bool = False):
     seed = config.seed + 10 * (index + 1)
-    cls = getattr(keras.layers, _CELL_CLASSES[config.cell])
+    cls = cell_spec(config.cell).layer_class()
     kwargs = dict(
         units=config.rnn_units,
         return_sequences=True,
@@ -174,16 +173,15 @@ class ParamRow:
 def parameter_rows(config: ModelConfig) -> list[ParamRow]:
     """Where every parameter comes from, computed by hand from the config (not from Keras)."""
     V, E, U = config.vocab_size, config.embedding_dim, config.rnn_units
+    cell = cell_spec(config.cell)
+    g, b = cell.gate_count, cell.biases  # Keras' GRU keeps two bias vectors per gate (reset_after=True)
+    times = "" if g == 1 else f"{g}·"
     rows = [ParamRow("embedding", "V·E", f"{V:,}·{E:,}", V * E)]
     for i in range(config.num_layers):
         d = E if i == 0 else U
         din = "E" if i == 0 else "U"
-        if config.cell == "simple_rnn":
-            rows.append(ParamRow(f"rnn_{i + 1} (SimpleRNN)", f"U·({din}+U+1)", f"{U:,}·({d:,}+{U:,}+1)", U * (d + U + 1)))
-        elif config.cell == "lstm":
-            rows.append(ParamRow(f"rnn_{i + 1} (LSTM)", f"4·U·({din}+U+1)", f"4·{U:,}·({d:,}+{U:,}+1)", 4 * U * (d + U + 1)))
-        else:  # Keras' GRU keeps two bias vectors per gate (reset_after=True)
-            rows.append(ParamRow(f"rnn_{i + 1} (GRU)", f"3·U·({din}+U+2)", f"3·{U:,}·({d:,}+{U:,}+2)", 3 * U * (d + U + 2)))
+        rows.append(ParamRow(f"rnn_{i + 1} ({cell.name})", f"{times}U·({din}+U+{b})", f"{times}{U:,}·({d:,}+{U:,}+{b})",
+                             g * U * (d + U + b)))
     rows.append(ParamRow("logits (Dense)", "(U+1)·V", f"({U:,}+1)·{V:,}", (U + 1) * V))
     return rows
 
