@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -13,12 +14,28 @@ from core.config import ModelConfig, TrainConfig
 from core.nn.language_model import build_model, rnn_layers, twin
 from core.nn.train_step import make_train_step
 from core.nn.tf import keras, tf
+from tests import reference as R
+from tests.helpers import TINY
+from tests.reference import rel_err
 
-TINY = ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4, batch_size=2, seq_len=5)
 LENGTHS = (1, 4, 9)  # fed one after the other, so a stateful model carries its state across them
 
 
-@pytest.fixture(params=["batch_major", "feature_major", "chunked", "chunked_feature_major"])
+LAYOUTS = ("batch_major", "feature_major", "chunked", "chunked_feature_major")
+FOLDS = ("lookup", "folded")
+
+
+def cases(names: str, *axes, fast: set) -> pytest.MarkDecorator:
+    """Parametrize `names` over every combination of `axes`; all but the combinations in `fast` are marked slow, so the
+    fast tier (make check) keeps one case per memory layout and per path (lookup or folded) and the whole suite runs
+    the full product."""
+    argnames = [n.strip() for n in names.split(",")]
+    params = [pytest.param(*combo, marks=() if combo in fast else pytest.mark.slow) for combo in itertools.product(*axes)]
+    assert fast <= set(itertools.product(*axes)), "a fast case that is not in the product"
+    return pytest.mark.parametrize(argnames, params, indirect=[n for n in argnames if n in ("layout", "fold")])
+
+
+@pytest.fixture
 def layout(request, monkeypatch):
     """Run a test with the recurrence on (batch, units) states and on transposed ones, in one piece
     and cut into chunks of 2 or 3 steps."""
@@ -29,43 +46,15 @@ def layout(request, monkeypatch):
     return request.param
 
 
-@pytest.fixture(params=["lookup", "folded"])
+@pytest.fixture
 def fold(request, monkeypatch):
     """Run a test with the embedding looked up then projected, and folded into the first kernel."""
     monkeypatch.setattr(fastmodel, "FOLD_MAX_RATIO", 0.0 if request.param == "lookup" else 100.0)
     return request.param == "folded"
 
 
-def rel_err(a, b) -> float:
-    """Largest absolute difference relative to the largest magnitude of the reference `b`."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-12))
-
-
-def numpy_rnn(x, h0, w, u, b, dy, dh_last, activation):
-    """Forward and BPTT of h_t = act(x_t W + h_{t-1} U + b) in NumPy, float64, one step at a time."""
-    act = np.tanh if activation == "tanh" else (lambda z: np.maximum(z, 0))
-    hs, h = [], h0
-    for x_t in x:
-        h = act(x_t @ w + h @ u + b)
-        hs.append(h)
-    grads = {"x": np.zeros_like(x), "w": np.zeros_like(w), "u": np.zeros_like(u), "b": np.zeros_like(b)}
-    dh = dh_last.copy()
-    for t in reversed(range(len(x))):
-        dh = dh + dy[t]
-        dp = dh * (1 - hs[t] ** 2) if activation == "tanh" else dh * (hs[t] > 0)
-        h_prev = h0 if t == 0 else hs[t - 1]
-        grads["w"] += x[t].T @ dp
-        grads["u"] += h_prev.T @ dp
-        grads["b"] += dp.sum(0)
-        grads["x"][t] = dp @ w.T
-        dh = dp @ u.T
-    grads["h0"] = dh
-    return np.stack(hs), grads
-
-
-@pytest.mark.parametrize("activation", ["tanh", "relu"])
-@pytest.mark.parametrize("steps", [1, 2, 6])
+@cases("activation, steps, layout", ["tanh", "relu"], [1, 2, 6], LAYOUTS,
+       fast={("tanh", 6, "batch_major"), ("relu", 6, "feature_major"), ("tanh", 6, "chunked"), ("relu", 2, "chunked_feature_major")})
 def test_sequence_matches_numpy_bptt(activation, steps, layout):
     rng = np.random.default_rng(steps)
     batch, feats, units = 3, 5, 4
@@ -74,19 +63,20 @@ def test_sequence_matches_numpy_bptt(activation, steps, layout):
     w, u = rng.normal(size=(feats, units)) * 0.5, rng.normal(size=(units, units)) * 0.5
     b = rng.normal(size=units) * 0.1
     dy, dh_last = rng.normal(size=(steps, batch, units)), rng.normal(size=(batch, units))
-    want_y, want = numpy_rnn(x, h0, w, u, b, dy, dh_last, activation)
+    want = R.backward("simple_rnn", x, w, u, b, dy, dh_last, h0, activation=activation)
+    want_y = want["hs"]
 
     args = [tf.constant(a, tf.float32) for a in (x, h0, w, u, b)]
     with tf.GradientTape() as tape:
         tape.watch(args)
         y, h_last = fastrnn.simple_rnn_sequence(*args, activation=activation)
         loss = tf.reduce_sum(y * dy) + tf.reduce_sum(h_last * dh_last)  # upstream grads dy and dh_last
-    got = dict(zip(["x", "h0", "w", "u", "b"], tape.gradient(loss, args)))
+    got = dict(zip(["x", "h0", "kernel", "recurrent", "bias"], tape.gradient(loss, args)))
 
     assert y.shape == (steps, batch, units)
     assert rel_err(y, want_y) < 1e-5
     assert rel_err(h_last, want_y[-1]) < 1e-5
-    for name in ("x", "h0", "w", "u", "b"):
+    for name in ("x", "h0", "kernel", "recurrent", "bias"):
         assert rel_err(got[name], want[name]) < 1e-5, name
 
 
@@ -121,10 +111,10 @@ def test_sequence_of_unknown_length_in_a_tf_function(fm, monkeypatch):
 
     for steps in (1, 5, 12):
         x, dy = rng.normal(size=(steps, 2, 3)), rng.normal(size=(steps, 2, 4))
-        want_y, want = numpy_rnn(x, np.zeros((2, 4)), w, u, b, dy, np.zeros((2, 4)), "tanh")
+        want = R.backward("simple_rnn", x, w, u, b, dy, np.zeros((2, 4)), np.zeros((2, 4)))
         y, grads = value_and_grads(tf.constant(x, tf.float32), tf.constant(dy, tf.float32))
-        assert rel_err(y, want_y) < 1e-5
-        for name, g in zip(("x", "w", "u", "b"), grads):
+        assert rel_err(y, want["hs"]) < 1e-5
+        for name, g in zip(("x", "kernel", "recurrent", "bias"), grads):
             assert rel_err(g, want[name]) < 1e-5, (steps, name)
     assert value_and_grads.experimental_get_tracing_count() == 1
 
@@ -168,9 +158,9 @@ def _check_against_keras(stock, fast_model, fast_loss_and_grads, config, seed: i
                 assert mine.states is None
 
 
-@pytest.mark.parametrize("num_layers", [1, 2])
-@pytest.mark.parametrize("stateful", [True, False])
-@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@cases("activation, stateful, num_layers, layout, fold", ["tanh", "relu"], [True, False], [1, 2], LAYOUTS, FOLDS,
+       fast={("tanh", True, 2, "batch_major", "lookup"), ("relu", False, 1, "feature_major", "folded"),
+             ("relu", True, 1, "chunked", "folded"), ("tanh", True, 2, "chunked_feature_major", "lookup")})
 def test_forward_gradients_and_state_match_keras(activation, stateful, num_layers, layout, fold):
     config = replace(TINY, activation=activation, stateful=stateful, num_layers=num_layers, seed=3 + num_layers)
     assert fastmodel.fold_embedding(config) == fold
@@ -180,7 +170,7 @@ def test_forward_gradients_and_state_match_keras(activation, stateful, num_layer
     _check_against_keras(stock, fast_model, _loss_and_grads(forward, fast_model), config, seed=num_layers)
 
 
-@pytest.mark.parametrize("lanes", [1, 2])
+@cases("fold, lanes", FOLDS, [1, 2], fast={("folded", 2)})
 def test_training_steps_match_stock_keras(fold, lanes, monkeypatch):
     """A few compiled Adam steps of the trainer's step on the same batches give the same losses and
     weights with the fast recurrence and with stock Keras, with the batch in one lane or two."""
@@ -206,6 +196,7 @@ def test_training_steps_match_stock_keras(fold, lanes, monkeypatch):
         assert rel_err(mine, theirs) < 1e-4
 
 
+@cases("layout, fold", LAYOUTS, FOLDS, fast={("batch_major", "folded")})
 def test_lanes_match_keras(layout, fold, monkeypatch):
     """A batch cut into two uneven lanes (3 + 2 rows) gives Keras' logits, gradients and carried state."""
     monkeypatch.setattr(fastmodel, "LANES", 2)
@@ -228,7 +219,7 @@ def test_lane_sizes(monkeypatch):
     assert fastmodel.lane_sizes(None) == [None]  # unknown while tracing: one lane
 
 
-@pytest.mark.parametrize("fast", [True, False])
+@cases("fast, fold", [True, False], FOLDS, fast={(True, "lookup"), (False, "folded")})
 def test_first_adam_step_is_textbook_adam(fast, fold):
     """One step moves every weight by Adam's first update on the summed gradient, computed in NumPy:
     Δ = -lr·√(1-β₂)·g / (√(1-β₂)·|g| + ε). Keras 3 fed a token's sparse rows to Adam one by one
