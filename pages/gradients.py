@@ -8,7 +8,8 @@ from plotly.colors import sample_colorscale
 
 from core.config import CELL_NAMES
 from core.figures.inspection import eigenvalue_figure, gradient_decay_figure
-from core.inspection.vanishing import fit_decay
+from core.figures.style import COLORS
+from core.inspection.vanishing import fit_decay, fit_decays
 from core.inspection.neurons import encode_known
 from ui import session, through_router
 from ui.inspected import inspected, memo
@@ -17,7 +18,6 @@ through_router()
 
 st.title("Gradients")
 ss = st.session_state
-COLORS = {"SimpleRNN": "#1f77b4", "LSTM": "#ff7f0e", "GRU": "#2ca02c", "your trained model": "#7f7f7f"}
 
 
 snap, vocab, label, model_key = inspected()
@@ -37,7 +37,7 @@ left, right = st.columns([3, 2], gap="large")
 norms = memo("gr_memo", "mine", (model_key, ids.tobytes()), lambda: gradient_norms_by_layer(snap, ids))  # (layers, T)
 curves = {f"layer {i + 1}": n for i, n in enumerate(norms)}
 tok_name = "characters" if vocab.level == "char" else "words"
-left.plotly_chart(gradient_decay_figure(curves, title=f"‖dL/dh_t‖ for the first {length} {tok_name}"), width="stretch", key="gr_mine")
+left.plotly_chart(gradient_decay_figure(curves, fit_decays(curves), title=f"‖dL/dh_t‖ for the first {length} {tok_name}"), width="stretch", key="gr_mine")
 fit = fit_decay(norms[0])
 right.metric("Fitted change per step back (layer 1)", fit.label)
 if 0 < fit.points < len(norms[0]):
@@ -63,7 +63,8 @@ if grad_curves:
     left, right = st.columns([3, 2], gap="large")
     shown = [grad_curves[i] for i in sorted({round(i) for i in np.linspace(0, len(grad_curves) - 1, min(len(grad_curves), 8))})]
     shades = sample_colorscale("Viridis", [i / max(len(shown) - 1, 1) * 0.9 for i in range(len(shown))])  # early dark, late light
-    left.plotly_chart(gradient_decay_figure({f"epoch {e}": n for e, n in shown}, title="‖dL/dh_t‖ at each epoch end",
+    epochs = {f"epoch {e}": n for e, n in shown}
+    left.plotly_chart(gradient_decay_figure(epochs, fit_decays(epochs), title="‖dL/dh_t‖ at each epoch end",
                                             colors={f"epoch {e}": c for (e, _), c in zip(shown, shades)}),
                       width="stretch", key="gr_epochs")
     right.markdown("The trainer records this curve at the end of every epoch, on the start of the training text. "
@@ -95,7 +96,7 @@ curves = {CELL_NAMES[cell]: r.norms for cell, r in lab.items()}
 if model_key[0] == "trained":
     curves["your trained model"] = norms[0]
 left, right = st.columns([3, 2], gap="large")
-left.plotly_chart(gradient_decay_figure(curves, title="‖dL/dh_t‖ of fresh models (and yours)", colors=COLORS), width="stretch", key="gr_lab")
+left.plotly_chart(gradient_decay_figure(curves, fit_decays(curves), title="‖dL/dh_t‖ of fresh models (and yours)", colors=COLORS), width="stretch", key="gr_lab")
 for cell, r in lab.items():
     if not np.all(np.isfinite(r.norms)):
         right.warning(f"{CELL_NAMES[cell]}: the gradient overflowed to infinity (not drawn). It exploded.")

@@ -4,6 +4,8 @@ import streamlit as st
 
 from core.config import CELL_NAMES
 from core.figures.inspection import accuracy_curve_figure, gradient_decay_figure, lag_accuracy_figure
+from core.figures.style import COLORS
+from core.inspection.vanishing import fit_decays
 from core.race.task import CHANCE, GRAD_MIN_LAG, LAG_BINS
 from core.race.race import RaceConfig
 from ui import session, through_router
@@ -13,7 +15,6 @@ through_router()
 st.title("Long-range race")
 st.caption("SimpleRNN against LSTM, on a task only long memory solves.")
 ss = st.session_state
-COLORS = {"SimpleRNN": "#1f77b4", "LSTM": "#ff7f0e"}
 race_cfg = ss.get("race_config", RaceConfig())  # tests put a tiny one here
 st.markdown("On the *Long-range memory* sample every line is `K:xyzzy…>K`: the last letter copies the first, 10 to 60 characters "
             f"back, and nothing in between predicts it. The button trains a SimpleRNN and an LSTM of the same size ({race_cfg.units} units) "
@@ -63,7 +64,7 @@ def race_view() -> None:
     if "after" in p.grads:
         curves = {f"{CELL_NAMES[c]} {when} training": g for when, d in p.grads.items() for c, g in d.items()}
         left, right = st.columns([3, 2], gap="large")
-        left.plotly_chart(gradient_decay_figure(curves, title=f"‖dL/dh_t‖ for the last letter, lines with lag ≥ {GRAD_MIN_LAG}",
+        left.plotly_chart(gradient_decay_figure(curves, fit_decays(curves), title=f"‖dL/dh_t‖ for the last letter, lines with lag ≥ {GRAD_MIN_LAG}",
                                                 dashed=[n for n in curves if "before" in n], mark=(GRAD_MIN_LAG - 1, "keys start here"),
                                                 colors={n: COLORS[n.split()[0]] for n in curves}),
                           width="stretch", key="race_grads")

@@ -11,7 +11,6 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.inspection.vanishing import DecayFit, fit_decay
 from core.text.vocabulary import display_token
 
 
@@ -88,12 +87,15 @@ def _time_ticks(shown: list[str], xcat: list[str], fits: int = 100) -> tuple[lis
     return vals, texts
 
 
-def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradient norm vs lag", dashed: Sequence[str] = (),
-                          mark: tuple[float, str] | None = None, colors: Mapping[str, str] | None = None) -> go.Figure:
+def gradient_decay_figure(curves: Mapping[str, np.ndarray], fits: Mapping, title: str = "Gradient norm vs lag",
+                          dashed: Sequence[str] = (), mark: tuple[float, str] | None = None,
+                          colors: Mapping[str, str] | None = None) -> go.Figure:
     """||dL/dh_t|| against lag on a log axis, one line per named curve, with its fitted decay.
 
     Args:
         curves: name -> (T,) gradient norms in time order (lag of entry t is T-1-t).
+        fits: name -> the decay fitted to that curve (`core.inspection.vanishing.fit_decays(curves)`): a value with
+            `slope` and `intercept` (log10 norm against lag), `points` (how many it used) and a legend `label`.
         title: the figure title.
         dashed: names of curves drawn dashed (e.g. the ones before training).
         mark: (lag, label) of a vertical line, e.g. where the remembered key is.
@@ -107,7 +109,7 @@ def gradient_decay_figure(curves: Mapping[str, np.ndarray], title: str = "Gradie
         norms = np.asarray(norms, dtype=float)
         lag = np.arange(len(norms))[::-1]  # (T,)
         keep = np.isfinite(norms) & (norms > 0)  # a log axis cannot show zeros
-        fit: DecayFit = fit_decay(norms)
+        fit = fits[name]
         fig.add_trace(go.Scatter(x=lag[keep], y=norms[keep], mode="lines", name=f"{name} ({fit.label})",
                                  line=dict(dash="dash" if name in dashed else "solid", color=(colors or {}).get(name)),
                                  hovertemplate="lag %{x}<br>norm %{y:.3g}<extra>" + html.escape(str(name)) + "</extra>"))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-COLORS = {"train": "#d1495b", "val": "#00798c", "acc": "#edae49", "grid": "#e5e5e5"}
+COLORS = {
+    "train": "#d1495b", "val": "#00798c", "acc": "#edae49", "grid": "#e5e5e5",  # a training run's curves
+    "SimpleRNN": "#1f77b4", "LSTM": "#ff7f0e", "GRU": "#2ca02c", "your trained model": "#7f7f7f",  # cells side by side
+}
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15), hovermode="x unified")
 
 # The live charts carry no plotly template: Streamlit's theme styles them in the browser, and the default template

@@ -239,7 +239,8 @@ def test_figures_build():
     assert fig.data[0].z.shape == (2, 6) and "⏎" in fig.layout.xaxis.ticktext
     assert fig.data[0].x[3] == "step 3: ⏎" and list(fig.data[0].y) == ["3", "1"]
     np.testing.assert_array_equal(fig.data[0].z[0], states[:, 3])
-    g = F.gradient_decay_figure({"SimpleRNN": 0.9 ** np.arange(30)[::-1], "LSTM": np.r_[0.0, np.ones(29)]})
+    curves = {"SimpleRNN": 0.9 ** np.arange(30)[::-1], "LSTM": np.r_[0.0, np.ones(29)]}
+    g = F.gradient_decay_figure(curves, L.fit_decays(curves))
     assert g.layout.yaxis.type == "log" and "per step" in g.data[0].name
     e = F.eigenvalue_figure({"U": np.array([0.5 + 0.5j, 1.2])})
     assert e.data[0].name == "unit circle" and "1.2" in e.data[1].name
