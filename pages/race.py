@@ -3,7 +3,8 @@
 import streamlit as st
 
 from core.config import CELL_NAMES
-from core.figures.inspection import accuracy_curve_figure, gradient_decay_figure, lag_accuracy_figure
+from core.figures.inspection import gradient_decay_figure
+from core.figures.race import accuracy_curve_figure, lag_accuracy_figure
 from core.figures.style import COLORS
 from core.inspection.vanishing import fit_decays
 from core.race.task import CHANCE, GRAD_MIN_LAG, LAG_BINS
