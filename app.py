@@ -12,7 +12,8 @@ from streamlit.runtime.scriptrunner import script_runner
 # garbage collection. Trainings run in Ray workers now, but this server still keeps each session's model for Generate
 # and the inspection pages, and a background thread per training writes new weights into it: resetting Keras under
 # them is unsafe (and was 7x slower while training ran here), so this server turns that clean-up off. Nothing here
-# relies on it: models live in session state.
+# relies on it: models live in session state. The function is private: tests/unit/test_streamlit_private_api.py fails
+# when Streamlit renames or removes it, so an upgrade cannot turn this off silently.
 script_runner._clean_problem_modules = lambda: None
 
 st.set_page_config(page_title="RNN Playground", page_icon=":material/autorenew:", layout="wide")
@@ -32,12 +33,12 @@ except settings.SettingsError as err:  # refuse at once, with the sentence, befo
 def _warm_up() -> None:
     """Start (or join) Ray with its warm training workers, then import TensorFlow for Generate and inspection.
     With RNN_PLAYGROUND_WARM_WORKERS=0 nothing is started ahead: Ray starts with the first training."""
-    from core.workers import cluster
+    from core.workers import cluster, pool
 
-    if not cluster.WARM_WORKERS:
+    if not settings.current().warm_workers:
         return
     try:
-        cluster.pool()
+        pool.workers()
     except cluster.ClusterError:
         pass  # kept by core.workers.cluster; the Train page says it in a sentence
     importlib.import_module("core.nn.tf")
@@ -51,10 +52,10 @@ def _warm_up_once() -> threading.Thread:
     return thread
 
 
-from ui import run_lifecycle, session, workspace  # noqa: E402  (after set_page_config)
+from ui import controls, session, workspace  # noqa: E402  (after set_page_config)
 
-workspace.open_workspace()
 session.init()
+workspace.open_workspace()
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/text.py", title="Text", icon=":material/description:"),
@@ -69,7 +70,7 @@ PAGES = [
     st.Page("pages/series.py", title="Time series", icon=":material/show_chart:"),
 ]
 page = st.navigation(PAGES)
-run_lifecycle.sidebar_status()
+controls.sidebar_status()
 workspace.sidebar_note()
 workspace.show_notices()
 workspace.sync()  # before the page too: a page that stops early (st.stop) can no longer change the address after it

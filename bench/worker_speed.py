@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import cluster  # noqa: E402
+from core.workers import pool  # noqa: E402
 from core.config import ARTICLE, ARTICLE_TRAIN  # noqa: E402
 from core.nn.language_model import build_model  # noqa: E402
 from core.workers.remote_trainer import RemoteTrainer  # noqa: E402
@@ -47,7 +47,7 @@ def main() -> None:
     ids = vocab.encode(text)
     config = replace(ARTICLE, vocab_size=len(vocab))
     train = replace(ARTICLE_TRAIN, sample_length=0, grad_curve_len=0)
-    cluster.pool()
+    pool.workers()
     time.sleep(20)  # let the warm workers finish starting
     here, there = [], []
     for _ in range(3):

@@ -8,7 +8,6 @@ from core.figures.race import accuracy_curve_figure, lag_accuracy_figure
 from core.figures.style import COLORS
 from core.inspection.vanishing import fit_decays
 from core.race.task import CHANCE, GRAD_MIN_LAG, LAG_BINS
-from core.race.race import RaceConfig
 from ui import session, through_router
 
 through_router()
@@ -16,7 +15,7 @@ through_router()
 st.title("Long-range race")
 st.caption("SimpleRNN against LSTM, on a task only long memory solves.")
 ss = st.session_state
-race_cfg = ss.get("race_config", RaceConfig())  # tests put a tiny one here
+race_cfg = ss.race_config  # the session's race settings (ui.session.init)
 st.markdown("On the *Long-range memory* sample every line is `K:xyzzy…>K`: the last letter copies the first, 10 to 60 characters "
             f"back, and nothing in between predicts it. The button trains a SimpleRNN and an LSTM of the same size ({race_cfg.units} units) "
             f"in the background, {race_cfg.steps:,} steps each (under a minute), taking turns on the same lines and scoring only that "
@@ -24,12 +23,12 @@ st.markdown("On the *Long-range memory* sample every line is `K:xyzzy…>K`: the
 
 
 def start_race() -> None:
-    from core.workers.client import RemoteRace
+    from core.workers.remote_race import RemoteRace
 
     if ss.get("race") is not None:
         ss.race.stop()
     text = session.cached_sample("long_range.txt").text
-    ss.race = RemoteRace(text, ss.get("race_config", RaceConfig()), keep_alive=session.keep_alive())
+    ss.race = RemoteRace(text, ss.race_config, keep_alive=session.keep_alive())
     ss.race.start()
 
 

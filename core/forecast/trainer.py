@@ -11,7 +11,8 @@ from core.config import TrainConfig
 from core.training.progress import Progress
 from core.forecast.series import WindowConfig
 from core.forecast.model import SeriesModelConfig
-from core.training.trainer import Checkpoint, Trainer
+from core.training.checkpoint import Checkpoint
+from core.training.trainer import Trainer
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,24 +23,6 @@ class SeriesData:
     y_train: np.ndarray  # (n, horizon)
     x_val: np.ndarray
     y_val: np.ndarray
-
-
-@dataclass(frozen=True, eq=False)
-class SeriesJob:
-    """Everything a worker needs to train a forecaster, as plain data (see `core.workers.actor.TrainJob`)."""
-
-    config: SeriesModelConfig
-    window: WindowConfig
-    train: TrainConfig
-    data: SeriesData
-    resume: Checkpoint | None = None
-    paused: bool = False
-
-    def make_trainer(self) -> "SeriesTrainer":
-        from core.forecast.model import build_series_model
-
-        model = build_series_model(self.config, self.window)
-        return SeriesTrainer(model, self.config, self.window, self.train, self.data, resume=self.resume)
 
 
 def series_steps_per_epoch(n_windows: int, config: SeriesModelConfig, train: TrainConfig) -> int:

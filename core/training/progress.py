@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+STOPPED_BY_YOU = "Stopped by you. The weights so far are kept; Start continues from here."
+TAB_CLOSED = "Stopped because the browser tab was closed."
+STATUSES = ("idle", "waiting", "running", "paused", "finished", "stopped", "failed", "lost")  # `lost`: the worker died
+
 _EMPTY = np.zeros(0)
 _EMPTY.flags.writeable = False
 
@@ -25,7 +29,7 @@ def _empty(width: int = 0):
 class Progress:
     """One immutable snapshot of a training run; pages draw from it and never change it."""
 
-    status: str = "idle"  # idle, waiting, running, paused, finished, stopped, failed
+    status: str = "idle"  # one of STATUSES
     message: str = ""  # a sentence for the page (why it stopped, what to try)
     step: int = 0  # batches trained so far
     total_steps: int = 0  # batches in the whole run

@@ -11,54 +11,26 @@ import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 
 from core.config import ModelConfig, TrainConfig
-from core.text.batches import num_batches, split, stateful_batches
+from core.text.batches import split, stateful_batches
 from core.nn.language_model import reset_states, rnn_layers
-from core.training.progress import History, Progress
+from core.training.checkpoint import Checkpoint
+from core.training.plan import steps_per_epoch
+from core.training.progress import STOPPED_BY_YOU, TAB_CLOSED, History, Progress
 from core.text.vocabulary import Vocabulary
 
 SNAPSHOT_EVERY_STEPS = 25  # how often the last good weights are copied, for recovery from a NaN loss
 PUBLISH_EVERY_S = 0.2
-STOPPED_BY_YOU = "Stopped by you. The weights so far are kept; Start continues from here."
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """Where a training stands, as plain data: enough to continue it in another process.
-
-    `optimizer` is None at epoch ends (the optimizer's moments are only sent when a training stops).
-    """
-
-    weights: tuple  # model.get_weights(): NumPy arrays
-    position: tuple[int, int]  # (epoch, batch) where the next step starts
-    step: int  # batches trained so far
-    elapsed_s: float  # training seconds so far, pauses excluded
-    optimizer: tuple | None = None  # the optimizer's variables (moments, iteration count)
-    version: int = 0  # grows with each checkpoint of one training
-    carried: tuple = ()  # the hidden states a stateful model carries into its next batch (mid-epoch only)
 
 
 def _carried_states(model) -> list:
     """The state variables of the model's stateful recurrent layers, bottom first."""
     return [v for layer in rnn_layers(model) if getattr(layer, "stateful", False) for v in layer.states]
-
-
-def steps_per_epoch(train_ids: np.ndarray, config: ModelConfig, train: TrainConfig) -> int:
-    """Batches in one epoch over `train_ids` (the text without its validation end), capped as `train` says."""
-    per_epoch = num_batches(len(train_ids), config.batch_size, config.seq_len)
-    return min(per_epoch, train.max_steps_per_epoch) if train.max_steps_per_epoch else per_epoch
-
-
-def planned(config: ModelConfig, train: TrainConfig, ids: np.ndarray) -> Progress:
-    """The snapshot of a training not yet started: its epochs and steps, nothing trained."""
-    train_ids, _ = split(np.asarray(ids, np.int32), train.val_fraction, config.batch_size, config.seq_len)
-    per_epoch = steps_per_epoch(train_ids, config, train)
-    return Progress(epochs=train.epochs, steps_per_epoch=per_epoch, total_steps=per_epoch * train.epochs)
 
 
 class Trainer:
@@ -246,7 +218,7 @@ class Trainer:
                 if now - last_alive > 2:
                     last_alive = now
                     if not self._alive():
-                        self.stop("Stopped because the browser tab was closed.")
+                        self.stop(TAB_CLOSED)
                 if self._stop.is_set():
                     self._publish(status="stopped", message=self._stop_message, tokens_per_s=0.0)
                     return

@@ -10,46 +10,26 @@ from __future__ import annotations
 
 import gc
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from core.config import ModelConfig, TrainConfig
-from core.training.progress import Progress
-from core.text.vocabulary import Vocabulary
-from core.training.trainer import Checkpoint
+from core.workers.messages import Delta, SeriesJob
 
 
-@dataclass(frozen=True)
-class TrainJob:
-    """Everything a worker needs to train, as plain data."""
+def _trainer_for(job):
+    """The trainer of `job` (a `TrainJob` or a `SeriesJob`), with a freshly built model."""
+    if isinstance(job, SeriesJob):
+        from core.forecast.model import build_series_model
+        from core.forecast.trainer import SeriesTrainer
 
-    config: ModelConfig
-    train: TrainConfig
-    ids: np.ndarray  # token ids of the whole text
-    vocab: Vocabulary
-    resume: Checkpoint | None = None  # continue from here; None starts from the config's seeded weights
-    paused: bool = False  # start paused (the user pressed Pause while the job waited for a worker)
+        model = build_series_model(job.config, job.window)
+        return SeriesTrainer(model, job.config, job.window, job.train, job.data, resume=job.resume)
+    from core.nn.language_model import build_model
+    from core.training.trainer import Trainer
 
-    def make_trainer(self):
-        """The trainer of this job, with a freshly built model (in the worker)."""
-        from core.nn.language_model import build_model
-        from core.training.trainer import Trainer
-
-        return Trainer(build_model(self.config), self.config, self.train, self.ids, self.vocab, resume=self.resume)
-
-
-@dataclass(frozen=True)
-class Delta:
-    """What changed in a worker's training since the caller's last poll."""
-
-    progress: Progress  # the latest snapshot with its history fields emptied (they travel as rows below)
-    rows: dict  # steps, loss, accuracy, norms: the new rows only
-    val: tuple  # (steps, losses, accuracies) of the validation points not yet seen
-    samples: tuple  # new (epoch, text) samples
-    grad_curves: tuple  # new (epoch, curve) gradient curves
-    checkpoint: Checkpoint | None  # a newer epoch-end or final checkpoint, else None
-    alive: bool  # False once the training thread has ended (the final checkpoint is then in place)
+    return Trainer(build_model(job.config), job.config, job.train, job.ids, job.vocab, resume=job.resume)
 
 
 def _warm_up() -> None:
@@ -82,9 +62,9 @@ class TrainWorker:
         return os.getpid()
 
     def train(self, job) -> None:
-        """Begin training `job` (a `TrainJob`, or a `core.forecast.trainer.SeriesJob`) in the background; poll for its progress."""
+        """Begin training `job` (a `TrainJob` or a `SeriesJob`) in the background; poll for its progress."""
         self._clear()
-        self.job = job.make_trainer()
+        self.job = _trainer_for(job)
         if job.paused:
             self.job.pause()
         self.job.start()

@@ -3,7 +3,7 @@ worker, forwards requests, and brings the worker's progress back as one snapshot
 
 One thread per job does all of this, and it alone publishes; the UI thread only records what the user
 asked for (start, pause, resume, stop). Its cost in the server is one ~1 ms call every `POLL_S`, never a
-training step. `core.workers.remote_trainer.RemoteTrainer` is the training; `RemoteRace` below is the race.
+training step. `core.workers.remote_trainer.RemoteTrainer` is the training; `core.workers.remote_race.RemoteRace` is the race.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Callable, Iterator
 
 from core.workers.admission import max_trainings, training_slot, trainings_running
-from core.training.trainer import STOPPED_BY_YOU
+from core.workers.messages import STOPPED_BY_YOU
 
 POLL_S = 0.2  # how often a running training's progress is fetched from its worker
 CALL_TIMEOUT_S = 60  # a worker that does not answer a poll for this long is taken for lost
@@ -24,7 +24,7 @@ ALIVE_EVERY_S = 2  # how often the session is asked whether it is still open
 _IDS = itertools.count(1)
 
 
-class Watchers:
+class KeepAlive:
     """The `keep_alive` of a job that several browser sessions may watch (a reload, a second tab, a shared link).
 
     It answers True while any watcher's check does, and for `grace_s` after the last one stopped: a reload
@@ -61,7 +61,7 @@ class RemoteJob:
         self.uid = next(_IDS)  # unique in this server, for caches (an `id()` can be reused)
         self._requests = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._again = False  # Start was pressed while the last run was stopping
+        self._restart_requested = False  # Start was pressed while the last run was stopping
         self._stop = threading.Event()
         self._resume = threading.Event()
         self._resume.set()
@@ -79,9 +79,9 @@ class RemoteJob:
         """Start, or continue after a stop; pressed while a stop is under way, it starts again after it."""
         with self._requests:
             if self.active():
-                self._again = self._again or self._stop.is_set()
+                self._restart_requested = self._restart_requested or self._stop.is_set()
                 return
-            self._again = True
+            self._restart_requested = True
             self._thread = threading.Thread(target=self._loop, name=f"rnn-{type(self).__name__.lower()}", daemon=True)
             self._thread.start()
 
@@ -99,7 +99,7 @@ class RemoteJob:
     def stop(self, message: str = STOPPED_BY_YOU) -> None:
         """Ask the run to stop after the current step; the weights so far are kept."""
         with self._requests:
-            self._again = False
+            self._restart_requested = False
             self._stop_message = message
             self._stop.set()
 
@@ -111,10 +111,10 @@ class RemoteJob:
     def _loop(self) -> None:
         while True:
             with self._requests:
-                if not self._again:
+                if not self._restart_requested:
                     self._thread = None  # from here on a Start begins a new thread
                     return
-                self._again = False
+                self._restart_requested = False
                 self._stop.clear()
                 self.runs += 1
             self._run_once()
@@ -131,7 +131,7 @@ class RemoteJob:
     @contextmanager
     def _worker(self, on_wait: Callable[[str], None]) -> Iterator[object | None]:
         """Hold a training slot and a warm worker for the block; yields None when the wait was given up."""
-        from core.workers import cluster
+        from core.workers import pool
 
         def slot_wait() -> None:
             on_wait(f"The server is busy: {trainings_running()} of {max_trainings()} trainings are running. "
@@ -141,7 +141,7 @@ class RemoteJob:
             if not holding:
                 yield None
                 return
-            workers = cluster.pool()
+            workers = pool.workers()
             actor = workers.acquire(self._keep_waiting, on_wait)
             if actor is None:
                 yield None
@@ -161,7 +161,7 @@ class RemoteJob:
         raise NotImplementedError
 
 
-def call(ref, timeout: float = CALL_TIMEOUT_S):
+def call_worker(ref, timeout: float = CALL_TIMEOUT_S):
     """ray.get with the worker's death (or silence) turned into `WorkerLost`."""
     import ray
     from ray.exceptions import GetTimeoutError, RayError
@@ -174,46 +174,4 @@ def call(ref, timeout: float = CALL_TIMEOUT_S):
         raise WorkerLost(str(err).splitlines()[0][:200]) from None
 
 
-class RemoteRace(RemoteJob):
-    """A long-range race (`core.race.race.Race`) in a worker; `progress()` is its latest `RaceProgress`."""
-
-    def __init__(self, text: str, config, keep_alive: Callable[[], bool] | None = None):
-        from core.race.race import RaceProgress
-
-        super().__init__(keep_alive)
-        self.text, self.config = text, config
-        self._progress = RaceProgress(budget_s=config.budget_s, steps=config.steps, loss={c: () for c in config.cells})
-
-    def progress(self):
-        return self._progress
-
-    def _on_wait(self, message: str) -> None:
-        self._progress = replace(self._progress, status="waiting", message=message)
-
-    def _run_once(self) -> None:
-        self._on_wait("Waiting for a free training slot…")
-        try:
-            with self._worker(self._on_wait) as actor:
-                if actor is None:
-                    self._progress = replace(self._progress, status="stopped", message="Stopped before it started.")
-                    return
-                call(actor.race.remote(self.text, self.config))
-                stop_sent, last_alive = False, time.monotonic()
-                while True:
-                    if time.monotonic() - last_alive > ALIVE_EVERY_S:
-                        last_alive = time.monotonic()
-                        if not self._alive():
-                            self.stop()
-                    if self._stop.is_set() and not stop_sent:
-                        stop_sent = True
-                        actor.request.remote("stop")
-                    p = call(actor.race_progress.remote())
-                    if p is not None:
-                        self._progress = p
-                    if p is None or not p.active:
-                        return
-                    time.sleep(POLL_S * 2)
-        except WorkerLost as err:
-            self._progress = replace(self._progress, status="failed", message=f"The race's worker stopped unexpectedly ({err}). Race again.")
-        except Exception as err:
-            self._progress = replace(self._progress, status="failed", message=str(err))
+Watchers = KeepAlive  # the old name, until ui/stored_runs.py says KeepAlive

@@ -18,10 +18,10 @@ import numpy as np
 from core.workers.cluster import ClusterError
 from core.config import ModelConfig, TrainConfig
 from core.training.progress import History, Progress
-from core.workers.client import ALIVE_EVERY_S, POLL_S, RemoteJob, WorkerLost, call
+from core.workers.client import ALIVE_EVERY_S, POLL_S, RemoteJob, WorkerLost, call_worker
 from core.text.vocabulary import Vocabulary
-from core.training.trainer import Checkpoint, planned
-from core.workers.actor import TrainJob
+from core.training.plan import planned
+from core.workers.messages import TAB_CLOSED, Checkpoint, SeriesJob, TrainJob
 
 
 class RemoteTrainer(RemoteJob):
@@ -84,7 +84,7 @@ class RemoteTrainer(RemoteJob):
         actor = self._actor
         if latest and actor is not None and self._progress.status == "running":
             try:
-                self._set_weights(call(actor.weights.remote(), timeout=30))
+                self._set_weights(call_worker(actor.weights.remote(), timeout=30))
             except WorkerLost:
                 pass  # the training thread reports it; the epoch-end weights stay
         with self._model_lock:
@@ -123,7 +123,7 @@ class RemoteTrainer(RemoteJob):
         if self.checkpoint is None:  # the server's model may hold trained weights (a rebuilt twin): start from them
             with self._model_lock:
                 self.checkpoint = Checkpoint(tuple(self.model.get_weights()), (0, 0), 0, 0.0)
-        call(actor.train.remote(self._job(paused)))
+        call_worker(actor.train.remote(self._job(paused)))
         h = self.history
         base = (h.rows, len(h.val_steps), len(h.samples), len(h.grad_curves))  # what earlier jobs recorded
         seen = 0  # the newest checkpoint version of this job received so far
@@ -138,12 +138,12 @@ class RemoteTrainer(RemoteJob):
             if time.monotonic() - last_alive > ALIVE_EVERY_S:
                 last_alive = time.monotonic()
                 if not self._alive():
-                    self.stop("Stopped because the browser tab was closed.")
+                    self.stop(TAB_CLOSED)
             if self._stop.is_set() and not stop_sent:
                 stop_sent = True
                 actor.request.remote("stop", self._stop_message)
             counts = (h.rows, len(h.val_steps), len(h.samples), len(h.grad_curves))
-            delta = call(actor.poll.remote(*(c - b for c, b in zip(counts, base)), seen))
+            delta = call_worker(actor.poll.remote(*(c - b for c, b in zip(counts, base)), seen))
             if delta.checkpoint is not None:
                 seen = delta.checkpoint.version
             if not self._merge(delta):
@@ -196,8 +196,6 @@ class RemoteSeriesTrainer(RemoteTrainer):
         self.tokens_per_step = config.batch_size * window.lookback
 
     def _job(self, paused: bool):
-        from core.forecast.trainer import SeriesJob
-
         return SeriesJob(self.config, self.window, self.train, self.data, self.checkpoint, paused)
 
     def fresh_model(self):

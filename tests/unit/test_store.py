@@ -16,7 +16,7 @@ from core.config import ModelConfig, TrainConfig
 from core.nn.language_model import build_model
 from core.training.progress import History
 from core.runs.recorder import Recorder
-from core.workers.client import Watchers
+from core.workers.client import KeepAlive
 from core.workers.remote_trainer import RemoteTrainer
 from core.runs.reopen import open_run, vocab_json
 from core.runs.sqlite_store import LimitReached, Limits, RunStore, StoreError, new_token, valid_token
@@ -223,7 +223,7 @@ def test_a_folder_that_cannot_be_made_is_a_sentence(tmp_path):
 
 def test_watchers_keep_a_training_for_a_grace_after_the_last_tab_closes():
     open_ = [True]
-    w = Watchers(grace_s=0.3)
+    w = KeepAlive(grace_s=0.3)
     w.add(lambda: open_[0])
     assert w()
     open_[0] = False

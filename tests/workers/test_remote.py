@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from core.workers import cluster
+from core.workers import cluster, pool
 from core.workers import admission as slots
 from core.config import ModelConfig, TrainConfig
 from core.nn.language_model import build_model
@@ -64,7 +64,7 @@ def test_a_worker_trains_exactly_as_this_process_would():
 
 def test_pause_while_waiting_for_a_slot_is_kept_and_resume_works(monkeypatch):
     """REVIEW defect 1: a pause pressed while the run waited was overwritten by "running", and Resume did nothing."""
-    cluster.pool()
+    pool.workers()
     monkeypatch.setattr(slots, "_SLOTS", threading.BoundedSemaphore(1))
     first, second = remote(LONG), remote()
     first.start()
@@ -154,7 +154,7 @@ def test_ray_that_cannot_start_is_a_sentence_on_the_training(monkeypatch):
     def broken():
         raise cluster.ClusterError("Cannot reach the Ray cluster at RAY_ADDRESS=10.9.9.9:1 (refused). Start its head.")
 
-    monkeypatch.setattr(cluster, "pool", broken)
+    monkeypatch.setattr(cluster, "connect", broken)
     t = remote()
     t.start()
     t.join(30)
@@ -175,7 +175,7 @@ def test_an_unreachable_or_malformed_address_says_what_to_do():
 def test_the_embedded_ray_listens_on_loopback_only():
     import psutil
 
-    cluster.pool()
+    pool.workers()
     assert cluster.embedded()
     ray_pids = {p.pid for p in psutil.Process().children(recursive=True)}
     listening = [c for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.pid in ray_pids]

@@ -1,0 +1,54 @@
+"""A long-range race (`core.race.race.Race`) in a worker, as the web server sees it (see `core.workers.client`)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Callable
+
+from core.workers.client import ALIVE_EVERY_S, POLL_S, RemoteJob, WorkerLost, call_worker
+
+
+class RemoteRace(RemoteJob):
+    """A long-range race (`core.race.race.Race`) in a worker; `progress()` is its latest `RaceProgress`."""
+
+    def __init__(self, text: str, config, keep_alive: Callable[[], bool] | None = None):
+        from core.race.race import RaceProgress
+
+        super().__init__(keep_alive)
+        self.text, self.config = text, config
+        self._progress = RaceProgress(budget_s=config.budget_s, steps=config.steps, loss={c: () for c in config.cells})
+
+    def progress(self):
+        return self._progress
+
+    def _on_wait(self, message: str) -> None:
+        self._progress = replace(self._progress, status="waiting", message=message)
+
+    def _run_once(self) -> None:
+        self._on_wait("Waiting for a free training slot…")
+        try:
+            with self._worker(self._on_wait) as actor:
+                if actor is None:
+                    self._progress = replace(self._progress, status="stopped", message="Stopped before it started.")
+                    return
+                call_worker(actor.race.remote(self.text, self.config))
+                stop_sent, last_alive = False, time.monotonic()
+                while True:
+                    if time.monotonic() - last_alive > ALIVE_EVERY_S:
+                        last_alive = time.monotonic()
+                        if not self._alive():
+                            self.stop()
+                    if self._stop.is_set() and not stop_sent:
+                        stop_sent = True
+                        actor.request.remote("stop")
+                    p = call_worker(actor.race_progress.remote())
+                    if p is not None:
+                        self._progress = p
+                    if p is None or not p.active:
+                        return
+                    time.sleep(POLL_S * 2)
+        except WorkerLost as err:
+            self._progress = replace(self._progress, status="failed", message=f"The race's worker stopped unexpectedly ({err}). Race again.")
+        except Exception as err:
+            self._progress = replace(self._progress, status="failed", message=str(err))
