@@ -1,21 +1,15 @@
 """core.training.trainer: it learns, stops and resumes, recovers from NaN, and is deterministic."""
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
 
-from core.config import ModelConfig, TrainConfig
 from core.nn.language_model import build_model
-from core.text.vocabulary import Vocabulary
 from core.training.trainer import Trainer
+from tests.helpers import FOX_IDS, FOX_VOCAB, SHORT, SMALL, stays, until, wait_for_status, wait_for_step
 
-TEXT = "the quick brown fox jumps over the lazy dog.\n" * 60
-VOCAB = Vocabulary.build(TEXT)
-IDS = VOCAB.encode(TEXT)
-CONFIG = ModelConfig(vocab_size=len(VOCAB), embedding_dim=8, rnn_units=16, batch_size=4, seq_len=16)
-TRAIN = TrainConfig(epochs=2, learning_rate=0.01, max_steps_per_epoch=20, sample_length=20, grad_curve_len=0)
+VOCAB, IDS, CONFIG, TRAIN = FOX_VOCAB, FOX_IDS, SMALL, SHORT
 
 
 def train(config=CONFIG, train_config=TRAIN, timeout=120):
@@ -24,21 +18,6 @@ def train(config=CONFIG, train_config=TRAIN, timeout=120):
     trainer.start()
     trainer.join(timeout)
     return trainer, model
-
-
-def wait_for_step(trainer, step, timeout=60):
-    """Poll until the trainer has published `step`; fail, never hang, after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while trainer.progress().step < step:
-        assert time.monotonic() < deadline, f"step {step} not reached: {trainer.progress().status}"
-        time.sleep(0.02)
-
-
-def wait_for_status(trainer, status, timeout=60):
-    deadline = time.monotonic() + timeout
-    while trainer.progress().status != status:
-        assert time.monotonic() < deadline, f"never {status}: {trainer.progress().status}"
-        time.sleep(0.02)
 
 
 def test_loss_falls_and_everything_is_recorded():
@@ -52,6 +31,7 @@ def test_loss_falls_and_everything_is_recorded():
     assert p.perplexity == pytest.approx(np.exp(p.loss[-1]))
 
 
+@pytest.mark.slow  # three trainings
 def test_same_seed_same_loss_curve():
     a, _ = train()
     b, _ = train()
@@ -85,8 +65,8 @@ def test_pause_is_published_by_the_training_thread_and_stop_keeps_a_checkpoint()
     trainer.pause()
     wait_for_status(trainer, "paused")
     paused_at = trainer.progress().step
-    time.sleep(0.5)
-    assert trainer.progress().step == paused_at and trainer.history.rows == paused_at  # no training while paused
+    stays(lambda: trainer.progress().step == paused_at and trainer.history.rows == paused_at, 0.5,
+          "no training while paused")
     assert trainer.checkpoint.step == paused_at and trainer.checkpoint.optimizer is not None  # fetchable while paused
     trainer.resume()
     wait_for_step(trainer, paused_at + 3)
@@ -99,7 +79,7 @@ def test_pause_is_published_by_the_training_thread_and_stop_keeps_a_checkpoint()
     assert all(np.array_equal(a, b) for a, b in zip(ckpt.weights, model.get_weights()))
 
 
-@pytest.mark.parametrize("stateful", [False, True])
+@pytest.mark.parametrize("stateful", [False, pytest.param(True, marks=pytest.mark.slow)])  # each trains about 2.5 epochs
 def test_continuing_from_a_checkpoint_equals_training_straight_through(stateful, monkeypatch):
     """A stop mid-epoch, then a new Trainer (another process, in the app) resumed from the checkpoint: the same
     losses and weights as one uninterrupted training, because the optimizer's moments and a stateful model's
@@ -159,16 +139,18 @@ def test_snapshots_are_never_torn():
     trainer = Trainer(build_model(CONFIG), CONFIG, long, IDS, VOCAB)
     trainer.start()
     seen = set()
-    deadline = time.monotonic() + 60
-    while len(seen) < 30 and time.monotonic() < deadline:
+
+    def thirty_versions_whole() -> bool:
         trainer.pause()
         trainer.resume()
         p = trainer.progress()
         assert len(p.steps) == len(p.loss) == len(p.accuracy) == len(p.layer_norms), p.version
         seen.add(p.version)
+        return len(seen) >= 30
+
+    until(thirty_versions_whole, 60, lambda: f"30 snapshot versions; saw {len(seen)}", every=0)
     trainer.stop()
     trainer.join(30)
-    assert len(seen) >= 30
 
 
 def test_keep_alive_false_stops_the_thread():
@@ -200,27 +182,18 @@ def test_train_step_reports_true_gradient_norms():
 
 def test_step_trains_exactly_one_batch_then_pauses():
     """Started paused, each Step advances the counter by exactly one and leaves the training paused."""
-    import time
-
     long = dataclasses.replace(TRAIN, epochs=5, max_steps_per_epoch=50, sample_length=0)
     trainer = Trainer(build_model(CONFIG), CONFIG, long, IDS, VOCAB)
     trainer.pause()
     trainer.start()
     for want in (1, 2, 3):
         trainer.step()
-        deadline = time.monotonic() + 120
-        while not (trainer.progress().status == "paused" and trainer.progress().step == want):
-            assert time.monotonic() < deadline, (trainer.progress().status, trainer.progress().step)
-            time.sleep(0.02)
-        time.sleep(0.3)  # nothing more happens while it stays paused
-        assert trainer.progress().step == want and trainer.checkpoint.step == want
+        wait_for_status(trainer, "paused", step=want)
+        stays(lambda: trainer.progress().step == want and trainer.checkpoint.step == want, 0.3,
+              "nothing more happens while it stays paused")
     trainer.step()  # two presses before the first is done: two batches, not one
     trainer.step()
-    deadline = time.monotonic() + 120
-    while not (trainer.progress().status == "paused" and trainer.progress().step == 5):
-        assert time.monotonic() < deadline, (trainer.progress().status, trainer.progress().step)
-        time.sleep(0.02)
-    time.sleep(0.3)
-    assert trainer.progress().step == 5
+    wait_for_status(trainer, "paused", step=5)
+    stays(lambda: trainer.progress().step == 5, 0.3, "a sixth batch never comes")
     trainer.stop()
     trainer.join(60)
