@@ -2,11 +2,20 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from core.config import ARTICLE, QUICK_DEMO
 from core.nn.estimate import GIB, check_fits, estimate, flops_per_token
-from core.nn.language_model import count_params
+from core.nn.language_model import build_model
+from tests.helpers import TINY
+
+
+def matrix_entries(config) -> int:
+    """Multiply-adds per token, counted on the built Keras model: one per entry of every kernel (the embedding is a
+    lookup; biases, 2-D in a GRU, are adds)."""
+    model = build_model(config, zeros=True)
+    return sum(int(np.prod(v.shape)) for v in model.trainable_weights if len(v.shape) == 2 and not any(n in v.path for n in ("embedding", "bias")))
 
 
 def test_flops_per_token_counts_every_matmul_forward_and_backward():
@@ -17,11 +26,22 @@ def test_flops_per_token_counts_every_matmul_forward_and_backward():
     assert flops_per_token(lstm) == 6 * (4 * 1024 * (256 + 1024) + 4 * 1024 * (1024 + 1024) + 1024 * 65)
 
 
+@pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_flops_per_token_are_six_per_kernel_entry_of_the_built_model(cell, layers):
+    """Forward one multiply-add per kernel entry, backward two: 3 × 2 flops, whatever the cell and depth."""
+    config = dataclasses.replace(TINY, cell=cell, num_layers=layers, rnn_units=6, embedding_dim=5, vocab_size=11)
+    assert flops_per_token(config) == 6 * matrix_entries(config)
+
+
 def test_memory_grows_with_the_settings_and_time_with_the_text():
     small = estimate(dataclasses.replace(QUICK_DEMO, vocab_size=65), 100_000, gflops=100)
     big = estimate(dataclasses.replace(ARTICLE, vocab_size=65), 100_000, gflops=100)
     assert big.total_bytes > small.total_bytes and big.seconds_per_epoch > small.seconds_per_epoch
-    assert small.weights_bytes == 5 * 4 * count_params(dataclasses.replace(QUICK_DEMO, vocab_size=65))
+    # weights, their gradients, Adam's two moments and the validation copy: five float32 copies of every trainable array
+    model = build_model(dataclasses.replace(QUICK_DEMO, vocab_size=65), zeros=True)
+    assert small.weights_bytes == 5 * sum(np.asarray(v).nbytes for v in model.trainable_weights)
+    assert small.params == sum(int(np.prod(v.shape)) for v in model.trainable_weights)
     longer = estimate(dataclasses.replace(QUICK_DEMO, vocab_size=65), 200_000, gflops=100)
     assert longer.seconds_per_epoch == pytest.approx(2 * small.seconds_per_epoch)
 

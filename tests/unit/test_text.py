@@ -44,8 +44,9 @@ def test_bad_input_raises_a_sentence(data, words):
 
 
 def test_size_limit_names_the_limit():
-    with pytest.raises(TextError, match=r"above the limit of 0\.0 MB|above the limit"):
-        load_text(b"a" * 101, max_bytes=100)
+    with pytest.raises(TextError, match=r"This text is 0\.3 MB, above the limit of 0\.2 MB\. Use a shorter excerpt"):
+        load_text(b"a" * 300_000, max_bytes=200_000)
+    assert load_text(b"ab" * 100_000, max_bytes=200_000) == "ab" * 100_000  # at the limit exactly: accepted
     with pytest.raises(TextError, match="5.0 MB"):
         load_text(b"a" * (MAX_TEXT_BYTES + 1))
     assert isinstance(TextError("x"), ValueError)
