@@ -4,9 +4,10 @@ damaged files, interrupted runs and a disk that cannot be written. No Ray: train
 import errno
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
-import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,12 @@ from core.training.progress import History
 from core.runs.recorder import Recorder
 from core.workers.client import KeepAlive
 from core.workers.remote_trainer import RemoteTrainer
-from core.runs.reopen import open_run, vocab_json
+from core.runs import reopen
+from core.runs.reopen import vocab_json
 from core.runs.sqlite_store import LimitReached, Limits, RunStore, StoreError, new_token, valid_token
 from core.text.vocabulary import Vocabulary
 from core.training.trainer import Checkpoint
+from tests.helpers import until
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "a stored run keeps its text once.\n" * 20
@@ -29,6 +32,10 @@ VOCAB = Vocabulary.build(TEXT)
 IDS = VOCAB.encode(TEXT)
 CONFIG = ModelConfig(vocab_size=len(VOCAB), embedding_dim=3, rnn_units=4, batch_size=2, seq_len=5)
 TRAIN = TrainConfig(epochs=4, max_steps_per_epoch=5)
+
+
+def open_run(store: RunStore, ws: str, run_id: int):
+    return reopen.open_run(store, ws, run_id, RemoteTrainer)
 
 
 def bits(a) -> bytes:
@@ -103,17 +110,15 @@ def write(path):
         f.flush()
         open({str(started)!r}, "w").close()
         time.sleep(120)
-RunStore({str(tmp_path)!r}).save_weights({run_id}, 20, 4, 0, 2.0, write)
+RunStore({str(tmp_path)!r}).save_weights({ws!r}, {run_id}, 20, 4, 0, 2.0, write)
 """])
-    deadline = time.monotonic() + 60
-    while not started.exists():
-        assert writer.poll() is None and time.monotonic() < deadline, "the writer never began writing"
-        time.sleep(0.05)
+    until(lambda: started.exists() or writer.poll() is not None, 60, "the writer to begin writing")
+    assert writer.poll() is None, "the writer ended before it began writing"
     writer.send_signal(signal.SIGKILL)
     writer.wait(30)
     assert any(p.name.startswith(".tmp-") for p in (tmp_path / "weights" / str(run_id)).iterdir())
     again = RunStore(tmp_path)  # a restarted server
-    assert [w.step for w in again.weights(run_id)] == [10]
+    assert [w.step for w in again.weights(ws, run_id)] == [10]
     assert not any(p.name.startswith(".tmp-") for p in (tmp_path / "weights" / str(run_id)).iterdir())
     opened = open_run(again, ws, run_id)
     assert not opened.damaged
@@ -147,8 +152,8 @@ def test_limits_say_what_to_delete_and_deleting_frees_the_disk(tmp_path):
     with pytest.raises(LimitReached, match="Delete runs .* on the Runs page"):
         new_run(store, ws)
     for step in (5, 10, 15):
-        store.save_weights(first, step, step // 5, 0, 1.0, lambda path: Path(path).write_bytes(os.urandom(600_000)))
-    assert [w.step for w in store.weights(first)] == [15, 10]  # only the newest `keep`
+        store.save_weights(ws, first, step, step // 5, 0, 1.0, lambda path: Path(path).write_bytes(os.urandom(600_000)))
+    assert [w.step for w in store.weights(ws, first)] == [15, 10]  # only the newest `keep`
     assert len(list((tmp_path / "weights" / str(first)).iterdir())) == 2
     store.delete_run(ws, second)
     with pytest.raises(LimitReached, match="MB of disk"):
@@ -167,23 +172,23 @@ def test_a_damaged_weights_file_marks_the_run_and_the_rest_loads(tmp_path):
     early, late = trained(5, 1, seed=1), trained(10, 2, seed=2)
     record(store, ws, run_id, early)
     record(store, ws, run_id, late)
-    newest = store.weights(run_id)[0].path
+    newest = store.weights(ws, run_id)[0].path
     newest.write_bytes(b"this is not a zip file")
     opened = open_run(store, ws, run_id)
     assert "damaged" in opened.damaged and "step 10" in opened.damaged and "step 5" in opened.damaged
     assert [w.tobytes() for w in opened.model.get_weights()] == [w.tobytes() for w in early.model.get_weights()]
     assert opened.trainer.progress().step == 5 and len(opened.trainer.progress().steps) == 5
     assert store.run(ws, run_id)["damaged"]
-    store.weights(run_id)[1].path.unlink()  # now no file can be read
+    store.weights(ws, run_id)[1].path.unlink()  # now no file can be read
     opened = open_run(store, ws, run_id)
     assert opened.trainer.progress().status == "damaged" and len(opened.trainer.progress().steps) == 10
 
 
 def test_a_run_live_when_its_server_died_comes_back_interrupted_at_its_last_checkpoint(tmp_path):
     store, ws, run_id, _ = recorded(tmp_path)
-    store.append_rows(run_id, 10, dict(steps=[11, 12], loss=[1.0, 1.0], accuracy=[0.5, 0.5], seconds=[1.1, 1.2],
+    store.append_rows(ws, run_id, 10, dict(steps=[11, 12], loss=[1.0, 1.0], accuracy=[0.5, 0.5], seconds=[1.1, 1.2],
                                        norms=[[0.1], [0.1]]))
-    store.update_run(run_id, status="running", server="a server that is gone", step=12)
+    store.update_run(ws, run_id, status="running", server="a server that is gone", step=12)
     assert store.run(ws, run_id)["status"] == "interrupted"
     opened = open_run(store, ws, run_id)
     p = opened.trainer.progress()
@@ -192,7 +197,7 @@ def test_a_run_live_when_its_server_died_comes_back_interrupted_at_its_last_chec
     rec = Recorder(store, every_s=3600)
     rec.track(run_id, opened.trainer, ws, rows=10)  # continuing: the steps after the checkpoint leave the store
     rec.flush()
-    assert len(store.rows(run_id)["steps"]) == 10 and rec.live(run_id) is None and [w.step for w in store.weights(run_id)] == [10]
+    assert len(store.rows(ws, run_id)["steps"]) == 10 and rec.live(run_id) is None and [w.step for w in store.weights(ws, run_id)] == [10]
 
 
 def test_a_full_disk_is_a_sentence_and_the_history_is_still_written(tmp_path, monkeypatch):
@@ -211,7 +216,7 @@ def test_a_full_disk_is_a_sentence_and_the_history_is_still_written(tmp_path, mo
     t.checkpoint = ckpt
     rec.flush()
     assert "disk is full" in rec.error and "Training goes on in memory" in rec.error
-    assert len(store.rows(run_id)["steps"]) == 10 and store.weights(run_id) == []
+    assert len(store.rows(ws, run_id)["steps"]) == 10 and store.weights(ws, run_id) == []
     assert not [p for p in (tmp_path / "weights" / str(run_id)).iterdir()]  # no half-written file left
 
 
@@ -228,8 +233,7 @@ def test_watchers_keep_a_training_for_a_grace_after_the_last_tab_closes():
     assert w()
     open_[0] = False
     assert w()  # a reload: the new tab has a moment to attach
-    time.sleep(0.4)
-    assert not w()
+    until(lambda: not w(), 10, "the grace to end")
     w.add(lambda: True)
     assert w()
 
@@ -253,16 +257,17 @@ store, me = RunStore({str(tmp_path)!r}), sys.argv[1]
 for i in range(25):
     store.save_workspace({ws!r}, {{"writer": me, "i": i}}, store.put_text(TEXT))
     run = store.create_run({ws!r}, f"{{me}} {{i}}", store.put_text(TEXT), "t", CONFIG, TRAIN, vocab_json(VOCAB))
-    store.append_rows(run, 0, dict(steps=list(range(1, 41)), loss=[1.5] * 40, accuracy=[0.5] * 40, seconds=[0.1] * 40,
+    store.append_rows({ws!r}, run, 0, dict(steps=list(range(1, 41)), loss=[1.5] * 40, accuracy=[0.5] * 40, seconds=[0.1] * 40,
                                    norms=[[0.1, 0.2]] * 40))
-    store.save_weights(run, 40, 1, 0, 4.0, lambda path: Path(path).write_bytes(b"w" * 5000))
-    store.update_run(run, status="finished", step=40)
+    store.save_weights({ws!r}, run, 40, 1, 0, 4.0, lambda path: Path(path).write_bytes(b"w" * 5000))
+    store.update_run({ws!r}, run, status="finished", step=40)
 """
     writers = [subprocess.Popen([sys.executable, "-c", script, name], cwd=ROOT) for name in ("left", "right")]
     assert [w.wait(120) for w in writers] == [0, 0]
     again = RunStore(tmp_path)
-    assert again._sql("PRAGMA integrity_check") == [("ok",)]
+    with closing(sqlite3.connect(again.folder / "store.sqlite")) as db:  # its own connection, as any SQLite tool
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     runs = again.runs(ws)
     assert len(runs) == 50 and all(r["status"] == "finished" for r in runs)
-    assert all(len(again.rows(r["id"])["steps"]) == 40 and len(again.weights(r["id"])) == 1 for r in runs)
+    assert all(len(again.rows(ws, r["id"])["steps"]) == 40 and len(again.weights(ws, r["id"])) == 1 for r in runs)
     assert again.workspace_state(ws)["i"] == 24
