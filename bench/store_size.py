@@ -59,11 +59,11 @@ def record(name: str, config, train, steps: int, epochs: int, text: str) -> None
             assert rec.error is None, rec.error
         store._sql("PRAGMA wal_checkpoint(TRUNCATE)")  # the write-ahead log is reused, not kept: count the database itself
         weights = folder_bytes(Path(tmp) / "weights" / str(run), "*.keras")
-        one = weights / len(store.weights(run))
+        one = weights / len(store.weights(ws, run))
         db = folder_bytes(Path(tmp), "store.sqlite*") - base
         print(f"{name}: {count_params(config):,} parameters, {steps:,} steps over {epochs} epochs")
         print(f"  one .keras checkpoint   {one / 2**20:9.2f} MiB  (float32 weights: {count_params(config) * 4 / 2**20:.2f} MiB)")
-        print(f"  {len(store.weights(run))} kept checkpoints     {weights / 2**20:9.2f} MiB")
+        print(f"  {len(store.weights(ws, run))} kept checkpoints     {weights / 2**20:9.2f} MiB")
         print(f"  database (history, text, settings) {db / 2**20:6.2f} MiB  ({db / steps:.0f} bytes per step, text {len(text.encode()) / 2**10:.0f} KiB)")
         print(f"  whole run               {(weights + db) / 2**20:9.2f} MiB;  store.usage() says {store.usage(ws) / 2**20:.2f} MiB")
 

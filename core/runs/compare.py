@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import ModelConfig, TrainConfig
-from core.runs.sqlite_store import RunStore
+from core.runs.store import AbstractRunStore
 
 
 STATUS_WORDS = {"idle": "not started", "waiting": "waiting", "running": "training", "paused": "paused",
@@ -52,9 +52,9 @@ def per_step(run: dict) -> int:
     return saved["batch_size"] * saved["seq_len"]
 
 
-def curves(store: RunStore, run: dict, x: str) -> dict:
+def curves(store: AbstractRunStore, run: dict, x: str) -> dict:
     """A run's loss curves for the overlay, against `x`: "steps", "tokens seen" or "seconds"."""
-    rows, extras = store.rows(run["id"]), json.loads(run["extras"] or "{}")
+    rows, extras = store.rows(run["workspace"], run["id"]), json.loads(run["extras"] or "{}")
     scale = per_step(run) if x == "tokens seen" else 1
     val = extras.get("val", [])
     val_steps = np.array([v[0] for v in val], np.float64)
@@ -67,9 +67,9 @@ def curves(store: RunStore, run: dict, x: str) -> dict:
     return dict(name=run["name"], x=train_x, loss=rows["loss"], val_x=val_x, val_loss=np.array([v[1] for v in val]))
 
 
-def history_csv(store: RunStore, run: dict) -> str:
+def history_csv(store: AbstractRunStore, run: dict) -> str:
     """A run's whole history as CSV: one line per step, validation loss and accuracy on the steps that have them."""
-    rows, extras = store.rows(run["id"]), json.loads(run["extras"] or "{}")
+    rows, extras = store.rows(run["workspace"], run["id"]), json.loads(run["extras"] or "{}")
     names = extras.get("layer_names") or [f"layer {i}" for i in range(rows["norms"].shape[1])]
     df = pd.DataFrame({"step": rows["steps"].astype(int), "seconds": rows["seconds"], "loss": rows["loss"],
                        "accuracy": rows["accuracy"]})

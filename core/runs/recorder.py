@@ -4,21 +4,26 @@ Every second it takes each tracked training's latest snapshot and writes what is
 validation points, samples, gradient curves, the status, and a `.keras` file for each new checkpoint
 (epoch end, pause, stop). It writes from the checkpoint's own NumPy weights into a model of its own, so
 a file always holds exactly the weights its step names. A store that cannot be written (a full disk, a
-read-only folder) costs only the saving: the training goes on in memory and the error is a sentence.
+read-only folder) costs only the saving: the training goes on in memory, and the error is a sentence for that
+workspace alone (`error_for`). A finished run leaves memory once it is all written, or after `TRIES` failed writes
+(the session that shows it keeps its own trainer; other tabs open it from its last saved checkpoint).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.runs.sqlite_store import SERVER_ID, RunStore, StoreError
+from core.runs.store import SERVER_ID, AbstractRunStore, StoreError
 
+log = logging.getLogger(__name__)
 EVERY_S = 1.0
+TRIES = 5  # failed writes after which a finished run is no longer kept in memory for the store
 
 
 def run_extras(p) -> dict:
@@ -45,6 +50,8 @@ class _Tracked:
     summary: dict = field(default_factory=dict)
     checkpoint: object = None  # the last checkpoint written (or given up on)
     saver: object = None  # a Keras model of the run's settings, used only to write files
+    failures: int = 0  # writes that failed in a row
+    writing: threading.Lock = field(default_factory=threading.Lock)  # one write of this run at a time
 
 
 class Recorder:
@@ -55,13 +62,21 @@ class Recorder:
         every_s: how often new progress is written.
     """
 
-    def __init__(self, store: RunStore, every_s: float = EVERY_S):
+    def __init__(self, store: AbstractRunStore, every_s: float = EVERY_S):
         self.store, self.every_s = store, every_s
-        self.error: str | None = None  # the latest write failure, as a sentence; None once writing works again
+        self.errors: dict[str, str] = {}  # workspace -> its latest write failure, as a sentence; gone once writing works
         self._runs: dict[int, _Tracked] = {}
-        self._lock = threading.Lock()  # guards the tracked runs
-        self._writing = threading.Lock()  # one flush at a time: the thread's, or a page's that needs the latest
+        self._lock = threading.Lock()  # guards the tracked runs and the errors
         self._thread: threading.Thread | None = None
+
+    def error_for(self, workspace: str | None) -> str | None:
+        """The sentence for the latest failed write of `workspace`'s runs (None when they are all written)."""
+        return self.errors.get(workspace) if workspace else None
+
+    @property
+    def error(self) -> str | None:
+        """Any workspace's latest failure (for benches and tests with one workspace; pages read `error_for`)."""
+        return next(reversed(self.errors.values()), None)
 
     def track(self, run_id: int, trainer, workspace: str, rows: int = 0) -> None:
         """Record `trainer` as run `run_id` from now on (again after each Start); `rows` are already stored."""
@@ -69,9 +84,9 @@ class Recorder:
             entry = self._runs.get(run_id)
             if entry is None or entry.trainer is not trainer:
                 try:
-                    self.store.truncate_rows(run_id, rows)  # an interrupted run's steps after its checkpoint go
+                    self.store.truncate_rows(workspace, run_id, rows)  # an interrupted run's steps after its checkpoint go
                 except StoreError as err:
-                    self.error = str(err)
+                    self.errors[workspace] = str(err)
                 self._runs[run_id] = _Tracked(trainer, workspace, rows, checkpoint=trainer.checkpoint)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="rnn-recorder", daemon=True)
@@ -82,27 +97,46 @@ class Recorder:
         entry = self._runs.get(run_id)
         return entry.trainer if entry is not None else None
 
-    def flush(self) -> None:
-        """Write everything new now (the thread does this every `every_s`)."""
-        with self._writing:
-            self._flush()
+    def forget(self, run_id: int) -> None:
+        """Stop recording run `run_id` (it is being deleted); a write of it under way finishes first."""
+        with self._lock:
+            entry = self._runs.pop(run_id, None)
+        if entry is not None:
+            with entry.writing:
+                pass
 
-    def _flush(self) -> None:
-        for run_id, entry in list(self._runs.items()):
-            done = not entry.trainer.active()  # read first: a finished training has published its last snapshot
-            try:
-                self._write(run_id, entry)
-                self.error = None
-            except StoreError as err:
-                self.error = str(err)
-                continue
-            except Exception as err:  # never let one run's fault stop the recording of the others
-                self.error = f"Run {run_id} could not be saved: {type(err).__name__}: {err}"
-                continue
-            if done:
-                with self._lock:
-                    if self._runs.get(run_id) is entry and not entry.trainer.active():
-                        del self._runs[run_id]
+    def flush(self, workspace: str | None = None) -> None:
+        """Write everything new of `workspace`'s runs now (every workspace's when None; the thread does that every
+        `every_s`)."""
+        with self._lock:
+            mine = [(i, e) for i, e in self._runs.items() if workspace is None or e.workspace == workspace]
+        failed: dict[str, str] = {}
+        for run_id, entry in mine:
+            with entry.writing:
+                if self._runs.get(run_id) is not entry:
+                    continue  # forgotten (deleted) or tracked again meanwhile
+                done = not entry.trainer.active()  # read first: a finished training has published its last snapshot
+                try:
+                    self._write(run_id, entry)
+                    entry.failures = 0
+                except Exception as err:  # never let one run's fault stop the recording of the others
+                    log.exception("Run %s of a workspace could not be saved", run_id)
+                    entry.failures += 1
+                    failed[entry.workspace] = str(err) if isinstance(err, StoreError) else \
+                        f"Run {run_id} could not be saved: {type(err).__name__}: {err}"
+                    done = done and entry.failures >= TRIES
+                    if done:
+                        log.error("Run %s is no longer kept for saving after %d failed writes", run_id, TRIES)
+                if done:
+                    with self._lock:
+                        if self._runs.get(run_id) is entry and not entry.trainer.active():
+                            del self._runs[run_id]
+        with self._lock:
+            for ws in {e.workspace for _, e in mine}:
+                if ws in failed:
+                    self.errors[ws] = failed[ws]
+                else:
+                    self.errors.pop(ws, None)
 
     def _loop(self) -> None:
         while True:
@@ -110,16 +144,16 @@ class Recorder:
             self.flush()
 
     def _write(self, run_id: int, entry: _Tracked) -> None:
-        t = entry.trainer
+        t, ws = entry.trainer, entry.workspace
         p = t.progress()
         n = len(p.steps)
         if n < entry.rows:  # the trainer went back to a checkpoint (a lost worker)
-            self.store.truncate_rows(run_id, n)
+            self.store.truncate_rows(ws, run_id, n)
             entry.rows = n
         if n > entry.rows:
-            self.store.append_rows(run_id, entry.rows, dict(steps=p.steps[entry.rows:], loss=p.loss[entry.rows:],
-                                                            accuracy=p.accuracy[entry.rows:], seconds=p.seconds[entry.rows:],
-                                                            norms=p.layer_norms[entry.rows:]))
+            self.store.append_rows(ws, run_id, entry.rows, dict(steps=p.steps[entry.rows:], loss=p.loss[entry.rows:],
+                                                                accuracy=p.accuracy[entry.rows:], seconds=p.seconds[entry.rows:],
+                                                                norms=p.layer_norms[entry.rows:]))
             entry.rows = n
         key = (len(p.val_steps), len(p.samples), len(p.grad_curves), p.layer_names, p.fast_path)
         changes = run_summary(p, t.tokens_per_step)
@@ -127,7 +161,7 @@ class Recorder:
             changes["extras"] = json.dumps(run_extras(p))
         changes = {k: v for k, v in changes.items() if entry.summary.get(k, ...) != v}
         if changes:
-            self.store.update_run(run_id, server=SERVER_ID, **changes)
+            self.store.update_run(ws, run_id, server=SERVER_ID, **changes)
             entry.summary |= changes
             entry.extras_key = key
         ckpt = t.checkpoint
@@ -144,4 +178,5 @@ class Recorder:
         if entry.saver is None:
             entry.saver = entry.trainer.fresh_model()
         entry.saver.set_weights(list(ckpt.weights))
-        self.store.save_weights(run_id, ckpt.step, ckpt.position[0], ckpt.position[1], ckpt.elapsed_s, entry.saver.save)
+        self.store.save_weights(entry.workspace, run_id, ckpt.step, ckpt.position[0], ckpt.position[1], ckpt.elapsed_s,
+                                entry.saver.save)

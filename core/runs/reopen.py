@@ -1,9 +1,13 @@
-"""Runs as the pages use them: what a new run stores, and a stored run opened again with its weights and history."""
+"""Runs as the pages use them: what a new run stores, and a stored run opened again with its weights and history.
+
+Nothing here knows how a training runs: the caller passes the factory of the trainer a reopened run gets (the
+pages pass `core.workers.remote_trainer`'s, with their keep-alive)."""
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 from dataclasses import dataclass
 from typing import Callable
 
@@ -12,8 +16,11 @@ import pandas as pd
 
 from core.config import ModelConfig, TrainConfig
 from core.training.progress import History
-from core.runs.sqlite_store import RunStore
+from core.runs import weights_files
+from core.runs.store import AbstractRunStore, StoreError
 from core.text.vocabulary import LoadedText, Vocabulary
+
+log = logging.getLogger(__name__)
 
 
 def vocab_json(vocab: Vocabulary) -> str:
@@ -47,11 +54,11 @@ class Opened:
     damaged: str  # a sentence when a weights file could not be read, else ""
 
 
-def _history(store: RunStore, run: dict, up_to_step: int | None) -> tuple[History, dict]:
+def _history(store: AbstractRunStore, run: dict, up_to_step: int | None) -> tuple[History, dict]:
     """The run's stored history, cut after `up_to_step` (the checkpoint a continued training starts from)."""
     extras = json.loads(run["extras"] or "{}")
     h = History()
-    rows = store.rows(run["id"])
+    rows = store.rows(run["workspace"], run["id"])
     if up_to_step is not None:
         keep = int(np.searchsorted(rows["steps"], up_to_step, side="right"))
         rows = {k: v[:keep] for k, v in rows.items()}
@@ -65,7 +72,7 @@ def _history(store: RunStore, run: dict, up_to_step: int | None) -> tuple[Histor
     return h, extras
 
 
-def _restore(store: RunStore, run: dict, build: Callable, make_trainer: Callable) -> tuple[object, object, str]:
+def _restore(store: AbstractRunStore, run: dict, build: Callable, make_trainer: Callable) -> tuple[object, object, str]:
     """A stored run's model (its newest readable weights) and a trainer showing its history: (model, trainer, damaged).
 
     Args:
@@ -74,22 +81,32 @@ def _restore(store: RunStore, run: dict, build: Callable, make_trainer: Callable
     """
     from core.training.trainer import Checkpoint
 
-    model, loaded, damaged = build(), None, []
-    for saved in store.weights(run["id"]):
+    model, loaded, unread, note = build(), None, [], ""
+    for saved in store.weights(run["workspace"], run["id"]):
         try:
-            model.load_weights(str(saved.path))
+            weights_files.load(model, saved.path)
+        except weights_files.Damaged as err:  # the file itself: marked, and the one before it is tried
+            why = f"the weights file of step {saved.step:,} could not be read ({err})"
+            log.warning("Run %s: %s", run["id"], why, exc_info=err)
+            store.mark_damaged(run["workspace"], run["id"], saved, why)
+            unread.append(why)
+        except FileNotFoundError as err:  # maybe only for now (a network mount): nothing is marked
+            log.warning("Run %s: weights file %s is missing", run["id"], saved.path, exc_info=err)
+            unread.append(f"the weights file of step {saved.step:,} is missing")
+        except Exception as err:  # the read failed, not the file (memory short, an I/O error): nothing is marked
+            log.exception("Run %s: weights file %s could not be read", run["id"], saved.path)
+            raise StoreError(f"The weights of this run could not be read just now ({type(err).__name__}: {err}). "
+                             "Nothing was changed; open it again in a moment.") from None
+        else:
+            if saved.damaged:  # read after all (a Keras version that reads it again): no longer damaged
+                store.mark_damaged(run["workspace"], run["id"], saved, "")
             loaded = saved
             break
-        except Exception as err:  # a damaged or missing file: try the one before it
-            damaged.append(f"the weights file of step {saved.step:,} could not be read ({type(err).__name__})")
-    if damaged:
+    if unread:
         model = build() if loaded is None else model  # a failed load may have left some layers set
         kept = (f"the weights of step {loaded.step:,} are loaded instead, and its charts go up to that step" if loaded
                 else "it has fresh weights; its charts are as they were. Train again with its settings")
-        note = f"This run is damaged: {'; '.join(damaged)}, so {kept}."
-        store.update_run(run["id"], damaged=note)
-    else:
-        note = run["damaged"]
+        note = f"This run is damaged: {'; '.join(unread)}, so {kept}."
     status, message = run["status"], run["message"]
     ckpt = Checkpoint(tuple(model.get_weights()), (loaded.epoch, loaded.batch), loaded.step, loaded.elapsed_s) if loaded else None
     cut = None
@@ -104,7 +121,7 @@ def _restore(store: RunStore, run: dict, build: Callable, make_trainer: Callable
         status, message = "stopped", "This run stopped without saying why; Start training continues from its last saved weights."
     if note and loaded is None:
         status, message = "damaged", note
-    elif damaged:
+    elif unread:
         cut = loaded.step  # go on from the weights that were read, without the steps that came after them
     history, extras = _history(store, run, cut)
     trainer = make_trainer(model)
@@ -113,14 +130,20 @@ def _restore(store: RunStore, run: dict, build: Callable, make_trainer: Callable
     return model, trainer, note
 
 
-def open_run(store: RunStore, workspace: str, run_id: int, keep_alive: Callable[[], bool] | None = None) -> Opened | None:
+def open_run(store: AbstractRunStore, workspace: str, run_id: int, make_trainer: Callable) -> Opened | None:
     """Open a stored text run of `workspace`: its newest readable weights, its history and its settings.
+
+    Args:
+        make_trainer: `(model, config, train, ids, vocab)` -> the trainer that shows it and continues it
+            (`core.workers.remote_trainer.RemoteTrainer`, say).
 
     Returns:
         None when the workspace has no such run (or its text is gone).
+
+    Raises:
+        StoreError: the store, or its weights, cannot be read just now (nothing was changed).
     """
     from core.nn.language_model import build_model
-    from core.workers.remote_trainer import RemoteTrainer
 
     run = store.run(workspace, run_id)
     body = store.text(run["text_hash"]) if run else None
@@ -129,7 +152,7 @@ def open_run(store: RunStore, workspace: str, run_id: int, keep_alive: Callable[
     config, train = settings(run)
     vocab, text = vocab_from_json(run["vocab"]), LoadedText(body)
     model, trainer, note = _restore(store, run, lambda: build_model(config),
-                                    lambda m: RemoteTrainer(m, config, train, vocab.encode(text), vocab, keep_alive=keep_alive))
+                                    lambda m: make_trainer(m, config, train, vocab.encode(text), vocab))
     return Opened(run_id, run["name"], model, config, train, vocab, text, run["text_name"], trainer, note)
 
 
@@ -147,10 +170,13 @@ class OpenedSeries:
     damaged: str
 
 
-def open_series_run(store: RunStore, workspace: str, run_id: int,
-                    keep_alive: Callable[[], bool] | None = None) -> OpenedSeries | None:
-    """Open a stored forecaster run of `workspace`: its series, windows, weights and history (None when it is gone)."""
-    from core.workers.remote_trainer import RemoteSeriesTrainer
+def open_series_run(store: AbstractRunStore, workspace: str, run_id: int, make_trainer: Callable) -> OpenedSeries | None:
+    """Open a stored forecaster run of `workspace`: its series, windows, weights and history (None when it is gone).
+
+    Args:
+        make_trainer: `(model, config, window, train, data)` -> the trainer that shows it and continues it
+            (`core.workers.remote_trainer.RemoteSeriesTrainer`, say).
+    """
     from core.forecast.series import Series, WindowConfig, windows
     from core.forecast.model import SeriesModelConfig, build_series_model
     from core.forecast.trainer import SeriesData
@@ -168,5 +194,5 @@ def open_series_run(store: RunStore, workspace: str, run_id: int,
     w = windows(series.values, window)
     data = SeriesData(w.x["train"], w.y["train"], w.x["val"], w.y["val"])
     model, trainer, note = _restore(store, run, lambda: build_series_model(config, window),
-                                    lambda m: RemoteSeriesTrainer(m, config, window, train, data, keep_alive=keep_alive))
+                                    lambda m: make_trainer(m, config, window, train, data))
     return OpenedSeries(run_id, series, w, config, train, model, trainer, note)

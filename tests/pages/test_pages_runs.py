@@ -93,7 +93,7 @@ def test_runs_lists_overlays_opens_renames_and_deletes():
     assert any("cannot be undone" in w.value for w in at.warning)
     at.button(key="runs_delete_yes").click().run()
     assert list(at.dataframe[0].value["name"]) == ["baseline"]
-    assert workspace.store().weights(second.run_id) == []
+    assert workspace.store().weights(at.session_state["ws_token"], second.run_id) == []
 
     at.button(key="runs_again").click().run()  # a new run with the baseline's text and settings
     again = at.session_state["run"]
