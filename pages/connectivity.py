@@ -8,7 +8,7 @@ from core.config import CELL_NAMES, CELLS
 from core.figures.connectivity import connectivity_heatmap, connectivity_html
 from core.inspection.neurons import encode_known
 from core.text.vocabulary import display_token
-from ui import run_lifecycle, session, through_router
+from ui import controls, session, through_router
 from ui.inspected import inspected, memo
 
 through_router()
@@ -23,7 +23,7 @@ MAX_CHARS = 400  # the work grows with the square of the length: 200 characters 
 run = session.run()
 trained = run is not None and run.trained_steps > 0
 choices = (["trained"] if trained else []) + list(CELLS)
-run_lifecycle.bind("cn_model", choices[0])
+controls.bind("cn_model", choices[0])
 if ss.cn_model not in choices:
     ss.cn_model = choices[0]
 which = st.radio("Model", choices, key="cn_model", horizontal=True,
@@ -41,12 +41,12 @@ else:
     snap = memo("cn_memo", "snap", key, lambda: snapshot(build_model(config)))
     label = f"a **fresh, untrained {CELL_NAMES[which]}** with the Model page's sizes ({config.rnn_units:,} units)"
 
-run_lifecycle.bind("cn_text", session.encoded()[0].decode(session.encoded()[1][:120])[:MAX_CHARS])
+controls.bind("cn_text", session.encoded()[0].decode(session.encoded()[1][:120])[:MAX_CHARS])
 st.text_area("Text the model reads", key="cn_text", height=100, max_chars=MAX_CHARS)
 st.markdown(f"**Shown:** {label}.")
 tokens, ids, skipped = encode_known(vocab, ss.cn_text)
 if skipped:
-    st.warning("Not in the model's vocabulary, so skipped: " + run_lifecycle.plain(" ".join(display_token(t) for t in skipped[:20])))
+    st.warning("Not in the model's vocabulary, so skipped: " + controls.plain(" ".join(display_token(t) for t in skipped[:20])))
 if len(ids) < 3:
     st.info("Type at least three tokens the model knows.")
     st.stop()
@@ -57,12 +57,12 @@ with st.spinner("Taking one gradient per position…"):
     matrix = memo("cn_memo", "matrix", (key, ids.tobytes()), lambda: connectivity(snap, ids))
 read = tokens[:-1]  # the last token is only ever a target
 c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-run_lifecycle.bind("cn_pos", len(read) - 1)
+controls.bind("cn_pos", len(read) - 1)
 ss.cn_pos = min(ss.cn_pos, len(read) - 1)
 pos = c1.slider("Explain the prediction after position", 0, len(read) - 1, key="cn_pos")
 log = c2.toggle("Log scale", key="cn_log", help="Shows the faint, far-back connections a linear scale hides.")
-st.markdown(f"After reading up to **{run_lifecycle.plain(display_token(read[pos]))}** (position {pos}, outlined), the model "
-            f"had to predict **{run_lifecycle.plain(display_token(tokens[pos + 1]))}** (underlined). Red: how much each token "
+st.markdown(f"After reading up to **{controls.plain(display_token(read[pos]))}** (position {pos}, outlined), the model "
+            f"had to predict **{controls.plain(display_token(tokens[pos + 1]))}** (underlined). Red: how much each token "
             "counted.")
 st.html(connectivity_html(tokens, list(matrix[pos]) + [0.0], pos, log, words=vocab.level == "word"))
 st.plotly_chart(connectivity_heatmap(matrix, read, log), width="stretch", key="cn_heatmap")

@@ -5,7 +5,7 @@ import streamlit as st
 from core.figures.training import topk_figure
 from core.text.vocabulary import display_token
 from ui import session, through_router
-from ui.run_lifecycle import plain
+from ui.controls import plain
 
 through_router()
 

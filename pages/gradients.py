@@ -4,14 +4,13 @@ from dataclasses import replace
 
 import numpy as np
 import streamlit as st
-from plotly.colors import sample_colorscale
 
 from core.config import CELL_NAMES
 from core.figures.inspection import eigenvalue_figure, gradient_decay_figure
 from core.figures.style import COLORS
 from core.inspection.vanishing import fit_decay, fit_decays
 from core.inspection.neurons import encode_known
-from ui import session, through_router
+from ui import inspection_views, session, through_router
 from ui.inspected import inspected, memo
 
 through_router()
@@ -56,22 +55,7 @@ right.markdown(
     "Saturated units (|h| near 1) make 1 − h² ≈ 0 and cut the path."
 )
 
-st.header("While it learned")
-run = session.run()
-grad_curves = run.trainer.progress().grad_curves if run is not None and run.trainer is not None else ()
-if grad_curves:
-    left, right = st.columns([3, 2], gap="large")
-    shown = [grad_curves[i] for i in sorted({round(i) for i in np.linspace(0, len(grad_curves) - 1, min(len(grad_curves), 8))})]
-    shades = sample_colorscale("Viridis", [i / max(len(shown) - 1, 1) * 0.9 for i in range(len(shown))])  # early dark, late light
-    epochs = {f"epoch {e}": n for e, n in shown}
-    left.plotly_chart(gradient_decay_figure(epochs, fit_decays(epochs), title="‖dL/dh_t‖ at each epoch end",
-                                            colors={f"epoch {e}": c for (e, _), c in zip(shown, shades)}),
-                      width="stretch", key="gr_epochs")
-    right.markdown("The trainer records this curve at the end of every epoch, on the start of the training text. "
-                   "Watch whether the far end rises (the model learns to use older steps) or sinks."
-                   + (f" Showing 8 of the {len(grad_curves)} epochs, evenly spaced, first and last included." if len(shown) < len(grad_curves) else ""))
-else:
-    st.caption("Train a model on the Train page: at the end of each epoch the trainer records this curve, and it appears here, one line per epoch.")
+inspection_views.epoch_curves(session.run())
 
 st.header("SimpleRNN, LSTM and GRU side by side")
 st.caption("Fresh models of one size and seed (the Model page's seed and embedding), on the same characters and length as above. "
@@ -110,12 +94,6 @@ right.markdown(
     "forgets; training moves f towards 1 where remembering pays (race them on the Long-range race page). "
     "A GRU's update gate z does the same for h: h_t = z ⊙ h_{t−1} + (1 − z) ⊙ candidate."
 )
-eig_cols = st.columns(len(lab))
-for col, (cell, r) in zip(eig_cols, lab.items()):
-    col.plotly_chart(eigenvalue_figure(r.eigenvalues, title=f"{CELL_NAMES[cell]}: eigenvalues of U"), width="stretch", key=f"gr_eig_{cell}")
-    col.caption("Spectral radius: " + ", ".join(f"{k} {v:.3g}" for k, v in r.radius.items()) + f" · decay {r.fit.label}")
-st.caption("Eigenvalues of each gate's recurrent block against the unit circle. For a SimpleRNN, a radius below 1 means "
-           "repeated multiplication by U shrinks every direction (with tanh, 1 − h² ≤ 1 only shrinks it further); above 1 "
-           "some direction grows, and with relu (slope 1 where active) nothing holds it back, so the gradient can explode.")
+inspection_views.cell_spectra(lab)
 st.page_link("pages/race.py", label="Does an LSTM really remember further back? Race one against a SimpleRNN",
              icon=":material/sprint:")

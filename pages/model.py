@@ -9,7 +9,7 @@ from core.config import ACTIVATIONS, CELL_NAMES, CELLS, RECURRENT_INITIALIZERS
 from core.nn.estimate import GIB, check_fits, estimate
 from core.figures.training import params_figure
 from core.nn.language_model import parameter_rows
-from ui import run_lifecycle, session, through_router
+from ui import controls, run_lifecycle, session, through_router
 
 through_router()
 
@@ -22,7 +22,7 @@ KEYS = {  # config field -> widget key
 }
 shown = ss.get("model_draft") or ss.model_config  # settings waiting for confirmation survive a trip to another page
 for name, key in KEYS.items():
-    run_lifecycle.bind(key, getattr(shown, name))
+    controls.bind(key, getattr(shown, name))
 
 p1, p2, _ = st.columns([1, 1, 3])
 p1.button("Quick demo", key="m_quick", on_click=run_lifecycle.choose_preset, args=("quick",), width="stretch")
@@ -49,8 +49,7 @@ with c3:
     st.number_input("Seed", 0, 2**31 - 1, key="m_seed")
 
 try:
-    draft = run_lifecycle.config_from_widgets(ss.model_config, KEYS)
-    draft = replace(draft, vocab_size=session.wanted_config().vocab_size)
+    draft = replace(controls.config_from_widgets(ss.model_config, KEYS), vocab_size=session.wanted_config().vocab_size)
 except ValueError as err:
     st.error(str(err))
     st.stop()
@@ -62,12 +61,12 @@ if draft != replace(ss.model_config, vocab_size=draft.vocab_size):
         a, b = st.columns(2)
         if a.button("Use the new settings", key="m_confirm"):
             session.discard_run()
-            ss.model_config = draft
+            session.set_settings(draft, keep_widgets=True)
             st.rerun()
         ss.model_draft = draft
         b.button("Keep the current model", key="m_cancel", on_click=run_lifecycle.keep_trained_model)
     else:
-        ss.model_config = draft
+        session.set_settings(draft, keep_widgets=True)
 
 try:
     check_fits(draft)

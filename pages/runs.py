@@ -3,26 +3,25 @@
 import streamlit as st
 
 from core.figures.runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure
-from core.runs.compare import curves, history_csv, table
+from core.runs.compare import curves, table
 from core.runs.sqlite_store import StoreError
-from ui import forecaster_state
-from ui import run_lifecycle, session, stored_runs, through_router, workspace
+from ui import controls, forecaster_state, run_lifecycle, run_views, session, stored_runs, through_router, workspace
 
 through_router()
 
 st.title("Runs")
 ss = st.session_state
 store, ws = workspace.store(), workspace.token()
-if store is None or ws is None:
+if store is None:
     st.info("Runs are not being saved on this server, so there is nothing to list. The sentence at the top of the page "
             "says why.")
     st.stop()
 run_lifecycle.preset_confirmation("runs")
-workspace.recorder().flush()  # the latest of the trainings under way
-if workspace.recorder().error:
-    st.warning(workspace.recorder().error)
+workspace.recorder().flush(ws) if ws else None  # the latest of this workspace's trainings under way
+if workspace.recorder().error_for(ws):
+    st.warning(workspace.recorder().error_for(ws))
 
-runs = store.runs(ws)
+runs = store.runs(ws) if ws else []  # a session gets its workspace once it has something to save
 if not runs:
     st.info("No runs yet. Every training you start is saved here, so you can compare it with the next one.")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
@@ -59,7 +58,7 @@ if len(df) >= 2:
 
 st.subheader("One run")
 ids = [int(i) for i in df["id"]]
-run_lifecycle.bind("runs_pick", current.run_id if current is not None and current.run_id in ids else ids[0])
+controls.bind("runs_pick", current.run_id if current is not None and current.run_id in ids else ids[0])
 if ss.runs_pick not in ids:
     ss.runs_pick = ids[0]
 pick = st.selectbox("Run", ids, key="runs_pick", format_func=lambda i: by_id[i]["name"])
@@ -67,13 +66,14 @@ run = by_id[pick]
 trainer_now = workspace.recorder().live(pick)
 live = trainer_now is not None and trainer_now.active()  # training in this server, in this tab or another
 if run["message"]:
-    st.caption(run_lifecycle.plain(run["message"]))
+    st.caption(controls.plain(run["message"]))
 if run["damaged"]:
-    st.warning(run["damaged"])
+    st.warning(controls.plain(run["damaged"]))
 
 a, b, c = st.columns(3)
 text_run = run["kind"] == "text"
-is_current = current is not None and current.run_id == pick if text_run else getattr(ss.get("ts_run"), "run_id", None) == pick
+now = current if text_run else forecaster_state.current()  # this session's run of the picked run's kind
+is_current = now is not None and now.run_id == pick
 if a.button("Open", key="runs_open", width="stretch", disabled=is_current,
             help="Make it the current run: Generate, Hidden states and Gradients use its weights." if text_run else
             "Make it the Time series page's forecaster, with its series and settings."):
@@ -81,41 +81,19 @@ if a.button("Open", key="runs_open", width="stretch", disabled=is_current,
         stored_runs.attach_run(pick) if text_run else stored_runs.attach_series_run(pick)
     st.switch_page("pages/train.py" if text_run else "pages/series.py")
 if b.button("Train again with its settings", key="runs_again", width="stretch"):
-    if text_run:
-        stored_runs.use_settings_of(pick)
-        run_lifecycle.start_training()
-        st.switch_page("pages/train.py")
-    elif stored_runs.attach_series_run(pick):
-        ts_run, ss.ts_run = ss.ts_run, None  # its series and settings; a new run trains them
-        forecaster_state.start_training(ts_run.series, ts_run.windows, ts_run.config, ts_run.trainer.train)
-        st.switch_page("pages/series.py")
+    with st.spinner("Loading its settings…"):
+        started = run_lifecycle.train_again(pick, text_run)
+    if started:
+        st.switch_page("pages/train.py" if text_run else "pages/series.py")
 c.button("Delete…", key="runs_delete", width="stretch", disabled=live, on_click=lambda: ss.update(runs_confirm=pick),
          help="Stop its training first." if live else None)
 if ss.get("runs_confirm") == pick:
-    st.warning(f"Delete **{run_lifecycle.plain(run['name'])}**, its history and its weights? This cannot be undone.")
+    st.warning(f"Delete **{controls.plain(run['name'])}**, its history and its weights? This cannot be undone.")
     y, n = st.columns(2)
     y.button("Delete it", key="runs_delete_yes", type="primary", on_click=stored_runs.delete_run, args=(pick,))
     n.button("Keep it", key="runs_delete_no", on_click=lambda: ss.pop("runs_confirm", None))
-if session.training_active() and not live:
+if now is not None and now.trainer is not None and now.trainer.active() and not live:
     st.caption("Opening another run, or training again, stops the training under way (it stays here).")
 
-n1, n2, n3 = st.columns([2, 3, 1], vertical_alignment="bottom")
-name = n1.text_input("Name", run["name"], max_chars=80, key=f"runs_name_{pick}")
-note = n2.text_input("Note", run["note"], max_chars=500, key=f"runs_note_{pick}", placeholder="What you tried, what you saw")
-if n3.button("Save", key="runs_save", width="stretch", disabled=(name, note) == (run["name"], run["note"])):
-    store.update_run(pick, name=name.strip() or run["name"], note=note.strip())
-    st.rerun()
-
-d1, d2, d3 = st.columns(3)
-saved = store.weights(pick)
-d1.download_button("Weights (.keras)", data=lambda: saved[0].path.read_bytes(), file_name=f"run-{pick}.keras",
-                   mime="application/zip", on_click="ignore", key="runs_dl_keras", icon=":material/download:",
-                   disabled=not saved, help=None if saved else "This run has no saved weights yet (they are saved at epoch ends and stops).")
-if text_run:
-    d2.download_button("Vocabulary (.json)", data=run["vocab"], file_name=f"run-{pick}-vocabulary.json",
-                       mime="application/json", on_click="ignore", key="runs_dl_vocab", icon=":material/download:")
-else:
-    d2.download_button("Series (.csv)", data=lambda: store.text(run["text_hash"]) or "", file_name=f"run-{pick}-series.csv",
-                       mime="text/csv", on_click="ignore", key="runs_dl_series", icon=":material/download:")
-d3.download_button("History (.csv)", data=lambda: history_csv(store, run), file_name=f"run-{pick}-history.csv",
-                   mime="text/csv", on_click="ignore", key="runs_dl_csv", icon=":material/download:")
+run_views.name_and_note(store, run, pick)
+run_views.downloads(store, run, pick)

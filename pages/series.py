@@ -4,10 +4,9 @@ import streamlit as st
 
 from core.config import CELL_NAMES, CELLS, OPTIMIZERS, TrainConfig
 from core.figures.forecast import series_figure, series_loss_figure
-from core.forecast.series import SeriesError, WindowConfig, numeric_columns, windows
+from core.forecast.series import SeriesError, WindowConfig, windows
 from core.forecast.model import SeriesModelConfig
-from ui import forecaster_state
-from ui import run_lifecycle, through_router
+from ui import controls, forecaster_state, forecaster_views, run_lifecycle, through_router
 
 through_router()
 
@@ -18,31 +17,7 @@ ss = st.session_state
 forecaster_state.init()
 running = forecaster_state.active()
 
-source = st.radio("Series", ["Real data", "Synthetic", "Upload a CSV"], key="ts_source", horizontal=True, disabled=running)
-if source == "Real data":
-    run_lifecycle.bind("ts_builtin", forecaster_state.DEFAULT)
-    st.selectbox("Real series (shipped in the vega_datasets package)", forecaster_state.builtin_names(), key="ts_builtin",
-                 on_change=forecaster_state.use_builtin, disabled=running)
-elif source == "Synthetic":
-    c = st.columns(7)
-    for col, (key, label, lo, hi, default, step) in zip(c, [
-        ("ts_syn_n", "Length", 100, 5000, 600, 50), ("ts_syn_period", "Sine period", 2, 500, 40, 1),
-        ("ts_syn_amp", "Sine amplitude", 0.0, 10.0, 1.0, 0.1), ("ts_syn_trend", "Trend per step", -0.1, 0.1, 0.0, 0.001),
-        ("ts_syn_noise", "Noise (std)", 0.0, 5.0, 0.1, 0.05), ("ts_syn_sp", "Season period", 2, 2000, 200, 10),
-        ("ts_syn_sa", "Season amplitude", 0.0, 10.0, 0.0, 0.1)]):
-        col.number_input(label, lo, hi, default, step=step, key=key, disabled=running)
-    st.button("Use this series", key="ts_use_synthetic", on_click=forecaster_state.use_synthetic, disabled=running)
-else:
-    st.file_uploader("A CSV with a header row, one row per time step, up to 5 MB", type=["csv", "txt"], key="ts_upload",
-                     on_change=forecaster_state.read_upload, disabled=running)
-    if "ts_csv" in ss:
-        name, df = ss.ts_csv
-        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-        c1.selectbox("Time column", [forecaster_state.ORDER, *map(str, df.columns)], key="ts_time")
-        c2.selectbox("Value column", numeric_columns(df), key="ts_value")
-        c3.button("Use these columns", key="ts_use_csv", on_click=forecaster_state.use_csv, disabled=running)
-if "ts_error" in ss:
-    st.error(ss.pop("ts_error"))
+forecaster_views.source_controls(running)
 series = ss.ts_series
 
 st.subheader("Windows")
@@ -51,7 +26,7 @@ c[0].number_input("Lookback (values read)", 1, 2000, key="ts_lookback", disabled
 c[1].number_input("Horizon (values out)", 1, 500, key="ts_horizon", disabled=running)
 c[2].slider("Validation share", 0.05, 0.45, step=0.05, key="ts_val", disabled=running)
 c[3].slider("Test share", 0.05, 0.45, step=0.05, key="ts_test", disabled=running)
-run_lifecycle.bind(forecaster_state.season_key(series), series.season)
+controls.bind(forecaster_state.season_key(series), series.season)
 c[4].number_input("Season (steps; 0 = none)", 0, 5000, key=forecaster_state.season_key(series), disabled=running)
 c[5].toggle("Differencing", key="ts_diff", disabled=running,
             help="Predict the change from one step to the next instead of the level: a trend stops mattering.")
@@ -61,7 +36,7 @@ try:
     w = windows(series.values, window)
 except (SeriesError, ValueError) as err:
     st.plotly_chart(series_figure(series.time, series.values, None, series.name, series.unit), key="ts_series_chart")
-    st.error(str(err))
+    st.error(controls.plain(str(err)))
     st.stop()
 st.plotly_chart(series_figure(series.time, series.values, w.bounds, series.name, series.unit), key="ts_series_chart")
 st.caption(f"{len(series.values):,} values: {len(w.x['train']):,} training, {len(w.x['val']):,} validation and "
@@ -85,24 +60,21 @@ with st.expander("model.summary()"):
 
 run = forecaster_state.current()
 trainer = run.trainer if run is not None else None
-paused = run_lifecycle.training_buttons("ts", trainer, running, forecaster_state.start_training, (series, w, config, train))
+paused = controls.training_buttons("ts", trainer, running, run_lifecycle.start_forecaster, (series, w, config, train))
 if trainer is None:
     st.info("Press **Start training**. The network learns in a worker; this page draws while it does.")
     st.stop()
 
 
-@st.fragment(run_every=0.5 if running else None)
-def live() -> None:
+@controls.live_fragment(trainer, running, paused)
+def live(p) -> None:
     """The status, the loss chart, and once the training is over, the forecasts against the baselines."""
-    p = trainer.progress()
-    if running and (not trainer.active() or (p.status == "paused") != paused):
-        st.rerun(scope="app")  # training ended, or a pause or resume took effect: redraw the buttons too
-    run_lifecycle.training_message(p)
+    controls.training_message(p)
     st.progress(min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0,
                 text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}")
     st.plotly_chart(series_loss_figure(p.steps, p.loss, p.val_steps, p.val_loss), key="ts_loss_chart")
     if not trainer.active() and p.step:
-        forecaster_state.show_results(run)
+        forecaster_views.show_results(run)
 
 
 live()

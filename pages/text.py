@@ -1,18 +1,20 @@
 """Text: bring a text, choose characters or words, and see what "predict the next token" means."""
 
-import pandas as pd
+import logging
+
 import streamlit as st
 
-from core.text.batches import check_length, stateful_batches
+from core.text.batches import check_length
 from core.text.samples import list_samples
 from core.text.vocabulary import TextError, display_token, load_text
-from ui import session, through_router
-from ui.run_lifecycle import bind, plain
+from ui import session, text_views, through_router
+from ui.controls import bind, plain
 
 through_router()
 
 st.title("Text")
 ss = st.session_state
+log = logging.getLogger(__name__)
 
 
 def use_sample() -> None:
@@ -29,7 +31,8 @@ def use_upload() -> None:
         session.set_text(load_text(upload.getvalue()), upload.name)
         ss.pop("t_error", None)
     except TextError as err:
-        ss.t_error = f"“{plain(upload.name)}” was not loaded: {err} Your current text is still loaded."
+        log.exception("The upload %r was not loaded", upload.name)
+        ss.t_error = f"“{plain(upload.name)}” was not loaded: {plain(str(err))} Your current text is still loaded."
 
 
 def use_paste() -> None:
@@ -37,7 +40,8 @@ def use_paste() -> None:
         session.set_text(load_text(ss.get("t_paste", "")), "pasted text")
         ss.pop("t_error", None)
     except TextError as err:
-        ss.t_error = f"The pasted text was not loaded: {err} Your current text is still loaded."
+        log.exception("The pasted text was not loaded")
+        ss.t_error = f"The pasted text was not loaded: {plain(str(err))} Your current text is still loaded."
 
 
 samples = {s.file: s for s in list_samples()}
@@ -56,9 +60,6 @@ if "t_error" in ss:
     st.error(ss.pop("t_error"))
 
 text = ss.text
-if text is None:
-    st.info("Pick a sample, upload a file or paste text to begin.")
-    st.stop()
 if getattr(text, "warning", None):
     st.warning(text.warning)
 
@@ -71,14 +72,13 @@ with c1:
     bind("t_level", ss.level)
     st.radio("Tokens", ["char", "word"], key="t_level", horizontal=True,
              format_func=lambda v: {"char": "characters", "word": "words"}[v])
-    ss.level = ss.t_level
-    if ss.level == "word":
+    if ss.t_level == "word":
         bind("t_vocab_cap", ss.vocab_cap)
         st.number_input("Vocabulary cap (rarer words become <unk>)", 50, 50_000, step=500, key="t_vocab_cap")
-        ss.vocab_cap = int(ss.t_vocab_cap)
+    session.set_level(ss.t_level, int(ss.t_vocab_cap) if ss.t_level == "word" else None)
+    if "level_error" in ss:
+        st.rerun()  # show the level it fell back to
 vocab, ids = session.encoded()
-if "level_error" in ss:
-    st.rerun()  # show the level it fell back to
 with c2:
     m1, m2, m3 = st.columns(3)
     m1.metric("Loaded", ss.text_name if len(ss.text_name) < 24 else ss.text_name[:21] + "…")
@@ -92,29 +92,7 @@ try:
 except ValueError as err:
     st.error(f"{err} (Batch size and sequence length are set on the Model page.)")
 
-left, right = st.columns([1, 2], gap="large")
-with left:
-    st.subheader("Most frequent tokens")
-    freq = vocab.frequencies().head(15)
-    freq["token"] = freq["token"].map(display_token)
-    st.dataframe(freq, hide_index=True, width="stretch",
-                 column_config={"share": st.column_config.NumberColumn("share", format="percent")})
-with right:
-    st.subheader("One training window")
-    st.markdown("The model reads the **input** row and, at every position, must predict the **target** below it: "
-                "the same text shifted by one token.")
-    n = min(config.seq_len, 24, len(ids) - 1)
-    if len(ids) >= config.batch_size * config.seq_len + 1:
-        x, y = next(stateful_batches(ids, config.batch_size, config.seq_len))
-        x, y = x[0, :n], y[0, :n]
-    else:
-        x, y = ids[:n], ids[1 : n + 1]
-    window = pd.DataFrame(
-        [[display_token(vocab.tokens[i]) for i in x], [display_token(vocab.tokens[i]) for i in y]],
-        index=["input", "target"], columns=[str(t) for t in range(n)],
-    )
-    st.dataframe(window, width="stretch")
-    st.caption("⏎ is a line break and ␣ a space. Columns are time steps t = 0, 1, 2, …")
+text_views.tokens_and_window(vocab, ids, config)
 
 with st.expander("Read the text"):
     st.text(text[:3000] + ("\n…" if len(text) > 3000 else ""))

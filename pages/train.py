@@ -6,8 +6,7 @@ from core.workers.cluster import startup_error
 from core.config import OPTIMIZERS
 from core.text.batches import check_length
 from core.nn.estimate import check_fits
-from core.figures.training import layer_norms_figure, loss_figure
-from ui import run_lifecycle, session, through_router, workspace
+from ui import controls, run_lifecycle, session, through_router, training_views, workspace
 
 through_router()
 
@@ -16,7 +15,7 @@ ss = st.session_state
 KEYS = {"learning_rate": "tr_lr", "optimizer": "tr_optimizer", "epochs": "tr_epochs", "clip_norm": "tr_clip",
         "max_steps_per_epoch": "tr_steps"}
 for name, key in KEYS.items():
-    run_lifecycle.bind(key, getattr(ss.train_config, name))
+    controls.bind(key, getattr(ss.train_config, name))
 run_lifecycle.preset_confirmation("tr")
 
 active = session.training_active()
@@ -27,7 +26,7 @@ c3.number_input("Epochs", 1, 1000, key="tr_epochs", disabled=active)
 c4.number_input("Clip gradient norm (0 = off)", 0.0, 1e6, step=0.5, key="tr_clip", disabled=active)
 c5.number_input("Batches per epoch (0 = all)", 0, 10**7, step=50, key="tr_steps", disabled=active)
 try:
-    ss.train_config = run_lifecycle.config_from_widgets(ss.train_config, KEYS)
+    session.set_settings(train=controls.config_from_widgets(ss.train_config, KEYS), keep_widgets=True)
 except ValueError as err:
     st.error(str(err))
     st.stop()
@@ -57,54 +56,25 @@ if run is not None and not session.run_is_current(run) and run.trained_steps and
 
 if startup_error():
     st.error(startup_error())
-if workspace.recorder() is not None and workspace.recorder().error:
-    st.warning(workspace.recorder().error)
+if workspace.recorder() is not None and workspace.recorder().error_for(workspace.token()):
+    st.warning(workspace.recorder().error_for(workspace.token()))
 trainer = run.trainer if run is not None else None
-paused = run_lifecycle.training_buttons("tr", trainer, active, run_lifecycle.start_training, on_step=run_lifecycle.step_training)
+paused = controls.training_buttons("tr", trainer, active, run_lifecycle.start_training, on_step=run_lifecycle.step_training)
 st.button("Restart from the same initial weights", key="tr_restart", disabled=active, on_click=run_lifecycle.restart_run,
           help="A new run from the weights the seed gives: two students with the same settings and seed see the same "
                "numbers, step for step. The run before stays on the Runs page.")
 
 
-
-@st.fragment(run_every=0.5 if active else None)
-def live_status() -> None:
+@controls.live_fragment(trainer, active, paused)
+def live_status(p) -> None:
     """Redraw the status and the numbers from the trainer's latest snapshot, twice a second."""
-    p = trainer.progress()
-    if active and (not trainer.active() or (p.status == "paused") != paused):
-        st.rerun(scope="app")  # training ended, or a pause or resume took effect: redraw the buttons too
-    run_lifecycle.training_message(p, " Try the Generate page.")
-    frac = min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0
-    eta = f", about {p.eta_s:,.0f} s left" if p.eta_s and p.status == "running" else ""
-    st.progress(frac, text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}{eta}")
-    m = st.columns(5)
-    m[0].metric("Loss", f"{p.loss[-1]:.3f}" if len(p.loss) else "–")
-    m[1].metric("Val. loss", f"{p.val_loss[-1]:.3f}" if p.val_loss else "–",
-                help="On the held-out end of the text, measured at the end of every epoch.")
-    m[2].metric("Accuracy", f"{p.accuracy[-1]:.1%}" if len(p.accuracy) else "–")
-    m[3].metric("Perplexity", f"{p.perplexity:.1f}" if p.perplexity else "–")
-    rate = p.tokens_per_s
-    m[4].metric("Tokens / s", ("–" if not rate else f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}"),
-                help="Training speed over the last 30 batches, pauses and epoch ends left out.")
+    training_views.status(p)
 
 
-@st.fragment(run_every=1.0 if active else None)
-def live_charts() -> None:
+@controls.live_fragment(trainer, active, paused, every=1.0, watch=False)
+def live_charts(p) -> None:
     """Redraw the charts once a second (the browser's plotting is the costly part of a redraw), and the samples."""
-    p = trainer.progress()
-    figs = ss.get("tr_figs")
-    if figs is None or figs[0] != (trainer.uid, p.version):  # figure dicts reused while the snapshot is unchanged
-        figs = ((trainer.uid, p.version), loss_figure(p.steps, p.loss, p.accuracy, p.val_steps, p.val_loss),
-                layer_norms_figure(p.steps, p.layer_norms, p.layer_names))
-        ss.tr_figs = figs
-    left, right = st.columns([3, 2])
-    left.plotly_chart(figs[1], width="stretch", key="tr_loss_chart")
-    right.plotly_chart(figs[2], width="stretch", key="tr_norms_chart")
-    if p.fast_path:
-        st.caption("Trained with the fused SimpleRNN step (same weights and results as Keras' SimpleRNN, faster).")
-    for epoch, sample in reversed(p.samples):
-        st.markdown(f"**Sample after epoch {epoch}**")
-        st.code(sample, language=None, wrap_lines=True)
+    training_views.charts(trainer, p)
 
 
 if trainer is None:  # not st.stop(): the settings just read still reach the address at the end of this run

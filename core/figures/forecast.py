@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -19,12 +21,14 @@ def _parts(fig: go.Figure, time: np.ndarray, bounds: tuple[int, int]) -> None:
 
 
 def series_figure(time: np.ndarray, values: np.ndarray, bounds: tuple[int, int] | None, title: str, unit: str) -> go.Figure:
-    """The whole series, with its validation and test periods shaded when `bounds` is given."""
+    """The whole series, with its validation and test periods shaded when `bounds` is given (`title`, a series name
+    that may come from a user's file, is escaped: Plotly renders the tags in a title)."""
     keep = _thin(len(values), 3000)
     fig = go.Figure(go.Scatter(x=time[keep], y=values[keep], mode="lines", name="series", line=dict(color="#30638e", width=1.5)))
     if bounds is not None:
         _parts(fig, time, bounds)
-    fig.update_layout(**_layout(title, 320), xaxis=_axis("time"), yaxis=_axis(unit or "value"), showlegend=False)
+    fig.update_layout(**_layout(html.escape(title), 320), xaxis=_axis("time"), yaxis=_axis(html.escape(unit) or "value"),
+                      showlegend=False)
     return fig
 
 

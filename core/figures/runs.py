@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Sequence
 
 import numpy as np
@@ -27,10 +28,11 @@ def overlay_figure(runs: Sequence[dict], x_title: str) -> go.Figure:
     fig = go.Figure()
     for i, run in enumerate(runs):
         color, keep = PALETTE[i % len(PALETTE)], _thin(len(run["x"]))
-        fig.add_trace(go.Scatter(x=np.asarray(run["x"])[keep], y=np.asarray(run["loss"])[keep], name=run["name"],
+        name = html.escape(run["name"])  # a user's text: Plotly would render its <a href> and <b> tags
+        fig.add_trace(go.Scatter(x=np.asarray(run["x"])[keep], y=np.asarray(run["loss"])[keep], name=name,
                                  legendgroup=str(i), mode="lines", line=dict(color=color, width=2)))
         if len(run["val_x"]):
-            fig.add_trace(go.Scatter(x=run["val_x"], y=run["val_loss"], name=f"{run['name']} (validation)", legendgroup=str(i),
+            fig.add_trace(go.Scatter(x=run["val_x"], y=run["val_loss"], name=f"{name} (validation)", legendgroup=str(i),
                                      mode="markers", marker=dict(color=color, size=9, symbol="diamond"), showlegend=False))
     fig.update_layout(**_layout("Loss of each run (lines: training; diamonds: validation)", 430),
                       xaxis=_axis(x_title), yaxis=_axis("loss (cross-entropy)"))

@@ -62,7 +62,7 @@ def test_hidden_states_shows_a_trained_forecaster_under_its_curve():
 
 
 def test_the_verdict_says_why_a_network_loses_to_persistence():
-    from ui.forecaster_state import verdict
+    from core.forecast.verdict import verdict
 
     table = {"persistence": (1.0, 1.2), "linear AR": (0.9, 1.1), "LSTM": (2.0, 2.5)}
     kind, sentence = verdict(table, "LSTM", outside=True)

@@ -1,0 +1,43 @@
+"""What the Train page draws of a training's snapshot: its status and numbers, its charts and its samples."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.figures.training import layer_norms_figure, loss_figure
+from ui.controls import training_message
+
+
+def status(p) -> None:
+    """The status sentence, the progress bar and the latest loss, accuracy, perplexity and speed."""
+    training_message(p, " Try the Generate page.")
+    frac = min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0
+    eta = f", about {p.eta_s:,.0f} s left" if p.eta_s and p.status == "running" else ""
+    st.progress(frac, text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}{eta}")
+    m = st.columns(5)
+    m[0].metric("Loss", f"{p.loss[-1]:.3f}" if len(p.loss) else "–")
+    m[1].metric("Val. loss", f"{p.val_loss[-1]:.3f}" if p.val_loss else "–",
+                help="On the held-out end of the text, measured at the end of every epoch.")
+    m[2].metric("Accuracy", f"{p.accuracy[-1]:.1%}" if len(p.accuracy) else "–")
+    m[3].metric("Perplexity", f"{p.perplexity:.1f}" if p.perplexity else "–")
+    rate = p.tokens_per_s
+    m[4].metric("Tokens / s", ("–" if not rate else f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}"),
+                help="Training speed over the last 30 batches, pauses and epoch ends left out.")
+
+
+def charts(trainer, p) -> None:
+    """The loss and layer-norm charts (figure dicts reused while the snapshot is unchanged) and the epochs' samples."""
+    ss = st.session_state
+    figs = ss.get("tr_figs")
+    if figs is None or figs[0] != (trainer.uid, p.version):
+        figs = ((trainer.uid, p.version), loss_figure(p.steps, p.loss, p.accuracy, p.val_steps, p.val_loss),
+                layer_norms_figure(p.steps, p.layer_norms, p.layer_names))
+        ss.tr_figs = figs
+    left, right = st.columns([3, 2])
+    left.plotly_chart(figs[1], width="stretch", key="tr_loss_chart")
+    right.plotly_chart(figs[2], width="stretch", key="tr_norms_chart")
+    if p.fast_path:
+        st.caption("Trained with the fused SimpleRNN step (same weights and results as Keras' SimpleRNN, faster).")
+    for epoch, sample in reversed(p.samples):
+        st.markdown(f"**Sample after epoch {epoch}**")
+        st.code(sample, language=None, wrap_lines=True)
