@@ -1,0 +1,153 @@
+"""The recorder: sentences per workspace (N3), a delete it hears of (N11), finished runs that leave memory when
+saving keeps failing (N12), and a page's flush that writes only its own workspace (N13). Fake trainers: no
+TensorFlow, no Ray."""
+
+import errno
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from core.config import TrainConfig
+from core.runs import recorder as recorder_module
+from core.runs.recorder import TRIES, Recorder
+from core.runs.sqlite_store import Limits, RunStore
+from core.runs.store import StoreError
+
+
+class FakeTrainer:
+    """A finished (or still running) training with `steps` history rows and no checkpoint."""
+
+    def __init__(self, steps: int = 3, running: bool = False):
+        self.running, self.checkpoint, self.tokens_per_step = running, None, 10
+        z = np.arange(1, steps + 1, dtype=np.float64)
+        self.p = SimpleNamespace(steps=z, loss=z, accuracy=z, seconds=z, layer_norms=np.ones((steps, 1)), status="finished",
+                                 message="", step=steps, epoch=1, elapsed_s=1.0, val_steps=[], val_loss=[],
+                                 val_accuracy=[], samples=[], grad_curves=[], layer_names=("rnn",), fast_path=False)
+
+    def progress(self):
+        return self.p
+
+    def active(self) -> bool:
+        return self.running
+
+
+def new_run(store: RunStore, ws: str) -> int:
+    return store.create_run(ws, store.next_run_name(ws, "fake"), store.put_text("abc"), "t", {"a": 1}, TrainConfig(), "{}")
+
+
+@pytest.fixture
+def two(tmp_path):
+    """A store with workspaces A and B, one run each, both tracked by one recorder."""
+    store = RunStore(tmp_path, Limits(runs=10, megabytes=100, keep=2))
+    a, b = store.create_workspace(), store.create_workspace()
+    ra, rb = new_run(store, a), new_run(store, b)
+    rec = Recorder(store, every_s=3600)
+    rec.track(ra, FakeTrainer(), a)
+    rec.track(rb, FakeTrainer(), b)
+    return store, rec, (a, ra), (b, rb)
+
+
+def failing_for(store: RunStore, monkeypatch, workspace: str):
+    """Writes of `workspace`'s history fail as on a full disk; the other workspaces' land."""
+    real = store.append_rows
+
+    def append_rows(ws, *args):
+        if ws == workspace:
+            raise StoreError(f"Runs cannot be saved: the disk is full ({errno.ENOSPC}).")
+        return real(ws, *args)
+
+    monkeypatch.setattr(store, "append_rows", append_rows)
+
+
+def test_n3_a_workspaces_error_is_its_own(two, monkeypatch):
+    store, rec, (a, ra), (b, rb) = two
+    failing_for(store, monkeypatch, a)
+    rec.flush()
+    assert "disk is full" in rec.error_for(a) and rec.error_for(b) is None and rec.error_for(None) is None
+    rec.flush()  # B's writes working again does not clear A's sentence
+    assert "disk is full" in rec.error_for(a)
+    monkeypatch.undo()
+    rec.flush()
+    assert rec.error_for(a) is None and len(store.rows(a, ra)["steps"]) == 3
+
+
+def test_n13_a_pages_flush_writes_only_its_workspace(two):
+    store, rec, (a, ra), (b, rb) = two
+    rec.flush(b)
+    assert len(store.rows(b, rb)["steps"]) == 3 and len(store.rows(a, ra)["steps"]) == 0
+    assert rec.live(ra) is not None and rec.live(rb) is None  # B's finished run is written, so no longer held
+    rec.flush()
+    assert len(store.rows(a, ra)["steps"]) == 3
+
+
+def test_n12_a_finished_run_leaves_memory_after_failed_writes(two, monkeypatch):
+    store, rec, (a, ra), (b, rb) = two
+    failing_for(store, monkeypatch, a)
+    running = FakeTrainer(running=True)
+    other = new_run(store, a)
+    rec.track(other, running, a)
+    for _ in range(TRIES - 1):
+        rec.flush(a)
+    assert rec.live(ra) is not None  # a few failures: still kept, the next write may work
+    rec.flush(a)
+    assert rec.live(ra) is None and rec.live(other) is running  # a training under way is always kept
+    assert "disk is full" in rec.error_for(a)
+
+
+def test_n11_a_deleted_run_is_forgotten_and_nothing_of_it_comes_back(two, monkeypatch):
+    store, rec, (a, ra), (b, rb) = two
+    failing_for(store, monkeypatch, a)
+    rec.flush()  # a full disk: the finished run stays tracked, which is when users delete runs
+    assert rec.live(ra) is not None
+    rec.forget(ra)
+    store.delete_run(a, ra)
+    monkeypatch.undo()
+    rec.flush()
+    assert rec.live(ra) is None and store.run(a, ra) is None
+    assert store._sql("SELECT COUNT(*) FROM rows WHERE run = ?", (ra,)) == [(0,)]
+    store.append_rows(a, ra, 0, dict(steps=[1], loss=[1.0], accuracy=[1.0], seconds=[1.0], norms=[[1.0]]))
+    assert store._sql("SELECT COUNT(*) FROM rows WHERE run = ?", (ra,)) == [(0,)]  # a late write reaches nothing
+    with pytest.raises(StoreError, match="no longer|not in this workspace|deleted"):
+        store.save_weights(a, ra, 5, 1, 0, 1.0, lambda path: open(path, "wb").write(b"w"))
+    assert not (store.folder / "weights" / str(ra)).exists()
+    with pytest.raises(StoreError):  # and the database itself refuses rows of a run that is gone
+        store._sql("INSERT INTO rows VALUES (?, 0, 1, 1.0, 1.0, 1.0, NULL)", (ra,))
+
+
+def test_n11_a_file_landing_while_a_run_is_deleted_does_not_raise(tmp_path, monkeypatch):
+    store = RunStore(tmp_path)
+    ws = store.create_workspace()
+    run_id = new_run(store, ws)
+    store.save_weights(ws, run_id, 5, 1, 0, 1.0, lambda path: open(path, "wb").write(b"w"))
+
+    def not_empty(path, *args, **kwargs):
+        raise OSError(errno.ENOTEMPTY, "Directory not empty", str(path))
+
+    monkeypatch.setattr("shutil.os.rmdir", not_empty)
+    store.delete_run(ws, run_id)  # the recorder wrote a file meanwhile: logged, never raised
+    assert store.run(ws, run_id) is None
+
+
+def test_forget_waits_for_a_write_under_way(two):
+    store, rec, (a, ra), _ = two
+    entry = rec._runs[ra]
+    assert entry.writing.acquire(timeout=1)
+    done = threading.Event()
+    threading.Thread(target=lambda: (rec.forget(ra), done.set()), daemon=True).start()
+    assert not done.wait(0.3)  # the delete waits for the write
+    entry.writing.release()
+    assert done.wait(5) and rec.live(ra) is None
+
+
+def test_the_run_store_never_imports_the_workers():
+    """reopen.py imported core.workers.remote_trainer: the store knew about Ray. The caller passes the trainer now."""
+    import ast
+    from pathlib import Path
+
+    for path in Path(recorder_module.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(n.startswith(("core.workers", "ray", "streamlit")) for n in names), (path.name, names)
