@@ -69,8 +69,12 @@ def remove_stale(root: Path) -> None:
 
 def remove_folder(folder: Path) -> None:
     """Remove a run's folder and what is in it; a file that lands meanwhile stays, and is logged, never raised."""
-    shutil.rmtree(folder, onerror=lambda *args: log.warning("Could not remove %s from %s", args[1], folder,
-                                                             exc_info=args[2]))
+
+    def left(function, path, exc_info) -> None:
+        if not issubclass(exc_info[0], FileNotFoundError):
+            log.warning("Could not remove %s from %s", path, folder, exc_info=exc_info)
+
+    shutil.rmtree(folder, onerror=left)
 
 
 def load(model, path: Path) -> None:
