@@ -99,7 +99,7 @@ def executed_flops_per_token(args: argparse.Namespace) -> float:
     config = ModelConfig(vocab_size=args.vocab, embedding_dim=args.embedding, rnn_units=args.units, batch_size=args.batch,
                          seq_len=args.seq_len, cell=args.cell, num_layers=args.layers, activation=args.activation)
     flops = flops_per_token(args)
-    if not (fastrnn.supports(config) and fastmodel.fold_embedding(config)):
+    if not (fastrnn.supports(config) and fastmodel.looks_up_input_projection(config)):
         return flops
     e, u, v = args.embedding, args.units, args.vocab
     return flops - 6.0 * e * u + 2.0 * v * u + 6.0 * v * e * u / (args.batch * args.seq_len)

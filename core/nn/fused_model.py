@@ -2,7 +2,7 @@
 
 Two measured refinements sit at this level, above the recurrence:
 - With a vocabulary no larger than the embedding, the first layer looks its input projection up in
-  the table E·W instead of multiplying every token's embedding by W (`fold_embedding`): 1024 units
+  the table E·W instead of multiplying every token's embedding by W (`looks_up_input_projection`): 1024 units
   ~31k -> ~36k tok/s.
 - A batch of 64 or more runs as two independent half-batches, one per core (`lane_sizes`): ~37.5k.
 
@@ -20,12 +20,12 @@ from core.config import ModelConfig
 from core.nn.fused_rnn import simple_rnn_chunks, split_time, supports
 from core.nn.tf import keras, tf
 
-FOLD_MAX_RATIO = 1.0  # fold the embedding into the first layer's kernel up to vocab = this × embedding (see fold_embedding)
+FOLD_MAX_RATIO = 1.0  # fold the embedding into the first layer's kernel up to vocab = this × embedding (see looks_up_input_projection)
 LANES = settings.current().lanes  # independent recurrences a batch is cut into (see lane_sizes)
 MIN_LANE_BATCH = 32  # fewest batch rows in one lane
 
 
-def fold_embedding(config: ModelConfig) -> bool:
+def looks_up_input_projection(config: ModelConfig) -> bool:
     """Whether the first layer looks its input projection up in the table embeddings·W (vocab, units).
 
     X·W, where X holds embedding rows, is a row of E·W per token, so with a small vocabulary the
@@ -95,7 +95,7 @@ def make_forward(model: keras.Model, config: ModelConfig) -> Callable[[tf.Tensor
     embedding = model.get_layer("embedding")
     dense = model.get_layer("logits")
     layers = [model.get_layer(f"rnn_{i + 1}") for i in range(config.num_layers)]
-    fold = fold_embedding(config)
+    fold = looks_up_input_projection(config)
 
     def forward(x_ids: tf.Tensor) -> tf.Tensor:
         x_ids = tf.convert_to_tensor(x_ids, tf.int32)

@@ -43,7 +43,7 @@ def _act_grad(activation: str, h: tf.Tensor, dh: tf.Tensor) -> tf.Tensor:
 def feature_major(units: int) -> bool:
     """Whether the recurrence runs faster on transposed states (units, batch) than on (batch, units).
 
-    Measured on a 2-core AVX-512 CPU with oneDNN: `Uᵀ·h_tᵀ` beats `h_t·U` from about 1024 units,
+    Measured on a 2-core AVX-512 CPU with oneDNN: `Uᵀ·h_tᵀ` beats `h_t·U` from about 768 units (FEATURE_MAJOR_FROM),
     where it saves more than the transposes it needs; below, those cost more than they save.
     """
     return units >= FEATURE_MAJOR_FROM
@@ -89,7 +89,7 @@ def _chunk_op(activation: str, fm: bool, vocab: int | None = None):
     of another is still stepping.
 
     With `vocab` set, x is the chunk's token ids (time, batch) and w the folded table E·W (vocab, units)
-    (see `core.nn.fused_model.fold_embedding`): P is a row lookup, and dW a one-hot matmul that adds up dP per token.
+    (see `core.nn.fused_model.looks_up_input_projection`): P is a row lookup, and dW a one-hot matmul that adds up dP per token.
     """
     act = tf.math.tanh if activation == "tanh" else tf.nn.relu
     # A loop state s is h (batch, units), or hᵀ (units, batch) when feature-major.

@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 
 from core.config import ModelConfig, TrainConfig
-from core.text.batches import lanes
+from core.text.batches import eval_rows
 from core.nn.language_model import build_model
 from core.nn.tf import keras, tf
 
@@ -32,11 +32,9 @@ def layer_groups(model: keras.Model) -> tuple[list[str], list[int]]:
 
 def fast_path_available(config: ModelConfig) -> bool:
     """True when the fused SimpleRNN path (core.nn.fused_rnn) can train this configuration."""
-    try:
-        from core.nn import fused_rnn as fastrnn
-    except ImportError:
-        return False
-    return fastrnn.supports(config)
+    from core.nn import fused_rnn
+
+    return fused_rnn.supports(config)
 
 
 def make_forward(model: keras.Model, config: ModelConfig, fast: bool | None = None) -> Callable:
@@ -50,7 +48,17 @@ def make_forward(model: keras.Model, config: ModelConfig, fast: bool | None = No
     return lambda x: model(x, training=True)
 
 
-def dense(grad) -> tf.Tensor:
+def mean_cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """The mean cross-entropy of int `labels` (...) under `logits` (..., vocab): the loss every text model trains on."""
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def mean_accuracy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """The share of positions where the likeliest token of `logits` (..., vocab) is the int label (...)."""
+    return tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32))
+
+
+def densify_gradient(grad) -> tf.Tensor:
     """A gradient as one dense tensor: the embedding's sparse rows (one per token) are added up per word.
 
     Keras 3's Adam and RMSprop square an `IndexedSlices` gradient row by row (`ops.square` on its
@@ -87,17 +95,16 @@ def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig,
     def step(x, y):
         with tf.GradientTape() as tape:
             logits = forward(x)  # (batch, time, vocab)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            loss = mean_cross_entropy(y, logits)
         grad_norm, layer_norms = _update(tape, loss, variables, optimizer, group_of, n_groups, clip)
-        accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32))
-        return {"loss": loss, "accuracy": accuracy, "grad_norm": grad_norm, "layer_norms": layer_norms}
+        return {"loss": loss, "accuracy": mean_accuracy(y, logits), "grad_norm": grad_norm, "layer_norms": layer_norms}
 
     return step, optimizer
 
 
 def _update(tape, loss, variables, optimizer, group_of, n_groups: int, clip: float):
     """Apply one clipped optimizer update from `tape`; (global gradient norm, norm per layer group), before clipping."""
-    grads = [dense(g) for g in tape.gradient(loss, variables)]
+    grads = [densify_gradient(g) for g in tape.gradient(loss, variables)]
     squares = tf.stack([2.0 * tf.nn.l2_loss(g) for g in grads])  # Σ g², one op each
     layer_norms = tf.sqrt(tf.math.unsorted_segment_sum(squares, group_of, n_groups))
     grad_norm = tf.sqrt(tf.reduce_sum(squares))
@@ -131,18 +138,16 @@ def make_regression_step(model: keras.Model, train: TrainConfig):
 
 
 class Evaluator:
-    """Validation loss and accuracy on a stateless copy of the model, one long lane per row."""
+    """Validation loss and accuracy on a stateless copy of the model, one long stretch of the text per row."""
 
     def __init__(self, config: ModelConfig, val_ids: np.ndarray):
-        self.x, self.y = lanes(val_ids, config.batch_size, VAL_MAX_TOKENS)  # (lanes, lane_len)
+        self.x, self.y = eval_rows(val_ids, config.batch_size, VAL_MAX_TOKENS)  # (rows, row length)
         self.model = build_model(config, stateful=False)
 
         @tf.function(reduce_retracing=True)
         def evaluate(x, y):
             logits = self.model(x, training=False)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-            acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32))
-            return loss, acc
+            return mean_cross_entropy(y, logits), mean_accuracy(y, logits)
 
         self._evaluate = evaluate
 

@@ -91,7 +91,7 @@ def mean_gradient_curve(model, ids: np.ndarray, positions: np.ndarray, lags: np.
 
 def make_key_step(model, learning_rate: float, clip_norm: float) -> Callable:
     """A compiled step: Adam on the cross-entropy of the copied key only; step(x, last, y) -> loss."""
-    from core.nn.train_step import dense, make_optimizer
+    from core.nn.train_step import densify_gradient, make_optimizer, mean_cross_entropy
     from core.nn.tf import tf
 
     optimizer = make_optimizer(TrainConfig(learning_rate=learning_rate, clip_norm=clip_norm))
@@ -102,8 +102,8 @@ def make_key_step(model, learning_rate: float, clip_norm: float) -> Callable:
     def step(x, last, y):
         with tf.GradientTape() as tape:
             logits = tf.gather(model(x, training=True), last, batch_dims=1)  # (lines, vocab) at each line's ">"
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        grads, _ = tf.clip_by_global_norm([dense(g) for g in tape.gradient(loss, variables)], clip_norm)
+            loss = mean_cross_entropy(y, logits)
+        grads, _ = tf.clip_by_global_norm([densify_gradient(g) for g in tape.gradient(loss, variables)], clip_norm)
         optimizer.apply_gradients(zip(grads, variables))
         return loss
 

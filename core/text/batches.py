@@ -1,4 +1,4 @@
-"""Batches for a language model: contiguous lanes for a stateful RNN, shuffled windows otherwise."""
+"""Batches for a language model: contiguous streams of the text for a stateful RNN, shuffled windows otherwise."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def check_length(n_tokens: int, batch_size: int, seq_len: int, what: str = "This
 
 
 def num_batches(n_tokens: int, batch_size: int, seq_len: int) -> int:
-    """How many batches `stateful_batches` yields for `n_tokens` tokens (the same in both modes)."""
+    """How many batches `contiguous_batches` and `shuffled_batches` yield for `n_tokens` tokens."""
     return ((n_tokens - 1) // batch_size) // seq_len
 
 
@@ -48,36 +48,41 @@ def split(ids: np.ndarray, val_fraction: float, batch_size: int, seq_len: int) -
     return ids[: len(ids) - n_val], ids[len(ids) - n_val :]
 
 
-def stateful_batches(
-    ids: np.ndarray, batch_size: int, seq_len: int, stateful: bool = True, seed: int = 0
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (x, y) int32 batches of shape (batch_size, seq_len), y being x shifted by one token.
-
-    Args:
-        ids: the 1-D token ids of the text.
-        batch_size: rows per batch.
-        seq_len: time steps per row.
-        stateful: True cuts the text into `batch_size` contiguous lanes so that row i of batch k+1
-            continues row i of batch k exactly (what a stateful RNN needs). False yields the same
-            windows shuffled, for a model that starts every row from a zero state.
-        seed: the shuffle seed when `stateful` is False.
-
-    Raises:
-        ValueError: the text is too short for one batch; the message names a setting that would work.
-    """
+def _streams(ids: np.ndarray, batch_size: int, seq_len: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The text cut into `batch_size` contiguous streams, inputs and targets (batch, stream length), and the batches
+    they make. Raises ValueError when the text is too short for one batch."""
     ids = np.asarray(ids, dtype=np.int32)
     if ids.ndim != 1:
         raise ValueError(f"Expected a 1-D array of token ids, got shape {ids.shape}.")
     check_length(len(ids), batch_size, seq_len)
-    lane_len = (len(ids) - 1) // batch_size
-    steps = lane_len // seq_len
-    x = ids[: batch_size * lane_len].reshape(batch_size, lane_len)  # (batch, lane)
-    y = ids[1 : batch_size * lane_len + 1].reshape(batch_size, lane_len)
-    if stateful:
-        for k in range(steps):
-            yield x[:, k * seq_len : (k + 1) * seq_len], y[:, k * seq_len : (k + 1) * seq_len]
-        return
-    xw = x[:, : steps * seq_len].reshape(batch_size * steps, seq_len)  # every window, lane by lane
+    stream_len = (len(ids) - 1) // batch_size
+    x = ids[: batch_size * stream_len].reshape(batch_size, stream_len)  # (batch, stream)
+    y = ids[1 : batch_size * stream_len + 1].reshape(batch_size, stream_len)
+    return x, y, stream_len // seq_len
+
+
+def contiguous_batches(ids: np.ndarray, batch_size: int, seq_len: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (x, y) int32 batches of shape (batch_size, seq_len), y being x shifted by one token, for a stateful RNN.
+
+    The text is cut into `batch_size` contiguous streams, so that row i of batch k+1 continues row i of batch k
+    exactly: the state a stateful layer carries over is the state of the text just before.
+
+    Raises:
+        ValueError: the text is too short for one batch; the message names a setting that would work.
+    """
+    x, y, steps = _streams(ids, batch_size, seq_len)
+    for k in range(steps):
+        yield x[:, k * seq_len : (k + 1) * seq_len], y[:, k * seq_len : (k + 1) * seq_len]
+
+
+def shuffled_batches(ids: np.ndarray, batch_size: int, seq_len: int, seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The windows of `contiguous_batches`, shuffled (by `seed`), for a model that starts every row from a zero state.
+
+    Raises:
+        ValueError: the text is too short for one batch; the message names a setting that would work.
+    """
+    x, y, steps = _streams(ids, batch_size, seq_len)
+    xw = x[:, : steps * seq_len].reshape(batch_size * steps, seq_len)  # every window, stream by stream
     yw = y[:, : steps * seq_len].reshape(batch_size * steps, seq_len)
     order = np.random.default_rng(seed).permutation(len(xw))
     for k in range(steps):
@@ -85,13 +90,13 @@ def stateful_batches(
         yield xw[rows], yw[rows]
 
 
-def lanes(ids: np.ndarray, n_lanes: int, max_tokens: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Cut ids into `n_lanes` contiguous rows of equal length for evaluation: returns (x, y)."""
+def eval_rows(ids: np.ndarray, n_rows: int, max_tokens: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ids into `n_rows` contiguous rows of equal length for evaluation: returns (x, y)."""
     ids = np.asarray(ids, dtype=np.int32)
     if max_tokens is not None and len(ids) > max_tokens:
         ids = ids[:max_tokens]
-    n_lanes = max(1, min(n_lanes, (len(ids) - 1) // 2 or 1))
-    lane_len = (len(ids) - 1) // n_lanes
-    x = ids[: n_lanes * lane_len].reshape(n_lanes, lane_len)
-    y = ids[1 : n_lanes * lane_len + 1].reshape(n_lanes, lane_len)
+    n_rows = max(1, min(n_rows, (len(ids) - 1) // 2 or 1))
+    row_len = (len(ids) - 1) // n_rows
+    x = ids[: n_rows * row_len].reshape(n_rows, row_len)
+    y = ids[1 : n_rows * row_len + 1].reshape(n_rows, row_len)
     return x, y

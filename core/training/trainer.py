@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from core.config import ModelConfig, TrainConfig
-from core.text.batches import split, stateful_batches
+from core.text.batches import contiguous_batches, shuffled_batches, split
 from core.nn.language_model import reset_states, rnn_layers
 from core.training.checkpoint import Checkpoint
 from core.training.plan import steps_per_epoch
@@ -173,10 +173,12 @@ class Trainer:
     def _batches(self, epoch: int):
         """The (inputs, targets) batches of one epoch."""
         cfg = self.config
-        return stateful_batches(self.train_ids, cfg.batch_size, cfg.seq_len, cfg.stateful, cfg.seed + epoch)
+        if cfg.stateful:
+            return contiguous_batches(self.train_ids, cfg.batch_size, cfg.seq_len)
+        return shuffled_batches(self.train_ids, cfg.batch_size, cfg.seq_len, cfg.seed + epoch)
 
     def _epoch_start(self) -> None:
-        """Before an epoch's first batch: a stateful model reads the lanes from their start."""
+        """Before an epoch's first batch: a stateful model reads the streams from their start."""
         if self.config.stateful:
             reset_states(self.model)
 

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from core.text.batches import check_length, num_batches, split, stateful_batches
+from core.text.batches import check_length, contiguous_batches, num_batches, shuffled_batches, split
 
 
 def test_lanes_continue_exactly_across_batches():
     ids = np.arange(1000, dtype=np.int32)
-    batches = list(stateful_batches(ids, batch_size=4, seq_len=10))
+    batches = list(contiguous_batches(ids, batch_size=4, seq_len=10))
     assert len(batches) == num_batches(1000, 4, 10) == 24
     for x, y in batches:
         assert x.shape == y.shape == (4, 10)
@@ -21,18 +21,18 @@ def test_lanes_continue_exactly_across_batches():
 
 def test_stateless_shuffles_the_same_windows():
     ids = np.arange(1000, dtype=np.int32)
-    lanes = {tuple(r) for x, _ in stateful_batches(ids, 4, 10) for r in x}
-    shuffled = list(stateful_batches(ids, 4, 10, stateful=False, seed=1))
+    lanes = {tuple(r) for x, _ in contiguous_batches(ids, 4, 10) for r in x}
+    shuffled = list(shuffled_batches(ids, 4, 10, seed=1))
     rows = [tuple(r) for x, _ in shuffled for r in x]
     assert set(rows) == lanes and len(rows) == len(lanes)
-    assert rows != [tuple(r) for x, _ in stateful_batches(ids, 4, 10) for r in x]
-    again = [tuple(r) for x, _ in stateful_batches(ids, 4, 10, stateful=False, seed=1) for r in x]
+    assert rows != [tuple(r) for x, _ in contiguous_batches(ids, 4, 10) for r in x]
+    again = [tuple(r) for x, _ in shuffled_batches(ids, 4, 10, seed=1) for r in x]
     assert rows == again
 
 
 def test_too_short_names_settings_that_work():
     with pytest.raises(ValueError, match=r"needs 641\).*batch size to 3 or less\.") as err:
-        list(stateful_batches(np.arange(40), 64, 10))
+        list(contiguous_batches(np.arange(40), 64, 10))
     assert "40 tokens" in str(err.value)
     check_length(641, 64, 10)
     with pytest.raises(ValueError):

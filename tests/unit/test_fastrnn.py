@@ -163,7 +163,7 @@ def _check_against_keras(stock, fast_model, fast_loss_and_grads, config, seed: i
              ("relu", True, 1, "chunked", "folded"), ("tanh", True, 2, "chunked_feature_major", "lookup")})
 def test_forward_gradients_and_state_match_keras(activation, stateful, num_layers, layout, fold):
     config = replace(TINY, activation=activation, stateful=stateful, num_layers=num_layers, seed=3 + num_layers)
-    assert fastmodel.fold_embedding(config) == fold
+    assert fastmodel.looks_up_input_projection(config) == fold
     stock = build_model(config)
     fast_model = twin(stock, config)
     forward = fastmodel.make_forward(fast_model, config)
