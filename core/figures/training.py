@@ -95,6 +95,9 @@ def params_figure(rows: Sequence) -> go.Figure:
     return fig
 
 
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 def unrolled_svg(inputs: str = "hell", guesses: str = "ello") -> str:
     """The RNN loop unrolled over `inputs` as a self-contained SVG: token in (yellow) -> hidden state (red)
     -> guess of the next token (teal), with U on the memory arrows and W on the input arrows.
@@ -124,7 +127,7 @@ def unrolled_svg(inputs: str = "hell", guesses: str = "ello") -> str:
         arrow(x, rows["in"] - box_h / 2, x, rows["h"] + box_h / 2 + 2, "#555", "W", 18, 7)
         arrow(x, rows["h"] - box_h / 2, x, rows["out"] + box_h / 2 + 2, "#555", "", 0, 0)
         box(x, rows["in"], f"'{x_tok}'", "#edae49", "#222")
-        box(x, rows["h"], f"h{'₁₂₃₄₅₆₇₈₉'[i]}", "#d1495b")
+        box(x, rows["h"], "h" + str(i + 1).translate(_SUBSCRIPTS), "#d1495b")
         box(x, rows["out"], f"'{y_tok}'?", "#00798c")
     parts.append("</svg>")
     return "".join(parts)

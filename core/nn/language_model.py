@@ -9,13 +9,12 @@ from __future__ import annotations
 import io
 import os
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from core.cells import cell_spec
 from core.config import ModelConfig
 from core.nn.tf import keras
 
-_BUILD_LOCK = threading.Lock()  # Keras model construction is not thread-safe; sessions build one at a time
 _SUMMARY_LOCK = threading.Lock()
 
 
@@ -61,34 +60,29 @@ def build_model(config: ModelConfig, *, stateful: bool | None = None, batch_size
     Returns:
         An uncompiled `keras.Model` mapping int token ids (batch, time) to logits (batch, time, vocab).
         Built with seeded initializers, so the same config gives the same weights.
+
+    Sessions build at the same time without a lock: the model is new, every random initializer has its own integer
+    seed (stateless draws, no global random state), every layer is named, and what Keras keeps while building (name
+    counters, scopes, the scratch graph of the functional API) is per thread (`keras.src.backend.common.global_state`
+    is a `threading.local`). What is not safe is calling one model from two threads at once; that is for the callers
+    to avoid (the trainer owns its model; the inspection views read weight snapshots).
     """
     stateful = config.stateful if stateful is None else stateful
     batch = (batch_size or config.batch_size) if stateful else None
-    with _BUILD_LOCK:
-        tokens = keras.Input(batch_shape=(batch, None), dtype="int32", name="tokens")
-        x = keras.layers.Embedding(
-            config.vocab_size,
-            config.embedding_dim,
-            embeddings_initializer="zeros" if zeros else keras.initializers.RandomUniform(-0.05, 0.05, seed=config.seed),
-            name="embedding",
-        )(tokens)  # (batch, time, embedding)
-        for i in range(config.num_layers):
-            x = _rnn_layer(config, i, stateful, zeros)(x)  # (batch, time, units)
-        logits = keras.layers.Dense(
-            config.vocab_size, kernel_initializer="zeros" if zeros else keras.initializers.GlorotUniform(seed=config.seed + 1),
-            name="logits"
-        )(x)  # (batch, time, vocab)
-        return keras.Model(tokens, logits, name=f"{config.cell}_language_model")
-
-
-def build_simple_rnn(vocab_size: int, embedding_dim: int, rnn_units: int, batch_size: int) -> keras.Model:
-    """The classic four-argument char-RNN builder, in its Keras 3 form.
-
-    Embedding -> SimpleRNN(return_sequences=True, stateful=True) -> Dense(vocab_size), with the batch
-    size fixed through `keras.Input(batch_shape=(batch_size, None))`.
-    """
-    config = ModelConfig(vocab_size=vocab_size, embedding_dim=embedding_dim, rnn_units=rnn_units, batch_size=batch_size)
-    return build_model(config)
+    tokens = keras.Input(batch_shape=(batch, None), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(
+        config.vocab_size,
+        config.embedding_dim,
+        embeddings_initializer="zeros" if zeros else keras.initializers.RandomUniform(-0.05, 0.05, seed=config.seed),
+        name="embedding",
+    )(tokens)  # (batch, time, embedding)
+    for i in range(config.num_layers):
+        x = _rnn_layer(config, i, stateful, zeros)(x)  # (batch, time, units)
+    logits = keras.layers.Dense(
+        config.vocab_size, kernel_initializer="zeros" if zeros else keras.initializers.GlorotUniform(seed=config.seed + 1),
+        name="logits"
+    )(x)  # (batch, time, vocab)
+    return keras.Model(tokens, logits, name=f"{config.cell}_language_model")
 
 
 def rnn_layers(model: keras.Model) -> list:
@@ -190,7 +184,3 @@ def count_params(config: ModelConfig) -> int:
     """Total trainable parameters of `build_model(config)`, by the formulas of `parameter_rows`."""
     return sum(row.count for row in parameter_rows(config))
 
-
-def stateless(config: ModelConfig) -> ModelConfig:
-    """The same model without carried state (any batch size)."""
-    return replace(config, stateful=False)

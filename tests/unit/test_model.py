@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.config import ARTICLE, ModelConfig, TrainConfig, from_query, to_query
-from core.nn.language_model import build_model, build_simple_rnn, count_params, parameter_rows, reset_states, summary_text
+from core.nn.language_model import build_model, count_params, parameter_rows, reset_states, summary_text
 from tests import reference as R
 from tests.helpers import TINY
 
@@ -50,7 +50,7 @@ def test_gated_cells_match_numpy_and_carry_their_state(cell):
 
 
 def test_reference_sizes_and_hand_counted_parameters():
-    model = build_simple_rnn(10000, 256, 1024, 64)
+    model = build_model(ModelConfig(vocab_size=10000, embedding_dim=256, rnn_units=1024, batch_size=64))
     assert [layer.count_params() for layer in model.layers[1:]] == [2_560_000, 1_311_744, 10_250_000]
     assert model.count_params() == 14_121_744
     config = ModelConfig(vocab_size=10000, embedding_dim=256, rnn_units=1024, batch_size=64)
