@@ -12,7 +12,8 @@ from core.training.progress import Progress
 from core.forecast.series import WindowConfig
 from core.forecast.model import SeriesModelConfig
 from core.training.checkpoint import Checkpoint
-from core.training.trainer import Trainer
+from core.training.loop import TrainingLoop
+from core.training.progress import History
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,8 +38,22 @@ def series_planned(config: SeriesModelConfig, train: TrainConfig, data: SeriesDa
     return Progress(epochs=train.epochs, steps_per_epoch=per_epoch, total_steps=per_epoch * train.epochs)
 
 
-class SeriesTrainer(Trainer):
-    """Trains a model from `build_series_model` in a background thread; the requests and snapshots of `Trainer`.
+class SeriesValidation:
+    """The epoch-end work of a forecaster: the validation windows' mean squared error (scaled units)."""
+
+    def __init__(self, data: SeriesData):
+        self.data = data
+
+    def __call__(self, model, epoch: int, step: int, history: History) -> None:
+        from core.forecast.model import predict
+
+        if len(self.data.x_val):
+            err = predict(model, self.data.x_val) - self.data.y_val
+            history.val_steps.append(step), history.val_loss.append(float(np.mean(err * err))), history.val_accuracy.append(0.0)
+
+
+class SeriesTrainer(TrainingLoop):
+    """Trains a model from `build_series_model` in a background thread; the requests and snapshots of text training.
 
     Args:
         model: the Keras forecaster (its weights change in place).
@@ -46,13 +61,14 @@ class SeriesTrainer(Trainer):
         window: lookback and horizon.
         train: optimizer, epochs, clipping (the sample and gradient-curve fields are not used).
         data: the scaled training and validation windows.
-        keep_alive, resume: as for `Trainer`.
+        keep_alive, resume: as for `core.training.trainer.Trainer`.
     """
 
     def __init__(self, model, config: SeriesModelConfig, window: WindowConfig, train: TrainConfig, data: SeriesData,
                  keep_alive=None, resume: Checkpoint | None = None):
         self.window, self.data = window, data
-        self._begin(model, config, train, keep_alive, resume, series_steps_per_epoch(len(data.x_train), config, train))
+        self._begin(model, config, train, keep_alive, resume, series_steps_per_epoch(len(data.x_train), config, train),
+                    [SeriesValidation(data)])
         self.tokens_per_step = config.batch_size * window.lookback  # values read per step
 
     def _make_step(self):
@@ -68,14 +84,3 @@ class SeriesTrainer(Trainer):
 
     def _epoch_start(self) -> None:
         pass  # windows carry no state from one batch to the next
-
-    def _epoch_end(self, epoch: int) -> None:
-        """The validation windows' mean squared error (scaled units), recorded for the page."""
-        from core.forecast.model import predict
-
-        h = self.history
-        with self._lock:
-            if len(self.data.x_val):
-                err = predict(self.model, self.data.x_val) - self.data.y_val
-                h.val_steps.append(self._step), h.val_loss.append(float(np.mean(err * err))), h.val_accuracy.append(0.0)
-        self._publish(epoch=epoch)

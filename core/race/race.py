@@ -12,7 +12,7 @@ task itself (keys, batches, scoring, the key-only train step) is in `core.race.t
 
 from __future__ import annotations
 
-import threading
+import logging
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
@@ -22,6 +22,10 @@ import numpy as np
 from core.config import ModelConfig
 from core.race.task import GRAD_MIN_LAG, key_accuracy, key_targets, line_batch, make_key_step, mean_gradient_curve
 from core.text.vocabulary import Vocabulary
+from core.training.background import BackgroundJob
+from core.training.pace import ALIVE_EVERY_S
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,6 @@ class RaceProgress:
     budget_s: float = 0.0  # the most training seconds
     steps: int = 0  # the planned steps per model
     step: int = 0  # steps per model so far
-    loss: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # cell -> loss on the copied key, per step
     evals: tuple[tuple[int, Mapping[str, np.ndarray]], ...] = ()  # (step, cell -> accuracy per LAG_BINS entry)
     grads: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)  # "before"/"after" -> cell -> mean ||dL/dh_t||, time order
 
@@ -66,7 +69,7 @@ class RaceProgress:
         return [s for s, _ in self.evals], {c: [float(np.nanmean(a[c])) for _, a in self.evals] for c in cells}
 
 
-class Race:
+class Race(BackgroundJob):
     """Trains the cells of `config` side by side on `text` in one background thread.
 
     Args:
@@ -76,7 +79,8 @@ class Race:
     """
 
     def __init__(self, text: str, config: RaceConfig = RaceConfig(), keep_alive: Callable[[], bool] | None = None):
-        self.config, self.keep_alive = config, keep_alive
+        super().__init__(keep_alive)
+        self.config = config
         self.vocab = Vocabulary.build(text, "char")
         self.ids = self.vocab.encode(text)
         positions, lags = key_targets(text)
@@ -85,9 +89,7 @@ class Race:
         n_eval = min(config.eval_lines, len(positions) // 4)
         self.train_pos, self.train_lags = positions[:-n_eval], lags[:-n_eval]
         self.eval_pos, self.eval_lags = positions[-n_eval:], lags[-n_eval:]
-        self._progress = RaceProgress(budget_s=config.budget_s, steps=config.steps, loss={c: () for c in config.cells})
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._progress = RaceProgress(budget_s=config.budget_s, steps=config.steps)
 
     def progress(self) -> RaceProgress:
         return self._progress
@@ -96,28 +98,14 @@ class Race:
         """Run the race in a daemon thread (once)."""
         if self._thread is None:
             self._progress = replace(self._progress, status="running", message="Building the models…")
-            self._thread = threading.Thread(target=self.run, name="rnn-race", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _alive(self) -> bool:
-        try:
-            return not self._stop.is_set() and (self.keep_alive is None or bool(self.keep_alive()))
-        except Exception:  # a broken callback must not keep a thread alive forever
-            return False
+            self._launch(self.run, "rnn-race")
 
     def run(self) -> None:
         """The race itself; `start` runs it in a thread, tests may call it directly."""
-        try:
-            self._race()
-        except Exception as err:  # report, never crash the worker
-            self._progress = replace(self._progress, status="failed", message=f"The race failed: {type(err).__name__}: {err}")
+        self._guarded(self._race, self._failed)
+
+    def _failed(self, err: Exception) -> None:
+        self._progress = replace(self._progress, status="failed", message=f"The race failed: {type(err).__name__}: {err}")
 
     def _score(self, models: dict, step: int, grads: str | None = None) -> None:
         accs = {c: key_accuracy(m, self.ids, self.eval_pos, self.eval_lags) for c, m in models.items()}
@@ -143,24 +131,23 @@ class Race:
         self._score(models, 0, grads="before")
         self._progress = replace(self._progress, message="")
         rng = np.random.default_rng(cfg.seed)
-        losses = {c: [] for c in cfg.cells}
         elapsed, step, last_alive = 0.0, 0, time.monotonic()
         while elapsed < cfg.budget_s and step < cfg.steps and not self._stop.is_set():
-            if time.monotonic() - last_alive > 2:
+            if time.monotonic() - last_alive > ALIVE_EVERY_S:
                 last_alive = time.monotonic()
-                if not self._alive():
+                if self._stop_if_unwatched():
                     break
             pick = rng.integers(0, len(self.train_pos), cfg.batch_size)
             batch = [tf.constant(a) for a in line_batch(self.ids, self.train_pos[pick], self.train_lags[pick])]
             started = time.monotonic()
-            for cell, fn in steps.items():
-                losses[cell].append(float(fn(*batch)))
+            for fn in steps.values():
+                float(fn(*batch))  # waits for the step, so `elapsed` is its time
             elapsed += time.monotonic() - started
             step += 1
             if step % cfg.eval_every == 0 and step < cfg.steps:
                 self._score(models, step)
-            self._progress = replace(self._progress, step=step, elapsed_s=elapsed, loss={c: tuple(v) for c, v in losses.items()})
-        stopped = self._stop.is_set() or not self._alive()
+            self._progress = replace(self._progress, step=step, elapsed_s=elapsed)
+        stopped = self._stop.is_set() or self._stop_if_unwatched()
         if not stopped:
             self._progress = replace(self._progress, message="Scoring the held-out lines…")
             self._score(models, step, grads="after")

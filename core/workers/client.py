@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Callable, Iterator
 
 from core.workers.admission import max_trainings, training_slot, trainings_running
+from core.training.background import BackgroundJob
 from core.workers.messages import STOPPED_BY_YOU
 
 POLL_S = 0.2  # how often a running training's progress is fetched from its worker
@@ -53,19 +54,14 @@ class WorkerLost(RuntimeError):
     """The worker process ended in the middle of a job."""
 
 
-class RemoteJob:
+class RemoteJob(BackgroundJob):
     """What a training and a race share: the request flags, the thread, a slot and a worker."""
 
     def __init__(self, keep_alive: Callable[[], bool] | None):
-        self.keep_alive = keep_alive
+        super().__init__(keep_alive)
         self.uid = next(_IDS)  # unique in this server, for caches (an `id()` can be reused)
         self._requests = threading.Lock()
-        self._thread: threading.Thread | None = None
         self._restart_requested = False  # Start was pressed while the last run was stopping
-        self._stop = threading.Event()
-        self._resume = threading.Event()
-        self._resume.set()
-        self._stop_message = STOPPED_BY_YOU
         self._actor = None
         self.runs = 0  # how many times it was started (each Start after a stop is one more)
         self.steps_asked = 0  # Step presses so far; the job's thread passes each one on to the worker
@@ -73,7 +69,7 @@ class RemoteJob:
 
     def active(self) -> bool:
         """True from Start until the run's last snapshot is published."""
-        return self._thread is not None and self._thread.is_alive()
+        return self.alive()
 
     def start(self) -> None:
         """Start, or continue after a stop; pressed while a stop is under way, it starts again after it."""
@@ -82,14 +78,7 @@ class RemoteJob:
                 self._restart_requested = self._restart_requested or self._stop.is_set()
                 return
             self._restart_requested = True
-            self._thread = threading.Thread(target=self._loop, name=f"rnn-{type(self).__name__.lower()}", daemon=True)
-            self._thread.start()
-
-    def pause(self) -> None:
-        self._resume.clear()
-
-    def resume(self) -> None:
-        self._resume.set()
+            self._launch(self._loop, f"rnn-{type(self).__name__.lower()}")
 
     def step(self) -> None:
         """Train exactly one batch (while paused), then stay paused."""
@@ -100,13 +89,7 @@ class RemoteJob:
         """Ask the run to stop after the current step; the weights so far are kept."""
         with self._requests:
             self._restart_requested = False
-            self._stop_message = message
-            self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+            super().stop(message)
 
     def _loop(self) -> None:
         while True:
@@ -119,14 +102,8 @@ class RemoteJob:
                 self.runs += 1
             self._run_once()
 
-    def _alive(self) -> bool:
-        try:
-            return self.keep_alive is None or bool(self.keep_alive())
-        except Exception:  # a broken callback must not keep a training alive forever
-            return False
-
     def _keep_waiting(self) -> bool:
-        return not self._stop.is_set() and self._alive()
+        return not self._stop.is_set() and not self._stop_if_unwatched()
 
     @contextmanager
     def _worker(self, on_wait: Callable[[str], None]) -> Iterator[object | None]:

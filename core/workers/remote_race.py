@@ -17,7 +17,7 @@ class RemoteRace(RemoteJob):
 
         super().__init__(keep_alive)
         self.text, self.config = text, config
-        self._progress = RaceProgress(budget_s=config.budget_s, steps=config.steps, loss={c: () for c in config.cells})
+        self._progress = RaceProgress(budget_s=config.budget_s, steps=config.steps)
 
     def progress(self):
         return self._progress
@@ -37,8 +37,7 @@ class RemoteRace(RemoteJob):
                 while True:
                     if time.monotonic() - last_alive > ALIVE_EVERY_S:
                         last_alive = time.monotonic()
-                        if not self._alive():
-                            self.stop()
+                        self._stop_if_unwatched()
                     if self._stop.is_set() and not stop_sent:
                         stop_sent = True
                         actor.request.remote("stop")

@@ -21,7 +21,7 @@ from core.training.progress import History, Progress
 from core.workers.client import ALIVE_EVERY_S, POLL_S, RemoteJob, WorkerLost, call_worker
 from core.text.vocabulary import Vocabulary
 from core.training.plan import planned
-from core.workers.messages import TAB_CLOSED, Checkpoint, SeriesJob, TrainJob
+from core.workers.messages import Checkpoint, SeriesJob, TrainJob
 
 
 class RemoteTrainer(RemoteJob):
@@ -137,8 +137,7 @@ class RemoteTrainer(RemoteJob):
                 actor.request.remote("step")
             if time.monotonic() - last_alive > ALIVE_EVERY_S:
                 last_alive = time.monotonic()
-                if not self._alive():
-                    self.stop(TAB_CLOSED)
+                self._stop_if_unwatched()
             if self._stop.is_set() and not stop_sent:
                 stop_sent = True
                 actor.request.remote("stop", self._stop_message)
