@@ -86,6 +86,7 @@ class Recorder:
                 try:
                     self.store.truncate_rows(workspace, run_id, rows)  # an interrupted run's steps after its checkpoint go
                 except StoreError as err:
+                    log.exception("Run %s: the history after its checkpoint could not be cut", run_id)
                     self.errors[workspace] = str(err)
                 self._runs[run_id] = _Tracked(trainer, workspace, rows, checkpoint=trainer.checkpoint)
             if self._thread is None or not self._thread.is_alive():
