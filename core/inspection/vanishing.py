@@ -60,7 +60,7 @@ def recurrent_eigenvalues(model, layer: int = 1) -> dict[str, np.ndarray]:
     """Eigenvalues of the recurrent kernel of one layer, per gate block.
 
     Args:
-        model: a model from `build_model`, or a `core.inspection.unroll.Snapshot`.
+        model: a model from `build_model`, or a `core.inspection.snapshot.Snapshot`.
         layer: which recurrent layer, 1 = the bottom one.
 
     Returns:

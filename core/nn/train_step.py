@@ -84,12 +84,7 @@ def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig,
         `layer_norms` (gradient norm of each weighted layer, in `layer_groups(model)` order).
     """
     forward = make_forward(model, config, fast)
-    optimizer = make_optimizer(train)
-    variables = model.trainable_variables
-    optimizer.build(variables)
-    _, group_of = layer_groups(model)
-    n_groups = max(group_of) + 1
-    clip = float(train.clip_norm)
+    optimizer, variables, group_of, n_groups, clip = _prepared(model, train)
 
     @tf.function(reduce_retracing=True)
     def step(x, y):
@@ -100,6 +95,16 @@ def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig,
         return {"loss": loss, "accuracy": mean_accuracy(y, logits), "grad_norm": grad_norm, "layer_norms": layer_norms}
 
     return step, optimizer
+
+
+def _prepared(model: keras.Model, train: TrainConfig):
+    """(optimizer built for the model's trainable variables, those variables, the layer group of each, the number of
+    groups, the clip norm): what both train steps set up."""
+    optimizer = make_optimizer(train)
+    variables = model.trainable_variables
+    optimizer.build(variables)
+    _, group_of = layer_groups(model)
+    return optimizer, variables, group_of, max(group_of) + 1, float(train.clip_norm)
 
 
 def _update(tape, loss, variables, optimizer, group_of, n_groups: int, clip: float):
@@ -121,11 +126,7 @@ def make_regression_step(model: keras.Model, train: TrainConfig):
         (step, optimizer): `step(x, y)` takes float32 (batch, lookback, 1) windows and (batch, horizon) targets and
         returns the same dict as `make_train_step`'s step (its `accuracy` is 0: a forecast has none).
     """
-    optimizer = make_optimizer(train)
-    variables = model.trainable_variables
-    optimizer.build(variables)
-    _, group_of = layer_groups(model)
-    n_groups, clip = max(group_of) + 1, float(train.clip_norm)
+    optimizer, variables, group_of, n_groups, clip = _prepared(model, train)
 
     @tf.function(reduce_retracing=True)
     def step(x, y):
