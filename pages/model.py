@@ -1,17 +1,19 @@
 """Model: the sizes, model.summary(), where every parameter comes from, and what training will cost."""
 
+import logging
 from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from core.config import ACTIVATIONS, CELL_NAMES, CELLS, RECURRENT_INITIALIZERS
-from core.nn.estimate import GIB, check_fits, estimate
+from core.nn.estimate import check_fits, estimate
 from core.figures.training import params_figure
 from core.nn.language_model import parameter_rows
-from ui import controls, run_lifecycle, session, through_router
+from ui import controls, run_lifecycle, session, through_router, training_views
 
 through_router()
+log = logging.getLogger(__name__)
 
 st.title("Model")
 ss = st.session_state
@@ -51,6 +53,7 @@ with c3:
 try:
     draft = replace(controls.config_from_widgets(ss.model_config, KEYS), vocab_size=session.wanted_config().vocab_size)
 except ValueError as err:
+    log.exception("The Model page's settings were not used")
     st.error(str(err))
     st.stop()
 
@@ -71,6 +74,7 @@ if draft != replace(ss.model_config, vocab_size=draft.vocab_size):
 try:
     check_fits(draft)
 except ValueError as err:
+    log.exception("This model would not fit")
     st.error(str(err))
     st.stop()
 
@@ -91,10 +95,4 @@ with left:
 with right:
     st.plotly_chart(params_figure(rows), width="stretch", key="m_params_chart")
 
-st.subheader("Before you train")
-e1, e2, e3 = st.columns(3)
-e1.metric("Memory to train", f"{est.total_bytes / GIB:.2f} GiB" if est.total_bytes > GIB / 4 else f"{est.total_bytes / 2**20:.0f} MiB")
-e2.metric("Time per epoch (estimate)", f"{est.seconds_per_epoch:,.0f} s" if est.seconds_per_epoch >= 1 else "< 1 s")
-e3.metric("Work per token", f"{est.flops_per_token / 1e6:,.1f} MFLOP")
-st.caption(f"One epoch reads the whole text once: {len(ids):,} tokens, {len(ids) // max(draft.batch_size * draft.seq_len, 1):,} "
-           "batches. Estimated from this machine's measured matrix-multiply speed.")
+training_views.cost(est, draft, len(ids))

@@ -1,5 +1,7 @@
 """Runs: every run of this workspace in a table, their loss curves overlaid, and what to do with each."""
 
+import logging
+
 import streamlit as st
 
 from core.figures.runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure
@@ -8,6 +10,7 @@ from core.runs.sqlite_store import StoreError
 from ui import controls, forecaster_state, run_lifecycle, run_views, session, stored_runs, through_router, workspace
 
 through_router()
+log = logging.getLogger(__name__)
 
 st.title("Runs")
 ss = st.session_state
@@ -50,6 +53,7 @@ x = st.radio("x axis", ["steps", "tokens seen", "seconds"], key="runs_x", horizo
 try:
     traces = [curves(store, by_id[i], x) for i in reversed(overlaid)]
 except StoreError as err:
+    log.exception("The runs' curves could not be read")
     st.error(str(err))
     st.stop()
 st.plotly_chart(overlay_figure(traces, x), width="stretch", key="runs_overlay")
@@ -88,10 +92,7 @@ if b.button("Train again with its settings", key="runs_again", width="stretch"):
 c.button("Delete…", key="runs_delete", width="stretch", disabled=live, on_click=lambda: ss.update(runs_confirm=pick),
          help="Stop its training first." if live else None)
 if ss.get("runs_confirm") == pick:
-    st.warning(f"Delete **{controls.plain(run['name'])}**, its history and its weights? This cannot be undone.")
-    y, n = st.columns(2)
-    y.button("Delete it", key="runs_delete_yes", type="primary", on_click=stored_runs.delete_run, args=(pick,))
-    n.button("Keep it", key="runs_delete_no", on_click=lambda: ss.pop("runs_confirm", None))
+    run_views.confirm_delete(run, pick)
 if now is not None and now.trainer is not None and now.trainer.active() and not live:
     st.caption("Opening another run, or training again, stops the training under way (it stays here).")
 

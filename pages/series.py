@@ -1,5 +1,7 @@
 """Time series: forecast real data with the same recurrent network, and see honestly whether it beats simple baselines."""
 
+import logging
+
 import streamlit as st
 
 from core.config import CELL_NAMES, CELLS, OPTIMIZERS, TrainConfig
@@ -9,6 +11,7 @@ from core.forecast.model import SeriesModelConfig
 from ui import controls, forecaster_state, forecaster_views, run_lifecycle, through_router
 
 through_router()
+log = logging.getLogger(__name__)
 
 st.title("Time series")
 st.caption("The hidden state that carries the last characters into the next guess can carry yesterday into today. "
@@ -35,6 +38,7 @@ try:
                           int(ss[forecaster_state.season_key(series)]))
     w = windows(series.values, window)
 except (SeriesError, ValueError) as err:
+    log.exception("These settings make no windows")
     st.plotly_chart(series_figure(series.time, series.values, None, series.name, series.unit), key="ts_series_chart")
     st.error(controls.plain(str(err)))
     st.stop()

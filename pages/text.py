@@ -90,6 +90,7 @@ config = ss.model_config
 try:
     check_length(len(ids), config.batch_size, config.seq_len)
 except ValueError as err:
+    log.exception("The text is too short for the model's batches")
     st.error(f"{err} (Batch size and sequence length are set on the Model page.)")
 
 text_views.tokens_and_window(vocab, ids, config)

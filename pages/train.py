@@ -1,5 +1,7 @@
 """Train: start, pause, resume and stop; the charts move while the model learns."""
 
+import logging
+
 import streamlit as st
 
 from core.workers.cluster import startup_error
@@ -9,6 +11,7 @@ from core.nn.estimate import check_fits
 from ui import controls, run_lifecycle, session, through_router, training_views, workspace
 
 through_router()
+log = logging.getLogger(__name__)
 
 st.title("Train")
 ss = st.session_state
@@ -28,6 +31,7 @@ c5.number_input("Batches per epoch (0 = all)", 0, 10**7, step=50, key="tr_steps"
 try:
     session.set_settings(train=controls.config_from_widgets(ss.train_config, KEYS), keep_widgets=True)
 except ValueError as err:
+    log.exception("The Train page's settings were not used")
     st.error(str(err))
     st.stop()
 
@@ -38,6 +42,7 @@ try:
     check_length(len(ids), wanted.batch_size, wanted.seq_len, "The loaded text")
     check_fits(wanted)
 except ValueError as err:
+    log.exception("This training cannot start")
     st.error(f"{err} Change it on the Text or Model page.")
     st.stop()
 

@@ -3,6 +3,7 @@ rebuilt for the settings, and starting, stepping and restarting a training of a 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import streamlit as st
@@ -11,6 +12,7 @@ from core import config as rules
 from core.config import ARTICLE, ARTICLE_TRAIN, QUICK_DEMO, QUICK_DEMO_TRAIN, ModelConfig
 from ui import forecaster_state, session, stored_runs
 
+log = logging.getLogger(__name__)
 PRESETS = {
     "quick": (QUICK_DEMO, QUICK_DEMO_TRAIN),
     "article": (ARTICLE, ARTICLE_TRAIN),
@@ -70,6 +72,7 @@ def start_training(paused: bool = False) -> None:
     try:
         run_id = stored_runs.new_run(r, trainer)
     except stored_runs.LimitReached as err:
+        log.exception("A new text run was not started: the workspace is full")
         st.session_state.flash = str(err)
         return
     r.trainer, r.stepper, r.run_id = trainer, None, run_id
@@ -118,6 +121,7 @@ def start_forecaster(series, w, config, train) -> None:
     try:
         run.run_id = stored_runs.new_series_run(run, train)
     except stored_runs.LimitReached as err:
+        log.exception("A new forecaster was not started: the workspace is full")
         ss.ts_error = str(err)
         return
     ss.ts_run = run
@@ -148,6 +152,7 @@ def _cannot_start(model: ModelConfig) -> bool:
     try:
         check_length(len(session.encoded()[1]), model.batch_size, model.seq_len, "The loaded text")
     except ValueError as err:
+        log.exception("A preset was not applied: the text is too short for it")
         st.session_state.flash = f"{err} Nothing was changed: your settings and any trained model are as they were."
         return True
     return False

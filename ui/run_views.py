@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.runs.compare import history_csv
+from ui import stored_runs
+from ui.controls import plain
 
 
 def name_and_note(store, run: dict, pick: int) -> None:
@@ -32,3 +34,11 @@ def downloads(store, run: dict, pick: int) -> None:
                            mime="text/csv", on_click="ignore", key="runs_dl_series", icon=":material/download:")
     d3.download_button("History (.csv)", data=lambda: history_csv(store, run), file_name=f"run-{pick}-history.csv",
                        mime="text/csv", on_click="ignore", key="runs_dl_csv", icon=":material/download:")
+
+
+def confirm_delete(run: dict, pick: int) -> None:
+    """The question before a run is deleted, with its two answers."""
+    st.warning(f"Delete **{plain(run['name'])}**, its history and its weights? This cannot be undone.")
+    y, n = st.columns(2)
+    y.button("Delete it", key="runs_delete_yes", type="primary", on_click=stored_runs.delete_run, args=(pick,))
+    n.button("Keep it", key="runs_delete_no", on_click=lambda: st.session_state.pop("runs_confirm", None))

@@ -8,6 +8,7 @@ change goes through a server-wide cache. The settings are written here only (`se
 from __future__ import annotations
 
 import contextlib
+import logging
 import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,6 +20,7 @@ from core.race.race import RaceConfig
 from core.text.samples import Sample, load_sample
 from core.text.vocabulary import LoadedText, TextError, Vocabulary
 
+log = logging.getLogger(__name__)
 DEFAULT_SAMPLE = "prose.txt"
 _RUN_IDS = itertools.count(1)  # cache keys: a new model never reuses an old one's id (as `id()` could)
 MODEL_WIDGETS = "m_"  # the Model page's widget keys start with this; they are views of `model_config`
@@ -90,6 +92,7 @@ def set_level(level: str, vocab_cap: int | None = None) -> None:
     except TextError as err:  # one distinct word; load_text guarantees two distinct characters
         if level == "char":
             raise
+        log.exception("Words were asked for; the text falls back to characters")
         ss.level, ss.level_error = "char", f"{err} Switched back to characters."
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.figures.training import layer_norms_figure, loss_figure
+from core.nn.estimate import GIB
 from ui.controls import training_message
 
 
@@ -41,3 +42,14 @@ def charts(trainer, p) -> None:
     for epoch, sample in reversed(p.samples):
         st.markdown(f"**Sample after epoch {epoch}**")
         st.code(sample, language=None, wrap_lines=True)
+
+
+def cost(est, config, n_tokens: int) -> None:
+    """What training `config` will cost (the Model page's estimate `est`): memory, time per epoch, work per token."""
+    st.subheader("Before you train")
+    e1, e2, e3 = st.columns(3)
+    e1.metric("Memory to train", f"{est.total_bytes / GIB:.2f} GiB" if est.total_bytes > GIB / 4 else f"{est.total_bytes / 2**20:.0f} MiB")
+    e2.metric("Time per epoch (estimate)", f"{est.seconds_per_epoch:,.0f} s" if est.seconds_per_epoch >= 1 else "< 1 s")
+    e3.metric("Work per token", f"{est.flops_per_token / 1e6:,.1f} MFLOP")
+    st.caption(f"One epoch reads the whole text once: {n_tokens:,} tokens, {n_tokens // max(config.batch_size * config.seq_len, 1):,} "
+               "batches. Estimated from this machine's measured matrix-multiply speed.")
