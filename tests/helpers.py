@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import socket
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from core.config import ModelConfig, TrainConfig
 from core.text.vocabulary import Vocabulary
@@ -86,6 +87,29 @@ def wait_for_status(trainer, status: str, timeout: float = 120, step: int | None
     """Wait for `status` (and, if given, exactly `step`)."""
     until(lambda: trainer.progress().status == status and (step is None or trainer.progress().step == step), timeout,
           lambda: f"{status}{'' if step is None else f' at step {step}'}; the trainer is {described(trainer)()}")
+
+
+@contextmanager
+def server_full(leave: int = 0) -> Iterator[int]:
+    """Hold every training slot of this process's server but `leave`, through the public `training_slot`, as other
+    sessions' trainings would; yields how many are held, and frees them at the end."""
+    from core.workers.admission import training_slot
+
+    held = []
+    try:
+        while True:
+            slot = training_slot(lambda: False)  # gives up after one wait round when none is free
+            if not slot.__enter__():
+                slot.__exit__(None, None, None)
+                break
+            held.append(slot)
+        assert len(held) >= leave, f"only {len(held)} slots are free; the test needs {leave}"
+        for _ in range(leave):
+            held.pop().__exit__(None, None, None)
+        yield len(held)
+    finally:
+        for slot in held:
+            slot.__exit__(None, None, None)
 
 
 # ---- AppTest ---------------------------------------------------------------------------------------------------

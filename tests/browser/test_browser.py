@@ -7,24 +7,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT, free_port, until
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def launch_server(log: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
@@ -39,15 +32,18 @@ def launch_server(log: Path, env: dict | None = None) -> tuple[subprocess.Popen,
 
 
 def wait_healthy(proc: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
+        assert proc.poll() is None, "streamlit exited: " + log.read_text(errors="replace")[-2000:]
         try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return
+            return urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok"
         except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    pytest.fail("streamlit did not start within 60 s: " + log.read_text(errors="replace")[-2000:])
+            return False
+
+    try:
+        until(healthy, 60, lambda: "streamlit to answer: " + log.read_text(errors="replace")[-2000:], every=0.3)
+    except AssertionError:
+        proc.kill()
+        raise
 
 
 def start_server(log: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
@@ -58,22 +54,17 @@ def start_server(log: Path, env: dict | None = None) -> tuple[subprocess.Popen, 
 
 
 @pytest.fixture(scope="module")
-def server_proc(tmp_path_factory):
-    assert Path(CHROMIUM).exists(), "Chromium is missing: run `make test` (it installs Debian's chromium)."
+def server(tmp_path_factory):
+    """One server that the page-flow tests share; no test may stop it."""
     proc, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log")
-    yield proc, url
-    if proc.poll() is None:
-        proc.terminate()
-        proc.wait(30)
-
-
-@pytest.fixture(scope="module")
-def server(server_proc):
-    return server_proc[1]
+    yield url
+    proc.terminate()
+    proc.wait(30)
 
 
 @pytest.fixture(scope="module")
 def browser():
+    assert Path(CHROMIUM).exists(), "Chromium is missing: run `make test` (it installs Debian's chromium)."
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -202,17 +193,26 @@ def test_forecast_seattles_temperature(page, server):
     no_exception(pg)
 
 
-def test_stopping_the_server_leaves_no_process_behind(page, server_proc):
-    """SIGTERM (as Ctrl-C or a service manager sends) ends Ray and every worker the server started."""
+def test_stopping_the_server_leaves_no_process_behind(browser, tmp_path):
+    """SIGTERM (as Ctrl-C or a service manager sends) ends Ray and every worker the server started. A server of its
+    own: the signal would otherwise end the one the other tests share."""
     import signal
 
     import psutil
 
-    proc, _ = server_proc
-    deadline = time.monotonic() + 60
-    while not any(p.name().startswith("ray::") or "raylet" in p.name() for p in psutil.Process(proc.pid).children(recursive=True)):
-        assert time.monotonic() < deadline, "the server never started its Ray workers"
-        time.sleep(0.5)
+    proc, url = start_server(tmp_path / "streamlit.log")
+    pg = browser.new_page()
+    try:
+        pg.set_default_timeout(60_000)
+        pg.goto(url)  # the first page run starts Ray and its warm workers
+        pg.get_by_role("heading", name="RNN Playground").wait_for()
+
+        def ray_started() -> bool:
+            return any(p.name().startswith("ray::") or "raylet" in p.name() for p in psutil.Process(proc.pid).children(recursive=True))
+
+        until(ray_started, 90, "the server to start its Ray workers", every=0.5)
+    finally:
+        pg.close()
     started = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGTERM)
     proc.wait(30)

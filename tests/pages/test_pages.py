@@ -1,49 +1,6 @@
 """AppTest for every page: presets, a bad upload that keeps the text, a tiny training, generation."""
 
-import time
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-TIMEOUT = 120  # importing TensorFlow alone takes several seconds
-
-
-def open_page(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def wait_for_training(at: AppTest, timeout: float = 120) -> None:
-    run = at.session_state["run"]
-    deadline = time.monotonic() + timeout
-    while run.trainer.active() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    at.run()
-
-
-def wait_for_step(trainer, step: int, timeout: float = 120) -> None:
-    """Wait until `trainer` has published `step`; fail (never hang) after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while trainer.progress().step < step:
-        assert time.monotonic() < deadline, f"no step {step} after {timeout} s: {trainer.progress().status} {trainer.progress().message}"
-        time.sleep(0.05)
-
-
-def train_tiny(at: AppTest, steps: int = 5) -> None:
-    """Set a 16-unit model with batch 8 and train it for `steps` batches from the Train page."""
-    at.switch_page("pages/model.py").run()
-    at.number_input(key="m_units").set_value(16).run()
-    at.number_input(key="m_batch").set_value(8).run()
-    at.switch_page("pages/train.py").run()
-    at.number_input(key="tr_epochs").set_value(1).run()
-    at.number_input(key="tr_steps").set_value(steps).run()
-    at.button(key="tr_start").click().run()
-    wait_for_training(at)
+from tests.helpers import open_page, server_full, train_tiny, until, wait_for_step, wait_for_training
 
 
 def test_home_explains_and_quick_demo_starts_training():
@@ -256,28 +213,24 @@ def test_quick_demo_again_asks_then_starts_a_fresh_demo_with_one_trainer():
     second.trainer.join(60)
 
 
-def test_train_page_while_the_server_is_full_says_so_and_draws(monkeypatch):
+def test_train_page_while_the_server_is_full_says_so_and_draws():
     """A session waiting for a training slot sees a sentence and empty charts, not an exception (found in bench/load.py:
     the gradient-norm chart failed on a snapshot with no layers yet, and that session never showed its end)."""
-    import threading
-
-    from core.workers import admission as slots
     from core.figures.training import layer_norms_figure, loss_figure
     from core.training.progress import Progress
 
     empty = Progress()
     assert [len(t["x"]) for t in layer_norms_figure(empty.steps, empty.layer_norms, empty.layer_names)["data"]] == [0]
     assert len(loss_figure(empty.steps, empty.loss, empty.accuracy)["data"]) == 2
-    full = threading.BoundedSemaphore(1)
-    full.acquire()  # another session's training holds the only slot
-    monkeypatch.setattr(slots, "_SLOTS", full)
-    at = open_page("pages/train.py")
-    at.button(key="tr_start").click().run()
-    trainer = at.session_state["run"].trainer
-    deadline = time.monotonic() + 30
-    while "busy" not in trainer.progress().message:
-        assert time.monotonic() < deadline, trainer.progress()
-        time.sleep(0.1)
+    with server_full():  # other sessions' trainings hold every slot
+        at = open_page("pages/train.py")
+        at.button(key="tr_start").click().run()
+        trainer = at.session_state["run"].trainer
+        until(lambda: "busy" in trainer.progress().message, 30, lambda: f"a busy message; got {trainer.progress()}")
+        _shows_the_wait(at, trainer)
+
+
+def _shows_the_wait(at, trainer):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("server is busy" in i.value for i in at.info)

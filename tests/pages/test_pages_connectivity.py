@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tests.pages.test_pages import open_page, train_tiny
+from tests.helpers import open_page, train_tiny, wait_for_status
 
 
 def test_connectivity_colours_the_text_for_a_picked_position_and_escapes_it():
@@ -33,15 +33,6 @@ def test_connectivity_of_the_trained_model():
     assert any("trained" in m.value for m in at.markdown) and len(at.get("plotly_chart")) == 1
 
 
-def wait_paused_at(trainer, step: int, timeout: float = 120) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not (trainer.progress().status == "paused" and trainer.progress().step == step):
-        assert time.monotonic() < deadline, (trainer.progress().status, trainer.progress().step, trainer.progress().message)
-        time.sleep(0.05)
-
-
 def test_step_trains_one_batch_at_a_time_and_restart_gives_the_same_initial_weights():
     from core.nn.language_model import build_model
 
@@ -52,11 +43,11 @@ def test_step_trains_one_batch_at_a_time_and_restart_gives_the_same_initial_weig
     at.button(key="tr_step").click().run()
     run = at.session_state["run"]
     initial = [w.copy() for w in build_model(run.config).get_weights()]  # what the seed builds
-    wait_paused_at(run.trainer, 1)
+    wait_for_status(run.trainer, "paused", step=1)
     at.run()
     assert at.button(key="tr_step").disabled is False and at.button(key="tr_resume") is not None
     at.button(key="tr_step").click().run()
-    wait_paused_at(run.trainer, 2)
+    wait_for_status(run.trainer, "paused", step=2)
     assert len(run.trainer.progress().loss) == 2 and run.trainer.checkpoint.step == 2
     with run.trainer.holding_model(latest=False) as model:  # the server's copy has the weights of step 2
         assert any((a != b).any() for a, b in zip(model.get_weights(), initial))

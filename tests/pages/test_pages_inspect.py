@@ -168,7 +168,7 @@ def test_race_button_runs_in_the_background_and_draws_its_results():
     at.run()
     assert not at.exception
     p = race.progress()
-    assert p.status == "finished" and p.step == 3
+    assert p.status == "finished" and p.step == 3, (p.status, p.step, p.message)
     bars = [t for t in chart(at, "race_lag")["data"] if t["type"] == "bar"]
     np.testing.assert_allclose([arr(b["y"]) for b in bars], [p.evals[-1][1]["simple_rnn"], p.evals[-1][1]["lstm"]])
     grads = {t["name"].split(" (")[0]: t for t in chart(at, "race_grads")["data"]}

@@ -6,19 +6,8 @@ from streamlit.testing.v1 import AppTest
 
 from core import settings
 
-from tests.pages.test_pages import APP, TIMEOUT, open_page, train_tiny, wait_for_training
+from tests.helpers import APP, TIMEOUT, open_page, reopened, train_tiny, wait_for_training
 from ui import workspace
-
-
-def reopened(token: str, **query) -> AppTest:
-    """A new browser session on the address with workspace `token` (a reload, or a shared link)."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["ws"] = token
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def test_a_reload_brings_back_the_text_the_settings_and_the_trained_run():

@@ -1,11 +1,9 @@
 """AppTest for the Time series page: a real series, a tiny forecaster trained in a worker, the metrics table against the
 baselines, and settings that cannot make windows."""
 
-import time
-
 import numpy as np
 
-from tests.pages.test_pages import open_page
+from tests.helpers import described, open_page, reopened, until
 from ui import workspace
 
 
@@ -18,10 +16,7 @@ def test_seattle_temperature_trains_and_is_measured_against_the_baselines():
     at.number_input(key="ts_epochs").set_value(1).run()
     at.button(key="ts_start").click().run()
     run = at.session_state["ts_run"]
-    deadline = time.monotonic() + 180
-    while run.trainer.active():
-        assert time.monotonic() < deadline, run.trainer.progress().message
-        time.sleep(0.2)
+    until(lambda: not run.trainer.active(), 180, lambda: f"the forecaster's training to end; it is {described(run.trainer)()}")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Training finished" in s.value for s in at.success)
@@ -73,8 +68,6 @@ def test_the_verdict_says_why_a_network_loses_to_persistence():
 
 
 def test_a_reload_brings_back_the_forecaster_and_runs_opens_it():
-    from tests.pages.test_pages_runs import reopened
-
     at = open_page("pages/series.py")
     at.number_input(key="ts_lookback").set_value(10).run()
     at.number_input(key="ts_units").set_value(5).run()

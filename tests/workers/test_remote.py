@@ -1,39 +1,26 @@
 """core.workers.client, core.workers.remote_trainer and core.workers.cluster: trainings in Ray workers, driven from this process as the web server drives them."""
 
 import dataclasses
-import socket
-import threading
+import os
+import re
+import subprocess
+import sys
 import time
 
 import numpy as np
-import pytest
 
-from core.workers import cluster, pool
-from core.workers import admission as slots
-from core.config import ModelConfig, TrainConfig
 from core.nn.language_model import build_model
-from core.workers.remote_trainer import RemoteTrainer
-from core.text.vocabulary import Vocabulary
 from core.training.trainer import Trainer
+from core.workers import cluster, pool
+from core.workers.remote_trainer import RemoteTrainer
+from tests.helpers import FOX_IDS, FOX_VOCAB, ROOT, SHORT, SMALL, free_port, server_full, stays, until
 
-TEXT = "the quick brown fox jumps over the lazy dog.\n" * 60
-VOCAB = Vocabulary.build(TEXT)
-IDS = VOCAB.encode(TEXT)
-CONFIG = ModelConfig(vocab_size=len(VOCAB), embedding_dim=8, rnn_units=16, batch_size=4, seq_len=16)
-TRAIN = TrainConfig(epochs=2, learning_rate=0.01, max_steps_per_epoch=20, sample_length=20, grad_curve_len=0)
+VOCAB, IDS, CONFIG, TRAIN = FOX_VOCAB, FOX_IDS, SMALL, SHORT
 LONG = dataclasses.replace(TRAIN, epochs=1000, max_steps_per_epoch=10, sample_length=0)
 
 
 def remote(train=TRAIN, keep_alive=None) -> RemoteTrainer:
     return RemoteTrainer(build_model(CONFIG), CONFIG, train, IDS, VOCAB, keep_alive=keep_alive)
-
-
-def until(check, what: str, timeout: float = 120) -> None:
-    """Wait for `check()`; fail, never hang, after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def finish(*trainers) -> None:
@@ -62,21 +49,25 @@ def test_a_worker_trains_exactly_as_this_process_would():
         np.testing.assert_array_equal(a, b)
 
 
-def test_pause_while_waiting_for_a_slot_is_kept_and_resume_works(monkeypatch):
+def test_pause_while_waiting_for_a_slot_is_kept_and_resume_works():
     """REVIEW defect 1: a pause pressed while the run waited was overwritten by "running", and Resume did nothing."""
     pool.workers()
-    monkeypatch.setattr(slots, "_SLOTS", threading.BoundedSemaphore(1))
+    with server_full(leave=1):  # other sessions' trainings hold every slot but one
+        _pause_while_waiting()
+
+
+def _pause_while_waiting():
     first, second = remote(LONG), remote()
     first.start()
-    until(lambda: first.progress().step >= 1, "the first training's first step")
+    until(lambda: first.progress().step >= 1, 120, "the first training's first step")
     second.start()
-    until(lambda: second.progress().status == "waiting" and "busy" in second.progress().message, "second waits")
+    until(lambda: second.progress().status == "waiting" and "busy" in second.progress().message, 120, "second waits")
     second.pause()
-    until(lambda: second.progress().status == "paused", "the pause to show while waiting")
-    time.sleep(1.0)  # several wait rounds: nothing overwrites it
-    assert second.progress().status == "paused" and second.progress().step == 0
+    until(lambda: second.progress().status == "paused", 120, "the pause to show while waiting")
+    stays(lambda: second.progress().status == "paused" and second.progress().step == 0, 1.0,
+          "the pause, over several wait rounds")
     second.resume()
-    until(lambda: second.progress().status == "waiting", "resume to go back to waiting")
+    until(lambda: second.progress().status == "waiting", 120, "resume to go back to waiting")
     first.stop()
     second.join(120)
     assert second.progress().status == "finished" and second.progress().step == 40
@@ -86,16 +77,15 @@ def test_pause_while_waiting_for_a_slot_is_kept_and_resume_works(monkeypatch):
 def test_pause_and_resume_mid_training():
     t = remote(LONG)
     t.start()
-    until(lambda: t.progress().step >= 3, "step 3")
+    until(lambda: t.progress().step >= 3, 120, "step 3")
     t.pause()
-    until(lambda: t.progress().status == "paused", "paused")
+    until(lambda: t.progress().status == "paused", 120, "paused")
     at = t.progress().step
     version = t.weights_version
-    time.sleep(0.6)
-    assert t.progress().step == at and t.active()
+    stays(lambda: t.progress().step == at and t.active(), 0.6, "no step while paused")
     assert version >= 1 and t.checkpoint.step == at  # the weights of the pause reached the server's model
     t.resume()
-    until(lambda: t.progress().step > at and t.progress().status == "running", "training again")
+    until(lambda: t.progress().step > at and t.progress().status == "running", 120, "training again")
     finish(t)
 
 
@@ -103,12 +93,12 @@ def test_start_right_after_stop_continues():
     """REVIEW defect 5: Start pressed while the stopped thread was still exiting did nothing."""
     t = remote(LONG)
     t.start()
-    until(lambda: t.progress().step >= 3, "step 3")
+    until(lambda: t.progress().step >= 3, 120, "step 3")
     t.stop()
     t.start()  # at once, while the stop is still under way
-    until(lambda: t.runs == 2, "the second run to begin after the stop")
+    until(lambda: t.runs == 2, 120, "the second run to begin after the stop")
     stopped_at = t.progress().step
-    until(lambda: t.progress().step > stopped_at + 3, "the second start to train on")
+    until(lambda: t.progress().step > stopped_at + 3, 120, "the second start to train on")
     assert t.progress().status == "running"
     steps = t.progress().steps
     assert list(steps) == list(range(1, len(steps) + 1))  # one history, no step twice or missing
@@ -120,20 +110,20 @@ def test_a_killed_worker_leaves_the_last_epoch_end_and_others_go_on():
     other, t = remote(LONG), remote(LONG)
     other.start(), t.start()
     until(lambda: t.checkpoint is not None and t.checkpoint.step >= 10 and t.progress().step >= t.checkpoint.step + 3,
-          "an epoch end and a few steps")
+          120, "an epoch end and a few steps")
     import ray
 
     ray.kill(t._actor, no_restart=True)  # as `kill -9` on its process
     t.join(60)
     p, ckpt = t.progress(), t.checkpoint
-    assert p.status == "stopped" and "stopped unexpectedly" in p.message and f"step {ckpt.step:,}" in p.message
+    assert p.status == "lost" and "stopped unexpectedly" in p.message and f"step {ckpt.step:,}" in p.message
     assert ckpt.step % 10 == 0 and p.step == ckpt.step and p.steps[-1] == ckpt.step and len(p.loss) == ckpt.step
     for a, b in zip(t.model.get_weights(), ckpt.weights):
         np.testing.assert_array_equal(a, b)
     before = other.progress().step
-    until(lambda: other.progress().step > before + 5, "the other session to go on")
+    until(lambda: other.progress().step > before + 5, 120, "the other session to go on")
     t.start()  # continues from the epoch end
-    until(lambda: t.progress().step > ckpt.step + 2, "the continued training")
+    until(lambda: t.progress().step > ckpt.step + 2, 120, "the continued training")
     assert list(t.progress().steps) == list(range(1, t.progress().step + 1))
     finish(t, other)
 
@@ -142,7 +132,7 @@ def test_a_closed_tab_stops_its_training_within_ten_seconds():
     open_ = [True]
     t = remote(LONG, keep_alive=lambda: open_[0])
     t.start()
-    until(lambda: t.progress().step >= 2, "step 2")
+    until(lambda: t.progress().step >= 2, 120, "step 2")
     open_[0] = False
     closed = time.monotonic()
     t.join(30)
@@ -162,14 +152,18 @@ def test_ray_that_cannot_start_is_a_sentence_on_the_training(monkeypatch):
 
 
 def test_an_unreachable_or_malformed_address_says_what_to_do():
-    with socket.socket() as s:  # a loopback port that nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with pytest.raises(cluster.ClusterError, match=f"Cannot reach the Ray cluster at RAY_ADDRESS=127.0.0.1:{port}.*unset RAY_ADDRESS"):
-        cluster._check_reachable(f"127.0.0.1:{port}")
-    for bad in ("ray://head:10001", "just-a-host", ":6379"):
-        with pytest.raises(cluster.ClusterError, match="is not of the form host:port"):
-            cluster._check_reachable(bad)
+    """Each address in a fresh process, as a server started with it: connecting fails at once with a sentence."""
+    port = free_port()  # a loopback port that nothing listens on
+    cases = {f"127.0.0.1:{port}": f"Cannot reach the Ray cluster at RAY_ADDRESS=127.0.0.1:{port}.*unset RAY_ADDRESS",
+             **{bad: "is not of the form host:port" for bad in ("ray://head:10001", "just-a-host", ":6379")}}
+    code = ("from core.workers import cluster\ntry:\n    cluster.connect()\nexcept cluster.ClusterError as err:\n"
+            "    print('ClusterError:', err)\nelse:\n    print('connected')\n")
+    procs = {addr: subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, env={**os.environ, "RAY_ADDRESS": addr})
+             for addr in cases}
+    for addr, words in cases.items():
+        out, err = procs[addr].communicate(timeout=120)
+        assert re.search("ClusterError: .*" + words, out), (addr, out, err[-2000:])
 
 
 def test_the_embedded_ray_listens_on_loopback_only():
