@@ -9,6 +9,7 @@ thread of its own, so a poll answers within about a millisecond even in the midd
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from dataclasses import replace
 
@@ -16,6 +17,13 @@ import numpy as np
 
 from core.config import ModelConfig, TrainConfig
 from core.workers.messages import Delta, SeriesJob
+
+JOIN_S = 30  # how long a job that was told to stop may take to end before the worker is retired
+log = logging.getLogger(__name__)
+
+
+class WorkerRetired(RuntimeError):
+    """The last job did not end when told to: Keras' global state cannot be cleared under it, so this worker ends."""
 
 
 def _trainer_for(job):
@@ -53,8 +61,12 @@ class TrainWorker:
     """A warm worker: TensorFlow is imported when it starts, so a training begins at once."""
 
     def __init__(self):
+        from core import logs, settings
+
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        logs.configure(settings.current().log_level)
         self.job = None  # the Trainer or Race running here
+        self.job_id: str | None = None  # the server's id of that job: `weights` answers only for it
         _warm_up()
 
     def ready(self) -> int:
@@ -64,10 +76,11 @@ class TrainWorker:
     def train(self, job) -> None:
         """Begin training `job` (a `TrainJob` or a `SeriesJob`) in the background; poll for its progress."""
         self._clear()
-        self.job = _trainer_for(job)
+        trainer = _trainer_for(job)
         if job.paused:
-            self.job.pause()
-        self.job.start()
+            trainer.pause()
+        self.job, self.job_id = trainer, job.job_id
+        trainer.start()
 
     def race(self, text: str, config) -> None:
         """Begin a long-range race (`core.race.race.Race`) in the background."""
@@ -107,16 +120,30 @@ class TrainWorker:
             alive=alive,
         )
 
-    def weights(self) -> list[np.ndarray] | None:
-        """The training model's weights now (between two steps)."""
-        return self.job.weights() if self.job is not None and hasattr(self.job, "weights") else None
+    def weights(self, job_id: str) -> list[np.ndarray] | None:
+        """The weights of job `job_id`'s model now (between two steps); None when this worker runs another job.
+
+        Called on a thread of its own (the actor's "weights" concurrency group), so polls never queue behind it while
+        it waits for the trainer's lock (one step, or an epoch end)."""
+        job = self.job
+        if job is None or self.job_id != job_id or not hasattr(job, "weights"):
+            return None
+        weights = job.weights()
+        return weights if self.job is job else None  # a new job began meanwhile: these are not its weights
 
     def _clear(self) -> None:
-        """Drop the last job and Keras' global state, so one worker can serve many trainings."""
-        if self.job is not None:
-            self.job.stop()
-            self.job.join(30)
-        self.job = None
+        """Drop the last job and Keras' global state, so one worker can serve many trainings.
+
+        Raises:
+            WorkerRetired: the last job was still running after JOIN_S; clearing Keras under it is unsafe.
+        """
+        job, self.job, self.job_id = self.job, None, None
+        if job is not None:
+            job.stop()
+            job.join(JOIN_S)
+            if job.alive():
+                log.error("A job did not stop within %d s; this worker retires (pid %d)", JOIN_S, os.getpid())
+                raise WorkerRetired(f"the last job did not stop within {JOIN_S} s")
         from core.nn.tf import keras
 
         keras.backend.clear_session()

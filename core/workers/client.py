@@ -9,45 +9,53 @@ training step. `core.workers.remote_trainer.RemoteTrainer` is the training; `cor
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
+import uuid
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Callable, Iterator
 
-from core.workers.admission import max_trainings, training_slot, trainings_running
 from core.training.background import BackgroundJob
+from core.workers import pool
 from core.workers.messages import STOPPED_BY_YOU
 
 POLL_S = 0.2  # how often a running training's progress is fetched from its worker
 CALL_TIMEOUT_S = 60  # a worker that does not answer a poll for this long is taken for lost
 ALIVE_EVERY_S = 2  # how often the session is asked whether it is still open
 _IDS = itertools.count(1)
+log = logging.getLogger(__name__)
 
 
 class KeepAlive:
     """The `keep_alive` of a job that several browser sessions may watch (a reload, a second tab, a shared link).
 
     It answers True while any watcher's check does, and for `grace_s` after the last one stopped: a reload
-    closes the old session a moment before the new one attaches.
+    closes the old session a moment before the new one attaches. `add` runs in a session's script thread and
+    the call in the job's thread: both hold a lock, and the checks themselves run outside it.
     """
 
     def __init__(self, grace_s: float = 30.0):
         self.grace_s = grace_s
         self._checks: list[Callable[[], bool]] = []
         self._seen = time.monotonic()
+        self._lock = threading.Lock()
 
     def add(self, check: Callable[[], bool] | None) -> None:
         """Watch with `check` too (None: a caller that cannot say, such as a test, watches for ever)."""
-        self._checks.append(check if check is not None else (lambda: True))
-        self._seen = time.monotonic()
+        with self._lock:
+            self._checks.append(check if check is not None else (lambda: True))
+            self._seen = time.monotonic()
 
     def __call__(self) -> bool:
-        alive = [check for check in list(self._checks) if check()]
-        if alive:
-            self._checks, self._seen = alive, time.monotonic()  # forget the sessions that have ended
-            return True
-        return time.monotonic() - self._seen < self.grace_s
+        with self._lock:
+            checks = list(self._checks)
+        ended = [check for check in checks if not check()]
+        with self._lock:  # forget the sessions that have ended; a check added meanwhile stays
+            self._checks = [check for check in self._checks if not any(check is e for e in ended)]
+            if len(ended) < len(checks):
+                self._seen = time.monotonic()
+            return len(ended) < len(checks) or time.monotonic() - self._seen < self.grace_s
 
 
 class WorkerLost(RuntimeError):
@@ -62,7 +70,9 @@ class RemoteJob(BackgroundJob):
         self.uid = next(_IDS)  # unique in this server, for caches (an `id()` can be reused)
         self._requests = threading.Lock()
         self._restart_requested = False  # Start was pressed while the last run was stopping
-        self._actor = None
+        self._holding = threading.Lock()  # guards the pair below: who reads one reads the other of the same job
+        self._actor = None  # the worker running this job now, if any
+        self._job_id: str | None = None  # the id of the job sent to it (the worker answers `weights` only to it)
         self.runs = 0  # how many times it was started (each Start after a stop is one more)
         self.steps_asked = 0  # Step presses so far; the job's thread passes each one on to the worker
         self._steps_sent = 0
@@ -108,13 +118,7 @@ class RemoteJob(BackgroundJob):
     @contextmanager
     def _worker(self, on_wait: Callable[[str], None]) -> Iterator[object | None]:
         """Hold a training slot and a warm worker for the block; yields None when the wait was given up."""
-        from core.workers import pool
-
-        def slot_wait() -> None:
-            on_wait(f"The server is busy: {trainings_running()} of {max_trainings()} trainings are running. "
-                    "Yours starts as soon as one finishes.")
-
-        with training_slot(self._keep_waiting, slot_wait) as holding:
+        with pool.gate().slot(self._keep_waiting, on_wait) as holding:  # the gate is sized once Ray has answered (N2)
             if not holding:
                 yield None
                 return
@@ -123,16 +127,24 @@ class RemoteJob(BackgroundJob):
             if actor is None:
                 yield None
                 return
-            self._actor = actor
+            with self._holding:
+                self._actor, self._job_id = actor, uuid.uuid4().hex
+            failed = True
             try:
                 yield actor
-            except WorkerLost:
-                workers.discard(actor)
-                raise
-            else:
-                workers.release(actor)
+                failed = False
             finally:
-                self._actor = None
+                with self._holding:  # forgotten before the worker can take another session's job (N6)
+                    self._actor = self._job_id = None
+                if failed:
+                    workers.discard(actor)
+                else:
+                    workers.release(actor)
+
+    def _current_worker(self) -> tuple[object | None, str | None]:
+        """(the worker, the id of its job) of this job now, both of the same moment; (None, None) between runs."""
+        with self._holding:
+            return self._actor, self._job_id
 
     def _run_once(self) -> None:
         raise NotImplementedError

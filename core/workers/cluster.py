@@ -1,29 +1,30 @@
 """Ray for the trainings: an embedded local instance by default, an existing cluster with `RAY_ADDRESS`.
 
 Embedded, the app starts Ray itself on loopback only, with the dashboard off, a capped object store
-and Ray's token authentication on, and keeps a few warm workers (TensorFlow already imported).
-With `RAY_ADDRESS=host:port` it joins that cluster and starts no Ray of its own. Either way every
-process it started is stopped when the server exits (Ray's own exit hook leaves its agents behind).
+and Ray's token authentication on. With `RAY_ADDRESS=host:port` it joins that cluster and starts no Ray of its
+own. Either way every process it started is stopped when the server exits (Ray's own exit hook leaves its agents
+behind), and a watchdog process (`core.workers.watchdog`) ends them if the server is killed. This module only
+starts, joins and stops Ray: the warm workers are `core.workers.pool`'s, the training gate `core.workers.admission`'s.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
-from pathlib import Path
 
 from core import settings
 
-ROOT = Path(__file__).resolve().parent.parent
-WARM_WORKERS = settings.current().warm_workers  # idle workers kept ready
-OBJECT_STORE_MB = settings.current().object_store_mb  # embedded Ray's object store
-WORKER_CPUS = settings.current().worker_cpus  # CPUs each training asks Ray for
+ROOT = settings.ROOT  # the repository: what workers import `core` from
 CONNECT_TIMEOUT_S = 90  # how long starting or joining Ray may take before the page is told it failed
 NAMESPACE = "rnn_playground"
 _EXCLUDES = [".venv", ".git", "data", "artifacts", "screenshots", "**/__pycache__", ".pytest_cache"]
+log = logging.getLogger(__name__)
 
 
 def address() -> str | None:
@@ -31,12 +32,13 @@ def address() -> str | None:
     return settings.current().ray_address
 
 
-# Read by Ray when it is imported, so set before anything imports it (this module imports it only inside functions):
-os.environ.setdefault("RAY_AUTH_MODE", "token")  # token authentication, also for a cluster's client
-if address() is None or address().rpartition(":")[0] in ("127.0.0.1", "localhost"):
-    # Embedded, every Ray server binds to loopback only; a head on loopback is then also reached there (otherwise
-    # Ray swaps 127.0.0.1 for this machine's network address, where such a head does not listen).
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+def _ray_environment() -> None:
+    """Ray's own variables, read when Ray is imported: set right before this module imports it (never at import)."""
+    os.environ.setdefault("RAY_AUTH_MODE", "token")  # token authentication, also for a cluster's client
+    if address() is None or address().rpartition(":")[0] in ("127.0.0.1", "localhost"):
+        # Embedded, every Ray server binds to loopback only; a head on loopback is then also reached there (otherwise
+        # Ray swaps 127.0.0.1 for this machine's network address, where such a head does not listen).
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 class ClusterError(RuntimeError):
@@ -99,8 +101,10 @@ def _own_ray(done: threading.Event) -> None:
     try:
         _connect()
     except ClusterError as err:
+        log.error("%s", err)
         _State.error = str(err)
     except Exception as err:  # Ray's own failures, worded for the page
+        log.exception("Ray could not start or be joined")
         _State.error = (f"The training workers could not start: {type(err).__name__}: {err}. Check that this machine has "
                         "free memory and /tmp space, then restart the app (or set RAY_ADDRESS to a running cluster).")
     done.set()
@@ -109,24 +113,36 @@ def _own_ray(done: threading.Event) -> None:
 
 
 def _connect() -> None:
-    from core.workers.admission import max_trainings
-
     addr = address()
     if addr is not None:
         _check_reachable(addr)
+    _ray_environment()
     import ray
 
     if ray.is_initialized():  # tests, or a host program that started Ray itself
         return
     common = dict(namespace=NAMESPACE, log_to_driver=False, logging_level="warning", configure_logging=True)
-    if addr is None:
-        cpus = max(os.cpu_count() or 1, max_trainings()) * max(WORKER_CPUS, 1) + WARM_WORKERS
-        ray.init(address="local", num_cpus=cpus, include_dashboard=False, object_store_memory=OBJECT_STORE_MB * 2**20,
+    s = settings.current()
+    if addr is None:  # room for every training the gate lets in (as many as cores, or the setting) and the warm workers
+        cpus = max(os.cpu_count() or 1, s.max_trainings or 0) * max(s.worker_cpus, 1) + s.warm_workers
+        ray.init(address="local", num_cpus=cpus, include_dashboard=False, object_store_memory=s.object_store_mb * 2**20,
                  runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}}, **common)
         _State.embedded = True
+        _start_watchdog()
+        log.info("Started an embedded Ray with %d CPUs", cpus)
     else:
         ray.init(address=addr, runtime_env={"working_dir": str(ROOT), "excludes": _EXCLUDES,
                                             "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}, **common)
+        log.info("Joined the Ray cluster at %s", addr)
+
+
+def _start_watchdog() -> None:
+    """A process that outlives this one: if the server dies without `shutdown` (kill -9, OOM), it ends what Ray left."""
+    try:
+        subprocess.Popen([sys.executable, "-m", "core.workers.watchdog", str(os.getpid())], cwd=ROOT,
+                         stdin=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        log.exception("Could not start the watchdog; a killed server may leave Ray's processes behind")
 
 
 def startup_error() -> str | None:
@@ -158,7 +174,7 @@ def shutdown() -> None:
 
         ray.shutdown()
     except Exception:  # an exit hook: whatever Ray says, its processes are ended below
-        pass
+        log.exception("ray.shutdown failed; its processes are ended one by one")
     for child in children:
         with contextlib.suppress(psutil.Error):
             child.terminate()

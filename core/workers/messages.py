@@ -36,6 +36,7 @@ class TrainJob:
     vocab: Vocabulary
     resume: Checkpoint | None = None  # continue from here; None starts from the config's seeded weights
     paused: bool = False  # start paused (the user pressed Pause while the job waited for a worker)
+    job_id: str = ""  # the server's id of this job; the worker's `weights` answers only to it
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +49,7 @@ class SeriesJob:
     data: SeriesData
     resume: Checkpoint | None = None
     paused: bool = False
+    job_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,50 @@
-"""The warm training workers of this server: a training takes one and gives it back when it ends."""
+"""The warm training workers of this server, and its training gate, both made once Ray has answered.
+
+A training takes a worker and gives it back when it ends; a worker that fails is ended and replaced. The gate
+(`core.workers.admission.Gate`) is opened after connecting, so it is sized by the cluster Ray reports, never by
+this machine's cores while Ray is not up yet.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Callable
 
 from core import settings
-from core.workers import cluster
+from core.workers import admission, cluster
 
+START_TRIES = 3  # workers that die while starting, one after the other, before a training gives up
+WEIGHTS_GROUP = "weights"  # the actor's concurrency group for `weights`, so a poll never queues behind it
+log = logging.getLogger(__name__)
 _POOL: list = []  # the process's one WorkerPool, made on first use (after connecting)
 _POOL_LOCK = threading.Lock()
 
 
-def workers() -> "WorkerPool":
-    """The process's pool of workers (connects first).
+def gate() -> admission.Gate:
+    """The server's training gate, opened on the first call with the cluster's size (connects first).
 
     Raises:
         cluster.ClusterError: Ray could not start, or `RAY_ADDRESS` cannot be reached.
     """
     cluster.connect()
+    opened = admission.current_gate()
+    if opened is not None:
+        return opened
+    cpus = None if cluster.embedded() else cluster.cluster_cpus()  # embedded Ray counts warm workers' CPUs too
+    capacity = admission.max_trainings(cpus)
+    log.info("Up to %d trainings at once (%s)", capacity, f"{cpus} CPUs in the cluster" if cpus else "this machine's cores")
+    return admission.open_gate(capacity)
+
+
+def workers() -> "WorkerPool":
+    """The process's pool of workers (connects first, and opens the gate).
+
+    Raises:
+        cluster.ClusterError: Ray could not start, or `RAY_ADDRESS` cannot be reached.
+    """
+    gate()
     with _POOL_LOCK:
         if not _POOL:
             _POOL.append(WorkerPool(settings.current().warm_workers))
@@ -32,17 +57,20 @@ class WorkerPool:
 
     Args:
         size: how many idle workers to keep ready.
+        worker_cls: the actor class (tests pass one that fails).
     """
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, worker_cls: type | None = None):
         import ray
 
         from core.workers.actor import TrainWorker
 
-        gpus = settings.current().worker_gpus
+        s = settings.current()
+        gpus = s.worker_gpus
         if gpus is None:
             gpus = 1 if cluster.address() and ray.cluster_resources().get("GPU") else 0
-        self._cls = ray.remote(TrainWorker).options(num_cpus=settings.current().worker_cpus, num_gpus=gpus, max_restarts=0)
+        actor = ray.remote(concurrency_groups={WEIGHTS_GROUP: 1})(worker_cls or TrainWorker)
+        self._cls = actor.options(num_cpus=s.worker_cpus, num_gpus=gpus, max_restarts=0)
         self.size = size
         self._idle: list = []
         self._lock = threading.Lock()
@@ -61,6 +89,9 @@ class WorkerPool:
         Args:
             keep_waiting: asked every second while no worker is ready.
             on_wait: told why nothing happens yet, once a second.
+
+        Raises:
+            cluster.ClusterError: START_TRIES fresh workers in a row died while starting.
         """
         import ray
         from ray.exceptions import RayError
@@ -68,25 +99,36 @@ class WorkerPool:
         with self._lock:
             actor, ready = self._idle.pop(0) if self._idle else (None, None)
             short = not self._idle
-        if actor is None:
-            actor = self._cls.remote()
-            ready = actor.ready.remote()
+        fresh = actor is None
+        if fresh:
+            actor, ready = self._start()
         if short:  # the next training should find one warm too (a worker given back also refills the pool)
             self.warm(1)
-        started = time.monotonic()
+        started, failures = time.monotonic(), 0
         while True:
             try:
                 ray.get(ready, timeout=1.0)
                 return actor
             except ray.exceptions.GetTimeoutError:
                 pass
-            except RayError:  # the worker died while starting: try a fresh one
-                actor = self._cls.remote()
-                ready = actor.ready.remote()
+            except RayError as err:  # it died while starting, or a warm one was retired: end it, try a fresh one
+                self.discard(actor)
+                failures += fresh
+                log.warning("A training worker failed before it was ready (%d of %d): %s", failures, START_TRIES,
+                            str(err).splitlines()[0][:300])
+                if failures >= START_TRIES:
+                    raise cluster.ClusterError(
+                        f"Training workers fail to start ({START_TRIES} in a row; the server's log has why). Check that "
+                        "this machine has free memory, then press Start training again.") from err
+                (actor, ready), fresh = self._start(), True
             if not keep_waiting():
                 self.release(actor)
                 return None
             on_wait(f"Starting a training worker ({time.monotonic() - started:.0f} s)…")
+
+    def _start(self) -> tuple:
+        actor = self._cls.remote()
+        return actor, actor.ready.remote()
 
     def release(self, actor) -> None:
         """Take a worker back: kept warm while the pool is short, else ended."""
@@ -95,7 +137,7 @@ class WorkerPool:
         with self._lock:
             keep = len(self._idle) < self.size
             if keep:
-                self._idle.append((actor, actor.release.remote()))
+                self._idle.append((actor, actor.release.remote()))  # a worker that cannot clear itself fails here
         if not keep:
             ray.kill(actor, no_restart=True)
 
@@ -106,5 +148,5 @@ class WorkerPool:
 
         try:
             ray.kill(actor, no_restart=True)
-        except Exception:
-            pass
+        except Exception:  # already gone: nothing to end
+            log.debug("Ending a failed worker", exc_info=True)

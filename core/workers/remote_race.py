@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 from typing import Callable
 
 from core.workers.client import ALIVE_EVERY_S, POLL_S, RemoteJob, WorkerLost, call_worker
+
+log = logging.getLogger(__name__)
 
 
 class RemoteRace(RemoteJob):
@@ -48,6 +51,8 @@ class RemoteRace(RemoteJob):
                         return
                     time.sleep(POLL_S * 2)
         except WorkerLost as err:
+            log.warning("A race's worker was lost: %s", err)
             self._progress = replace(self._progress, status="failed", message=f"The race's worker stopped unexpectedly ({err}). Race again.")
-        except Exception as err:
+        except Exception as err:  # a sentence for the page, the traceback in the log
+            log.exception("A race could not run")
             self._progress = replace(self._progress, status="failed", message=str(err))

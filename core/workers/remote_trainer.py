@@ -7,6 +7,7 @@ when they are asked for. Everything else it knows comes from the worker's progre
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from contextlib import contextmanager
@@ -21,7 +22,10 @@ from core.training.progress import History, Progress
 from core.workers.client import ALIVE_EVERY_S, POLL_S, RemoteJob, WorkerLost, call_worker
 from core.text.vocabulary import Vocabulary
 from core.training.plan import planned
-from core.workers.messages import Checkpoint, SeriesJob, TrainJob
+from core.workers.messages import LOST, Checkpoint, SeriesJob, TrainJob
+from core.workers.pool import WEIGHTS_GROUP
+
+log = logging.getLogger(__name__)
 
 
 class RemoteTrainer(RemoteJob):
@@ -51,7 +55,7 @@ class RemoteTrainer(RemoteJob):
 
     def _job(self, paused: bool) -> TrainJob:
         """What the worker is sent: settings, data and the checkpoint to start from."""
-        return TrainJob(self.config, self.train, self.ids, self.vocab, self.checkpoint, paused)
+        return TrainJob(self.config, self.train, self.ids, self.vocab, self.checkpoint, paused, self._job_id or "")
 
     def fresh_model(self):
         """A new model of this training's architecture (for writing its checkpoints)."""
@@ -81,12 +85,13 @@ class RemoteTrainer(RemoteJob):
         Args:
             latest: while a worker trains, first fetch its weights of this moment (else those of the last epoch end).
         """
-        actor = self._actor
+        actor, job_id = self._current_worker()
         if latest and actor is not None and self._progress.status == "running":
-            try:
-                self._set_weights(call_worker(actor.weights.remote(), timeout=30))
+            try:  # on its own thread in the worker: a slow step delays this answer, never the polls (N7)
+                ref = actor.weights.options(concurrency_group=WEIGHTS_GROUP).remote(job_id)
+                self._set_weights(call_worker(ref, timeout=30))  # None from a worker that has moved on (N6)
             except WorkerLost:
-                pass  # the training thread reports it; the epoch-end weights stay
+                log.warning("No weights from the worker within 30 s; the last epoch end's are used", exc_info=True)
         with self._model_lock:
             yield self.model
 
@@ -112,10 +117,13 @@ class RemoteTrainer(RemoteJob):
                     return
                 self._train_on(actor)
         except WorkerLost as err:
+            log.warning("A training's worker was lost: %s", err)
             self._worker_lost(err)
         except ClusterError as err:  # Ray could not start or be reached: its sentence says what to do
+            log.exception("A training could not reach Ray")
             self._publish(status="failed", message=str(err))
-        except Exception as err:  # any other fault: a sentence, never a traceback
+        except Exception as err:  # any other fault: a sentence for the page, the traceback in the log
+            log.exception("A training could not run")
             self._publish(status="failed", message=f"Training could not run: {type(err).__name__}: {err}")
 
     def _train_on(self, actor) -> None:
@@ -173,7 +181,7 @@ class RemoteTrainer(RemoteJob):
         where = f"the end of epoch {ckpt.position[0]}" if ckpt.position[1] == 0 else "where it last paused"
         kept = (f"Your model keeps the weights of step {ckpt.step:,} ({where})."
                 if ckpt.step else "It had not finished an epoch, so the model goes back to the weights it started with.")
-        self._publish(status="stopped", step=ckpt.step, epoch=ckpt.position[0], tokens_per_s=0.0,
+        self._publish(status=LOST, step=ckpt.step, epoch=ckpt.position[0], tokens_per_s=0.0,
                       message=f"The training worker stopped unexpectedly ({err}). {kept} Press Start training to continue "
                               "from there; other sessions are not affected.")
 
@@ -195,7 +203,7 @@ class RemoteSeriesTrainer(RemoteTrainer):
         self.tokens_per_step = config.batch_size * window.lookback
 
     def _job(self, paused: bool):
-        return SeriesJob(self.config, self.window, self.train, self.data, self.checkpoint, paused)
+        return SeriesJob(self.config, self.window, self.train, self.data, self.checkpoint, paused, self._job_id or "")
 
     def fresh_model(self):
         from core.forecast.model import build_series_model
