@@ -153,6 +153,7 @@ def test_snapshots_are_never_torn():
     trainer.join(30)
 
 
+@pytest.mark.slow  # waits out the trainer's keep-alive period (about 2 s)
 def test_keep_alive_false_stops_the_thread():
     long = dataclasses.replace(TRAIN, epochs=1000)
     trainer = Trainer(build_model(CONFIG), CONFIG, long, IDS, VOCAB, keep_alive=lambda: False)
