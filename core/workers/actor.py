@@ -105,17 +105,17 @@ class TrainWorker:
     def poll(self, rows: int, vals: int, samples: int, curves: int, version: int) -> Delta:
         """What changed since the caller had `rows` training rows, `vals` validation points, `samples`
         samples, `curves` gradient curves and the checkpoint `version`."""
-        t = self.job
-        alive = t.alive()  # read before the snapshot: a finished thread has published its last one
-        p, h, ckpt = t.progress(), t.history, t.checkpoint
-        n = len(p.steps)
-        light = replace(p, steps=p.steps[:0], loss=p.loss[:0], accuracy=p.accuracy[:0], seconds=p.seconds[:0], layer_norms=p.layer_norms[:0],
-                        val_steps=(), val_loss=(), val_accuracy=(), samples=(), grad_curves=())
+        job = self.job
+        alive = job.alive()  # read before the snapshot: a finished thread has published its last one
+        snap, ckpt = job.progress(), job.checkpoint
+        n = len(snap.steps)
+        light = replace(snap, steps=snap.steps[:0], loss=snap.loss[:0], accuracy=snap.accuracy[:0], seconds=snap.seconds[:0],
+                        layer_norms=snap.layer_norms[:0], val_steps=(), val_loss=(), val_accuracy=(), samples=(), grad_curves=())
         return Delta(
             progress=light,
-            rows=h.rows_since(min(rows, n), n),
-            val=(p.val_steps[vals:], p.val_loss[vals:], p.val_accuracy[vals:]),
-            samples=p.samples[samples:], grad_curves=p.grad_curves[curves:],
+            rows=job.history.rows_since(min(rows, n), n),
+            val=(snap.val_steps[vals:], snap.val_loss[vals:], snap.val_accuracy[vals:]),
+            samples=snap.samples[samples:], grad_curves=snap.grad_curves[curves:],
             checkpoint=ckpt if ckpt is not None and ckpt.version > version else None,
             alive=alive,
         )

@@ -132,8 +132,7 @@ class RemoteTrainer(RemoteJob):
             with self._model_lock:
                 self.checkpoint = Checkpoint(tuple(self.model.get_weights()), (0, 0), 0, 0.0)
         call_worker(actor.train.remote(self._job(paused)))
-        h = self.history
-        base = (h.rows, len(h.val_steps), len(h.samples), len(h.grad_curves))  # what earlier jobs recorded
+        base = self._counts()  # what earlier jobs recorded
         seen = 0  # the newest checkpoint version of this job received so far
         stop_sent, last_alive = False, time.monotonic()
         while True:
@@ -149,21 +148,25 @@ class RemoteTrainer(RemoteJob):
             if self._stop.is_set() and not stop_sent:
                 stop_sent = True
                 actor.request.remote("stop", self._stop_message)
-            counts = (h.rows, len(h.val_steps), len(h.samples), len(h.grad_curves))
-            delta = call_worker(actor.poll.remote(*(c - b for c, b in zip(counts, base)), seen))
+            delta = call_worker(actor.poll.remote(*(now - before for now, before in zip(self._counts(), base)), seen))
             if delta.checkpoint is not None:
                 seen = delta.checkpoint.version
             if not self._merge(delta):
                 return
             time.sleep(POLL_S)
 
+    def _counts(self) -> tuple[int, int, int, int]:
+        """(training rows, validation points, samples, gradient curves) in the history."""
+        history = self.history
+        return history.rows, len(history.val_steps), len(history.samples), len(history.grad_curves)
+
     def _merge(self, delta) -> bool:
         """Add a worker's delta to the history and publish; False once the worker's run has ended."""
-        h, r = self.history, delta.rows
-        h.add_rows(r)
-        vs, vl, va = delta.val
-        h.val_steps.extend(vs), h.val_loss.extend(vl), h.val_accuracy.extend(va)
-        h.samples.extend(delta.samples), h.grad_curves.extend(delta.grad_curves)
+        history = self.history
+        history.add_rows(delta.rows)
+        val_steps, val_loss, val_accuracy = delta.val
+        history.val_steps.extend(val_steps), history.val_loss.extend(val_loss), history.val_accuracy.extend(val_accuracy)
+        history.samples.extend(delta.samples), history.grad_curves.extend(delta.grad_curves)
         if delta.checkpoint is not None:
             self._set_weights(delta.checkpoint.weights)
             self.checkpoint = delta.checkpoint
