@@ -162,5 +162,3 @@ def call_worker(ref, timeout: float = CALL_TIMEOUT_S):
     except RayError as err:
         raise WorkerLost(str(err).splitlines()[0][:200]) from None
 
-
-Watchers = KeepAlive  # the old name, until ui/stored_runs.py says KeepAlive
