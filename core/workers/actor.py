@@ -79,7 +79,8 @@ class TrainWorker:
         trainer = _trainer_for(job)
         if job.paused:
             trainer.pause()
-        self.job, self.job_id = trainer, job.job_id
+        self.job_id = job.job_id  # before the job: `weights` (another thread) never pairs the old id with it
+        self.job = trainer
         trainer.start()
 
     def race(self, text: str, config) -> None:
