@@ -55,3 +55,38 @@ def test_a_slow_weights_call_does_not_hold_up_the_polls():
         assert ray.get(ref, timeout=30) is None
     finally:
         slow.discard(actor)
+
+
+def test_a_worker_answers_weights_only_for_the_job_it_runs_now():
+    """N6: `weights()` answered for whatever job the worker ran, so a Generate click in the moment a worker changed
+    hands could load another session's weights."""
+    import dataclasses
+
+    import ray
+
+    from core.nn.language_model import build_model
+    from core.workers.remote_trainer import RemoteTrainer
+    from tests.helpers import FOX_IDS, FOX_VOCAB, SHORT, SMALL, until
+
+    long = dataclasses.replace(SHORT, epochs=1000, max_steps_per_epoch=10, sample_length=0)
+    t = RemoteTrainer(build_model(SMALL), SMALL, long, FOX_IDS, FOX_VOCAB)
+    t.start()
+    try:
+        until(lambda: t.progress().step >= 2, 120, "step 2")
+        actor, job_id = t._current_worker()
+        assert actor is not None and job_id
+        group = actor.weights.options(concurrency_group=pool.WEIGHTS_GROUP)
+        assert ray.get(group.remote("another-sessions-job"), timeout=60) is None
+        assert ray.get(group.remote(job_id), timeout=60) is not None
+        version = t.weights_version
+        with t.holding_model():
+            pass
+        assert t.weights_version == version + 1  # its own job's weights of this moment
+    finally:
+        t.stop()
+        t.join(60)
+    assert t._current_worker() == (None, None)  # given back: nothing to ask any more
+    version = t.weights_version
+    with t.holding_model():
+        pass
+    assert t.weights_version == version
