@@ -27,7 +27,7 @@ from core.runs.reopen import vocab_json  # noqa: E402
 from core.text.samples import load_sample  # noqa: E402
 from core.runs.sqlite_store import Limits, RunStore  # noqa: E402
 from core.text.vocabulary import Vocabulary  # noqa: E402
-from core.training.trainer import Checkpoint  # noqa: E402
+from core.training.checkpoint import Checkpoint  # noqa: E402
 
 
 def folder_bytes(folder: Path, pattern: str) -> int:

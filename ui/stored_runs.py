@@ -108,13 +108,13 @@ def new_series_run(r: forecaster_state.SeriesRun, train) -> int | None:
     return _create(f"{CELL_NAMES[c.cell]} {c.rnn_units}u · {s.name}", csv, s.name, model, train, "{}", "series")
 
 
-def series_setup(run_id: int, keep_alive=None):
+def series_setup(run_id: int, keep_alive=None, live=None):
     """A stored forecaster run opened (`core.runs.reopen.OpenedSeries`: its series, windows, settings, weights and
     history), or None, with a notice, when it cannot be opened."""
     from core.runs.reopen import open_series_run  # TensorFlow and Ray: only once a run is opened
 
     try:
-        opened = open_series_run(store(), token(), run_id, _trainer("series", keep_alive))
+        opened = open_series_run(store(), token(), run_id, _trainer("series", keep_alive), live=live)
     except StoreError as err:
         log.exception("Forecaster run %s could not be opened", run_id)
         notice(str(err))
@@ -131,10 +131,10 @@ def attach_series_run(run_id: int) -> bool:
     runs it); the forecaster it replaces stops training. False, with a notice, when it cannot be opened."""
     rec = recorder()
     live = rec.live(run_id) if rec is not None else None
-    opened = series_setup(run_id, keep_alive=keep_alive())
+    opened = series_setup(run_id, keep_alive=keep_alive(), live=live)
     if opened is None:
         return False
-    trainer, model = (live, live.model) if live is not None else (opened.trainer, opened.model)
+    trainer, model = opened.trainer, opened.model
     if live is not None and hasattr(live.keep_alive, "add"):
         live.keep_alive.add(session.keep_alive())
     run = forecaster_state.SeriesRun(opened.series, opened.windows, opened.config, model, trainer, run_id=run_id)

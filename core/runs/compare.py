@@ -13,7 +13,7 @@ from core.runs.store import AbstractRunStore
 
 STATUS_WORDS = {"idle": "not started", "waiting": "waiting", "running": "training", "paused": "paused",
                 "finished": "finished", "stopped": "stopped", "failed": "failed", "interrupted": "interrupted",
-                "damaged": "damaged"}
+                "damaged": "damaged", "lost": "worker lost"}
 
 
 def table(runs: list[dict], kind: str = "text") -> pd.DataFrame:

@@ -79,7 +79,7 @@ def _restore(store: AbstractRunStore, run: dict, build: Callable, make_trainer: 
         build: makes a fresh model of the run's architecture.
         make_trainer: makes the remote trainer for a model.
     """
-    from core.training.trainer import Checkpoint
+    from core.training.checkpoint import Checkpoint
 
     model, loaded, unread, note = build(), None, [], ""
     for saved in store.weights(run["workspace"], run["id"]):
@@ -170,12 +170,15 @@ class OpenedSeries:
     damaged: str
 
 
-def open_series_run(store: AbstractRunStore, workspace: str, run_id: int, make_trainer: Callable) -> OpenedSeries | None:
+def open_series_run(store: AbstractRunStore, workspace: str, run_id: int, make_trainer: Callable,
+                    live=None) -> OpenedSeries | None:
     """Open a stored forecaster run of `workspace`: its series, windows, weights and history (None when it is gone).
 
     Args:
         make_trainer: `(model, config, window, train, data)` -> the trainer that shows it and continues it
             (`core.workers.remote_trainer.RemoteSeriesTrainer`, say).
+        live: the trainer of this run when this server trains it now: its model and progress are used as they
+            are, and no weights file is read (a live run is never reopened from disk, N5).
     """
     from core.forecast.series import Series, WindowConfig, windows
     from core.forecast.model import SeriesModelConfig, build_series_model
@@ -193,6 +196,8 @@ def open_series_run(store: AbstractRunStore, workspace: str, run_id: int, make_t
     series = Series(run["text_name"], time, df["value"].to_numpy(np.float64), saved.get("unit", ""), window.season)
     w = windows(series.values, window)
     data = SeriesData(w.x["train"], w.y["train"], w.x["val"], w.y["val"])
+    if live is not None:
+        return OpenedSeries(run_id, series, w, config, train, live.model, live, "")
     model, trainer, note = _restore(store, run, lambda: build_series_model(config, window),
                                     lambda m: make_trainer(m, config, window, train, data))
     return OpenedSeries(run_id, series, w, config, train, model, trainer, note)
