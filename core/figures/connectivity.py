@@ -9,8 +9,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.style import layout
-from core.text.vocabulary import display_token
+from core.figures.style import layout, token_label
+
 
 DECADES = 4  # a log scale shows four powers of ten below a row's largest value
 
@@ -59,7 +59,7 @@ def connectivity_heatmap(matrix: np.ndarray, tokens: Sequence[str], log: bool = 
     """Prediction position (rows) against source position (columns), each row normalised; the upper triangle is empty."""
     z = normalised(matrix, log)
     z[np.triu_indices_from(z, 1)] = np.nan
-    labels = [f"{i}:{display_token(t)}" for i, t in enumerate(tokens)]
+    labels = [f"{i}:{token_label(t)}" for i, t in enumerate(tokens)]
     fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, colorscale="Reds", zmin=0, zmax=1,
                                colorbar=dict(title=dict(text="log share" if log else "share of row max")),
                                hovertemplate="predicting after %{y}<br>from %{x}: %{z:.2f}<extra></extra>"))

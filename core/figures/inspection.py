@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from core.figures.style import token_label
 from core.text.vocabulary import display_token
 
 
@@ -30,7 +31,7 @@ def state_heatmap(states: np.ndarray, tokens: Sequence[str], units: Sequence[int
     if states.ndim != 2 or states.shape[0] != len(tokens):
         raise ValueError(f"Expected states of shape ({len(tokens)}, units) for {len(tokens)} tokens, got {states.shape}.")
     units = np.arange(states.shape[1]) if units is None else np.asarray(units, dtype=int)
-    shown = [display_token(t) for t in tokens]
+    shown = [token_label(t) for t in tokens]
     # Category labels carry the hover text, so no per-cell customdata (200 x 1024 of it would be megabytes).
     xcat = [f"step {t}: {ch}" for t, ch in enumerate(shown)]  # unique even when characters repeat
     ycat = [str(u) for u in units]

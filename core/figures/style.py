@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html
+
+from core.text.vocabulary import display_token
+
 COLORS = {
     "train": "#d1495b", "val": "#00798c", "acc": "#edae49", "grid": "#e5e5e5",  # a training run's curves
     "SimpleRNN": "#1f77b4", "LSTM": "#ff7f0e", "GRU": "#2ca02c", "your trained model": "#7f7f7f",  # cells side by side
@@ -11,6 +15,12 @@ LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font
 # The live charts carry no plotly template: Streamlit's theme styles them in the browser, and the default template
 # is a large dict that plotly validates and deep-copies on every redraw (about half of a redraw's cost).
 NO_TEMPLATE = {"layout": {}}
+
+
+def token_label(token: str) -> str:
+    """A token as a Plotly label: shown as `display_token` shows it, and HTML-escaped, since Plotly renders `<b>`,
+    `<a href>` and the like in tick labels, titles and legends (a word-level text can hold any of them)."""
+    return html.escape(display_token(token), quote=False)
 
 
 def thin(n: int, most: int = 500) -> slice:

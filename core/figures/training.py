@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.figures.style import COLORS, LAYOUT, axis, layout, thin
-from core.text.vocabulary import display_token
+from core.figures.style import COLORS, LAYOUT, axis, layout, thin, token_label
+
 
 def loss_figure(steps: np.ndarray, loss: np.ndarray, accuracy: np.ndarray,
                 val_steps: Sequence[int] = (), val_loss: Sequence[float] = ()) -> dict:
@@ -68,9 +68,9 @@ def topk_figure(steps: Sequence, last: int = 5) -> go.Figure:
         last: how many of the final steps to show, one panel each.
     """
     shown = list(steps)[-last:]
-    fig = make_subplots(rows=1, cols=max(len(shown), 1), subplot_titles=[f"chose “{display_token(s.token)}”" for s in shown])
+    fig = make_subplots(rows=1, cols=max(len(shown), 1), subplot_titles=[f"chose “{token_label(s.token)}”" for s in shown])
     for i, s in enumerate(shown, start=1):
-        labels = [display_token(c) for c in s.candidates][::-1]
+        labels = [token_label(c) for c in s.candidates][::-1]
         colors = [COLORS["train"] if c == s.token else "#8d99ae" for c in s.candidates][::-1]
         fig.add_trace(
             go.Bar(x=list(s.probs)[::-1], y=labels, orientation="h", marker_color=colors, showlegend=False,

@@ -26,3 +26,21 @@ def test_the_decay_figure_draws_the_fits_it_is_given():
     assert set(lines) == {"SimpleRNN (×0.5 per step)", "SimpleRNN fit", "LSTM (×1 per step)", "LSTM fit"}
     np.testing.assert_allclose(lines["SimpleRNN fit"].y, 0.5 ** np.arange(8)[::-1])
     assert lines["LSTM (×1 per step)"].line.color == COLORS["LSTM"]
+
+
+def test_tokens_reach_plotly_labels_escaped():
+    """N15: Plotly renders <b> and <a href> in tick labels and titles; a word-level text can hold them."""
+    import numpy as np
+
+    from core.figures.connectivity import connectivity_heatmap
+    from core.figures.inspection import state_heatmap
+    from core.figures.training import topk_figure
+    from core.nn.generate import StepGuess
+
+    tokens = ["<a href='x'>", "<b>", "a&b"]
+    heat = state_heatmap(np.zeros((3, 2)), tokens)
+    assert list(heat.data[0].x) == ["step 0: &lt;a href='x'&gt;", "step 1: &lt;b&gt;", "step 2: a&amp;b"]
+    conn = connectivity_heatmap(np.ones((3, 3)), tokens)
+    assert conn.data[0].x[1] == "1:&lt;b&gt;"
+    top = topk_figure([StepGuess("<b>", ("<b>", "x"), (0.6, 0.4))])
+    assert "&lt;b&gt;" in top.layout.annotations[0].text and "&lt;b&gt;" in list(top.data[0].y)
