@@ -224,7 +224,8 @@ def test_word_tokens_keep_their_spaces_and_their_labels_do_not_overlap():
     text = re.sub(r"<[^>]+>", "", out.replace("<br>", "\n"))
     assert text == "the cat sat\non the mat"
     many = [f"word{i}" for i in range(200)]  # 200 five-letter words: about 20 labels fit in 100 characters
-    vals, texts = F._time_ticks(many, [f"step {t}: {w}" for t, w in enumerate(many)])
+    axis = F.state_heatmap(np.zeros((len(many), 1)), many).layout.xaxis  # the public figure, not its tick helper
+    vals, texts = list(axis.tickvals), list(axis.ticktext)
     steps = [int(v.split(":")[0].split()[1]) for v in vals]
     assert 10 <= len(texts) <= 25 and texts == [many[t] for t in steps]
     chars_per_step = 100 / len(many)
