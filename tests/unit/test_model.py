@@ -97,7 +97,8 @@ def test_config_round_trips_through_a_query_string():
         from_query(ModelConfig, {"rnn_units": "many"})
 
 
-@pytest.mark.parametrize("level", ["char", pytest.param("word", marks=pytest.mark.slow)])  # a fresh Python each: ~5 s
+@pytest.mark.slow  # a fresh Python that imports Keras, per level: ~5 s each
+@pytest.mark.parametrize("level", ["char", "word"])
 def test_downloaded_model_loads_in_plain_keras(tmp_path, level):
     """The `.keras` bytes and the vocabulary JSON, trained a few steps on the fast path, load in a fresh
     Python that cannot import this project, and the page's snippet predicts what the model predicts."""

@@ -89,6 +89,7 @@ def test_text_and_gaps_in_the_value_column_get_a_sentence_naming_the_line():
     assert series_from_csv(df, "day", "value", "upload").values.tolist() == [1, 2, 3]  # put in time order
 
 
+@pytest.mark.slow  # a real training run
 def test_a_tiny_network_fits_a_pure_sine_to_near_zero_error():
     """Trained in this process (the worker runs the same trainer); the test forecasts beat persistence by far."""
     from core.config import TrainConfig
