@@ -51,6 +51,7 @@ class _State:
     closed = False  # shut down: the server is exiting, so nothing may start Ray again
     embedded = False
     error: str | None = None
+    watchdog_pid: int | None = None  # outlives this process on purpose: `shutdown` leaves it to end what Ray left
 
 
 def _check_reachable(addr: str) -> None:
@@ -125,10 +126,10 @@ def _connect() -> None:
     s = settings.current()
     if addr is None:  # room for every training the gate lets in (as many as cores, or the setting) and the warm workers
         cpus = max(os.cpu_count() or 1, s.max_trainings or 0) * max(s.worker_cpus, 1) + s.warm_workers
+        _start_watchdog()  # before Ray: a kill, or a SIGTERM, while Ray is still starting leaves nothing either
         ray.init(address="local", num_cpus=cpus, include_dashboard=False, object_store_memory=s.object_store_mb * 2**20,
                  runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}}, **common)
         _State.embedded = True
-        _start_watchdog()
         log.info("Started an embedded Ray with %d CPUs", cpus)
     else:
         ray.init(address=addr, runtime_env={"working_dir": str(ROOT), "excludes": _EXCLUDES,
@@ -139,8 +140,8 @@ def _connect() -> None:
 def _start_watchdog() -> None:
     """A process that outlives this one: if the server dies without `shutdown` (kill -9, OOM), it ends what Ray left."""
     try:
-        subprocess.Popen([sys.executable, "-m", "core.workers.watchdog", str(os.getpid())], cwd=ROOT,
-                         stdin=subprocess.DEVNULL, start_new_session=True)
+        _State.watchdog_pid = subprocess.Popen([sys.executable, "-m", "core.workers.watchdog", str(os.getpid())], cwd=ROOT,
+                                               stdin=subprocess.DEVNULL, start_new_session=True).pid
     except OSError:
         log.exception("Could not start the watchdog; a killed server may leave Ray's processes behind")
 
@@ -168,7 +169,7 @@ def shutdown() -> None:
     """Stop Ray and every process it started from here (its agents outlive `ray.shutdown` otherwise)."""
     import psutil
 
-    children = psutil.Process().children(recursive=True)
+    children = [c for c in psutil.Process().children(recursive=True) if c.pid != _State.watchdog_pid]
     try:
         import ray
 
