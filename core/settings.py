@@ -40,6 +40,7 @@ class ServerSettings:
     max_runs: int  # runs per workspace
     max_workspace_mb: int  # disk per workspace
     keep_weights: int  # checkpoints kept per run
+    max_trials: int  # trials one sweep may have
     log_level: str  # the server's log level
 
 
@@ -112,6 +113,8 @@ VARIABLES = (
              _whole(1, 10**7), "disk per workspace"),
     Variable("RNN_PLAYGROUND_KEEP_WEIGHTS", "keep_weights", 3, "a whole number from 1 to 1000", _whole(1, 1000),
              "checkpoints kept per run (the newest)"),
+    Variable("RNN_PLAYGROUND_MAX_TRIALS", "max_trials", 32, "a whole number from 1 to 1000", _whole(1, 1000),
+             "trials one sweep may have (the Sweeps page refuses more with a sentence)"),
     Variable("RNN_PLAYGROUND_LOG_LEVEL", "log_level", "INFO", "one of " + ", ".join(LOG_LEVELS), _level,
              "how much the server logs to its stderr"),
 )

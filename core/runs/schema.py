@@ -8,6 +8,7 @@ database as it was.
     2  00b1285  runs.kind: "text" or "series" (forecasters)
     3           rows and weights belong to their run (foreign keys, ON DELETE CASCADE); a damaged mark per weights
                 file instead of per run; runs.data_kind says what text_hash names, and a forecaster's vocab is NULL
+    4           sweeps (a workspace's sweeps on Ray Tune: spec, status, best run) and runs.sweep_id (a trial's sweep)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from core.runs.store import SchemaError
 
 log = logging.getLogger(__name__)
 
-LATEST = 3
+LATEST = 4
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS workspaces (token TEXT PRIMARY KEY, created REAL NOT NULL, text_hash TEXT,
@@ -81,7 +82,21 @@ def _to_3(db: sqlite3.Connection) -> None:
         db.execute(f"ALTER TABLE {table}_3 RENAME TO {table}")
 
 
-MIGRATIONS = {2: _to_2, 3: _to_3}  # the version each one reaches
+_SWEEPS = """
+CREATE TABLE sweeps (id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, created REAL NOT NULL,
+                     spec TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'running', message TEXT NOT NULL DEFAULT '',
+                     server TEXT NOT NULL DEFAULT '', best_run INTEGER)
+"""
+
+
+def _to_4(db: sqlite3.Connection) -> None:
+    """Sweeps, and the sweep a run is a trial of (NULL for a run trained on its own)."""
+    db.execute(_SWEEPS)
+    db.execute("CREATE INDEX sweeps_by_workspace ON sweeps (workspace, id)")
+    db.execute("ALTER TABLE runs ADD COLUMN sweep_id INTEGER")
+
+
+MIGRATIONS = {2: _to_2, 3: _to_3, 4: _to_4}  # the version each one reaches
 
 
 def version(db: sqlite3.Connection) -> int:
@@ -119,7 +134,7 @@ def migrate(db: sqlite3.Connection, folder: Path) -> int:
                     for statement in _statements(_TABLES) + [_RUNS.format(name="runs"), _INDEX,
                                                              _ROWS.format(name="rows"), _WEIGHTS.format(name="weights")]:
                         db.execute(statement)
-                    target = LATEST
+                    target = 3  # the tables above are version 3's; the later migrations follow in the next rounds
                 else:
                     target = now + 1
                     MIGRATIONS[target](db)

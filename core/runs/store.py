@@ -23,7 +23,8 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")  # what `new_token` makes: 32 URL-sa
 SERVER_ID = uuid.uuid4().hex  # this process: a run marked running by another one was cut off by a restart
 LIVE = ("waiting", "running", "paused")
 RUN_FIELDS = ("status", "message", "server", "step", "epoch", "elapsed_s", "tokens_per_s", "best_val", "final_loss",
-              "extras", "name", "note")  # what `update_run` may change
+              "extras", "name", "note", "sweep_id")  # what `update_run` may change
+SWEEP_FIELDS = ("status", "message", "server", "best_run")  # what `update_sweep` may change
 NAME = re.compile(r"run (\d+)\b")  # how `next_run_name` numbers runs
 
 
@@ -142,6 +143,28 @@ class AbstractRunStore(ABC):
     @abstractmethod
     def delete_run(self, workspace: str, run_id: int) -> None:
         """Delete a run, its history and its weights files."""
+
+    # ---- sweeps (a run that is a trial carries its sweep's id in `sweep_id`) ----
+    @abstractmethod
+    def create_sweep(self, workspace: str, spec_json: str) -> int:
+        """A new sweep of the workspace (status running, on this server); its id."""
+
+    @abstractmethod
+    def sweeps(self, workspace: str) -> list[dict]:
+        """Every sweep of the workspace, oldest first: id, workspace, created, spec (JSON) and the `SWEEP_FIELDS`; one
+        that was running in a server process that is gone shows as interrupted."""
+
+    def sweep(self, workspace: str, sweep_id: int) -> dict | None:
+        """One sweep of the workspace (None when it is not there)."""
+        return next((s for s in self.sweeps(workspace) if s["id"] == sweep_id), None)
+
+    def sweep_runs(self, workspace: str, sweep_id: int) -> list[dict]:
+        """The runs that are trials of the sweep, oldest first."""
+        return [r for r in self.runs(workspace) if r.get("sweep_id") == sweep_id]
+
+    @abstractmethod
+    def update_sweep(self, workspace: str, sweep_id: int, **changes) -> None:
+        """Change `SWEEP_FIELDS` of a sweep of the workspace."""
 
     # ---- history ----
     @abstractmethod
