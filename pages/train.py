@@ -87,3 +87,5 @@ if trainer is None:  # not st.stop(): the settings just read still reach the add
 else:
     live_status()
     live_charts()
+if run is not None:
+    training_views.code_download(run)

@@ -1,12 +1,21 @@
-"""What the Runs page draws for the run picked: its name and note, and its files to download."""
+"""What the Runs page draws for the run picked: its name and note, and its files to download (the `Code (.zip)` button
+is the Train page's too)."""
 
 from __future__ import annotations
 
+import logging
+from typing import Callable
+
 import streamlit as st
 
+from core.export.bundle import NO_WEIGHTS, TEXT_GONE, ExportError, run_zip, zip_name
 from core.runs.compare import history_csv
 from ui import stored_runs
 from ui.controls import plain
+
+log = logging.getLogger(__name__)
+CODE_HELP = ("train.py and train.ipynb that train this run again in plain Keras (the same batches, initial weights and "
+             "optimizer, so the same losses), with its data, pinned requirements and latest weights.")
 
 
 def name_and_note(store, run: dict, pick: int) -> None:
@@ -21,7 +30,7 @@ def name_and_note(store, run: dict, pick: int) -> None:
 
 def downloads(store, run: dict, pick: int) -> None:
     """The run's weights, its vocabulary (a text run) or series (a forecaster), and its history."""
-    d1, d2, d3 = st.columns(3)
+    d1, d2, d3, d4 = st.columns(4)
     saved = store.weights(run["workspace"], pick)
     d1.download_button("Weights (.keras)", data=lambda: saved[0].path.read_bytes(), file_name=f"run-{pick}.keras",
                        mime="application/zip", on_click="ignore", key="runs_dl_keras", icon=":material/download:",
@@ -34,6 +43,51 @@ def downloads(store, run: dict, pick: int) -> None:
                            mime="text/csv", on_click="ignore", key="runs_dl_series", icon=":material/download:")
     d3.download_button("History (.csv)", data=lambda: history_csv(store, run), file_name=f"run-{pick}-history.csv",
                        mime="text/csv", on_click="ignore", key="runs_dl_csv", icon=":material/download:")
+    code_button(d4, lambda: run_zip(store, run["workspace"], pick), zip_name(pick), "runs_dl_code", bool(saved),
+                text_kept(store, run["text_hash"]))
+
+
+def text_kept(store, text_hash: str) -> bool:
+    """Whether the store still has a run's text (or series), asked once per session and text."""
+    kept = st.session_state.setdefault("export_text_kept", {})
+    if text_hash not in kept:
+        kept[text_hash] = store.text(text_hash) is not None
+    return kept[text_hash]
+
+
+def code_button(where, build: Callable[[], bytes], file_name: str, key: str, has_weights: bool, text_there: bool = True,
+                gone: str = TEXT_GONE) -> None:
+    """The `Code (.zip)` download: `build` makes the zip only when it is pressed, never on a redraw.
+
+    Args:
+        where: the column (or `st`) to draw it in; the sentences below it go to the page.
+        build: returns the zip's bytes (`core.export.bundle`).
+        has_weights: whether the run has saved weights; without, a sentence says the zip has none.
+        text_there: whether its text is still stored; without, the button is off and `gone` says why.
+    """
+    where.download_button("Code (.zip)", data=lambda: _built(build) if text_there else b"", file_name=file_name,
+                          mime="application/zip", on_click="ignore", key=key, icon=":material/code:",
+                          disabled=not text_there, help=CODE_HELP)
+    if not text_there:
+        st.caption(gone)
+    elif not has_weights:
+        st.caption(f"Code (.zip): {NO_WEIGHTS}")
+
+
+def _built(build: Callable[[], bytes]) -> bytes:
+    """The zip, or when it cannot be made, a zip whose README says why (a download cannot show a sentence)."""
+    import io
+    import zipfile
+
+    try:
+        return build()
+    except Exception as err:  # noqa: BLE001 — logged with its traceback; the student gets the sentence
+        log.exception("The code export failed")
+        why = str(err) if isinstance(err, ExportError) else f"The export failed ({type(err).__name__}: {err}). Try again."
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as z:
+            z.writestr("README.md", why + "\n")
+        return out.getvalue()
 
 
 def confirm_delete(run: dict, pick: int) -> None:

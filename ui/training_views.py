@@ -6,7 +6,9 @@ import streamlit as st
 
 from core.figures.training import layer_norms_figure, loss_figure
 from core.nn.estimate import GIB
+from ui import run_views, session
 from ui.controls import training_message
+from ui.store_access import store, token
 
 
 def status(p) -> None:
@@ -53,3 +55,26 @@ def cost(est, config, n_tokens: int) -> None:
     e3.metric("Work per token", f"{est.flops_per_token / 1e6:,.1f} MFLOP")
     st.caption(f"One epoch reads the whole text once: {n_tokens:,} tokens, {n_tokens // max(config.batch_size * config.seq_len, 1):,} "
                "batches. Estimated from this machine's measured matrix-multiply speed.")
+
+
+NOT_SAVED_TEXT_CHANGED = ("This run is not saved, and the loaded text has changed since it was built, so its code cannot "
+                          "be exported. Load its text again, or train a new run.")
+
+
+def code_download(run) -> None:
+    """The current run's `Code (.zip)`: from the run store when it is saved there (its latest checkpoint's weights),
+    else from this session (its settings and text, without weights). The zip is built only when pressed."""
+    from core.export.bundle import run_zip, text_zip, zip_name
+
+    s, ws = store(), token()
+    if run.run_id is not None and s is not None and ws is not None:
+        row = s.run(ws, run.run_id)
+        if row is not None:
+            run_views.code_button(st, lambda: run_zip(s, ws, run.run_id), zip_name(run.run_id), "tr_dl_code",
+                                  bool(s.weights(ws, run.run_id)), run_views.text_kept(s, row["text_hash"]))
+            return
+    ss = st.session_state  # read now: the zip is built outside this script run
+    train = run.trainer.train if run.trainer is not None else ss.train_config
+    text, title = str(ss.text), ss.get("text_name", "run")
+    run_views.code_button(st, lambda: text_zip(run.config, train, text, run.vocab, None, title), zip_name(None),
+                          "tr_dl_code", False, run.vocab == session.encoded()[0], NOT_SAVED_TEXT_CHANGED)
