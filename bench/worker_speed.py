@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.workers import pool  # noqa: E402
+from core.workers import cluster, pool  # noqa: E402
 from core.config import ARTICLE, ARTICLE_TRAIN  # noqa: E402
 from core.nn.language_model import build_model  # noqa: E402
 from core.workers.remote_trainer import RemoteTrainer  # noqa: E402

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.text.batches import check_length
 from core.text.samples import list_samples
-from core.text.vocabulary import TextError, display_token, load_text
+from core.text.vocabulary import TextError, load_text
 from ui import session, text_views, through_router
 from ui.controls import bind, plain
 

@@ -1,7 +1,6 @@
 """Workers that fail or are slow, in real Ray actors: start-up failures give up with a sentence (N9), a slow
 `weights` call never holds up a poll (N7)."""
 
-import threading
 import time
 
 import pytest

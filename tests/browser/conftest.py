@@ -1,0 +1,36 @@
+"""Fixtures of the browser tests: one server and one page per file, one Chromium per file (Debian's, through
+Playwright; `playwright install` cannot download browsers here)."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.servers import CHROMIUM, start_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server that the page-flow tests share; no test may stop it."""
+    proc, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log")
+    yield url
+    proc.terminate()
+    proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Chromium is missing: run `make test` (it installs Debian's chromium)."
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.set_default_timeout(60_000)
+    yield pg
+    pg.close()

@@ -1,0 +1,56 @@
+"""What the browser tests share: a real `streamlit run app.py` on a loopback port, and a few page helpers."""
+
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from tests.helpers import ROOT, free_port, until
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def launch_server(log: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free loopback port, its output in `log`; returns (process, url) at once."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1"],
+        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, log: Path) -> None:
+    def healthy() -> bool:
+        assert proc.poll() is None, "streamlit exited: " + log.read_text(errors="replace")[-2000:]
+        try:
+            return urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok"
+        except OSError:
+            return False
+
+    try:
+        until(healthy, 60, lambda: "streamlit to answer: " + log.read_text(errors="replace")[-2000:], every=0.3)
+    except AssertionError:
+        proc.kill()
+        raise
+
+
+def start_server(log: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """`launch_server`, then wait until it answers."""
+    proc, url = launch_server(log, env)
+    wait_healthy(proc, url, log)
+    return proc, url
+
+
+def no_exception(pg) -> None:
+    pg.wait_for_timeout(300)
+    count = pg.locator("[data-testid='stException']").count()
+    assert count == 0, pg.locator("[data-testid='stException']").first.inner_text()
+
+
+def goto(pg, title: str) -> None:
+    pg.get_by_role("link", name=title, exact=True).click()
+    pg.get_by_role("heading", name=title, exact=True).first.wait_for()

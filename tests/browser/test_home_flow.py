@@ -1,0 +1,116 @@
+"""The whole flow in a real browser: Playwright drives Debian's Chromium against `streamlit run app.py`.
+
+AppTest does not fire `run_every` fragments; these tests do, so they see the live training page."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.browser.servers import goto, no_exception
+
+pytestmark = pytest.mark.browser
+
+
+def test_home_to_generate(page, server, tmp_path):
+    pg = page
+    pg.goto(server)
+    pg.get_by_role("heading", name="RNN Playground").wait_for()
+    pg.get_by_role("button", name="Quick demo").wait_for()
+    assert pg.get_by_role("button", name="Article's model").count() == 1
+    no_exception(pg)
+
+    goto(pg, "Text")
+    pg.get_by_text("Upload a file").click()
+    upload = tmp_path / "rhymes.txt"
+    upload.write_text("Twinkle, twinkle, little star,\nHow I wonder what you are.\n" * 400, encoding="utf-8")
+    pg.locator("input[type=file]").set_input_files(str(upload))
+    pg.get_by_text("rhymes.txt", exact=False).first.wait_for()
+    pg.locator("[data-testid='stMetricValue']").filter(has_text="rhymes").wait_for()
+    no_exception(pg)
+
+    goto(pg, "Model")
+    pg.get_by_role("button", name="Quick demo").click()
+    pg.get_by_text("Total params").wait_for()
+    no_exception(pg)
+
+    goto(pg, "Train")
+    pg.get_by_role("button", name="Start training").click()
+    pg.locator(".js-plotly-plot").first.wait_for()
+    pg.get_by_role("button", name="Pause").click()  # the worker says it paused; the page then offers Resume
+    pg.get_by_role("button", name="Resume").wait_for()
+    pg.get_by_text("Paused. Resume to continue").first.wait_for()
+    pg.get_by_role("button", name="Resume").click()
+    pg.get_by_text("Training finished").first.wait_for(timeout=240_000)
+    assert pg.locator("[data-testid='stMetricValue']").first.inner_text() != "–"
+    no_exception(pg)
+
+    goto(pg, "Generate")
+    pg.get_by_role("button", name="Generate", exact=True).click()
+    pg.get_by_text("Next-token probabilities").wait_for()
+    written = pg.locator("[data-testid='stCode']").first.inner_text()
+    assert written.startswith("Twinkle") and len(written) > 200  # the prompt, then what the model wrote
+    with pg.expect_download() as download:
+        pg.get_by_role("button", name="Download model (.keras)").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    with pg.expect_download() as download:
+        pg.get_by_role("button", name="Download vocabulary (.json)").click()
+    vocab = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert saved.name == "rnn_playground.keras" and "T" in vocab["tokens"]
+    load = ("import keras; m = keras.saving.load_model(%r); "
+            "print(type(m.get_layer('rnn_1')).__name__, m.output_shape[-1])" % str(saved))
+    out = subprocess.run([sys.executable, "-I", "-c", load], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["SimpleRNN", str(len(vocab["tokens"]))], out.stderr[-2000:]
+    no_exception(pg)
+
+    goto(pg, "Hidden states")
+    pg.locator(".js-plotly-plot").first.wait_for()
+    pg.get_by_text("trained model", exact=False).first.wait_for()
+    no_exception(pg)
+
+    goto(pg, "Connectivity")  # the trained model: which earlier letters it used for the last prediction
+    pg.locator(".js-plotly-plot").first.wait_for()
+    pg.get_by_text("your trained model").wait_for()
+    assert pg.locator("[data-testid='stHtml'] span").count() > 100  # the text, one coloured span per character
+    no_exception(pg)
+
+    goto(pg, "Gradients")
+    pg.locator(".js-plotly-plot").first.wait_for()
+    assert pg.locator(".js-plotly-plot").count() >= 2  # gradient decay and eigenvalues at least
+    no_exception(pg)
+
+    goto(pg, "Long-range race")
+    pg.get_by_role("button", name="Race them").click()  # the long-range race redraws itself while it trains
+    pg.get_by_text("Right last letter while training", exact=False).first.wait_for()
+    pg.get_by_text(re.compile(r"running · step [1-9]")).wait_for()
+    pg.get_by_role("button", name="Stop").click()
+    pg.get_by_text(re.compile(r"stopped · step")).wait_for()
+    assert pg.get_by_role("button", name="Race them").is_enabled()
+    no_exception(pg)
+
+
+def test_forecast_seattles_temperature(page, server):
+    """The Time series page: choose Seattle's daily maximum, train an epoch, see the forecast chart and the metrics table."""
+    pg = page
+    pg.goto(f"{server}/series")
+    pg.get_by_role("heading", name="Time series", exact=True).wait_for()
+    pg.get_by_text("Real data").click()
+    pg.get_by_label("Real series (shipped in the vega_datasets package)").click()
+    pg.get_by_role("option", name="Seattle: daily maximum temperature").click()
+    epochs = pg.get_by_label("Epochs")
+    epochs.fill("1")
+    epochs.press("Enter")
+    pg.wait_for_timeout(500)
+    pg.get_by_role("button", name="Start training").click()
+    pg.get_by_text("Training finished").first.wait_for(timeout=180_000)
+    pg.get_by_text("Test period: actual and forecast").wait_for()
+    table = pg.locator("[data-testid='stTable']").first
+    table.wait_for()
+    text = table.inner_text()
+    for row in ("persistence", "seasonal naive", "linear AR", "SimpleRNN", "MAE", "RMSE"):
+        assert row in text, text
+    no_exception(pg)
