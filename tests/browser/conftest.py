@@ -31,6 +31,6 @@ def browser():
 @pytest.fixture(scope="module")
 def page(server, browser):
     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-    pg.set_default_timeout(60_000)
+    pg.set_default_timeout(120_000)  # generous: on 2 cores the suite runs two files at once
     yield pg
     pg.close()

@@ -18,7 +18,7 @@ def test_stopping_the_server_leaves_no_process_behind(browser, tmp_path):
     proc, url = start_server(tmp_path / "streamlit.log")
     pg = browser.new_page()
     try:
-        pg.set_default_timeout(60_000)
+        pg.set_default_timeout(120_000)  # generous: on 2 cores the suite runs two files at once
         pg.goto(url)  # the first page run starts Ray and its warm training workers
         pg.get_by_role("heading", name="RNN Playground").wait_for()
 
