@@ -57,6 +57,25 @@ def _warm_up() -> None:
     keras.backend.clear_session()
 
 
+def delta(job, rows: int, vals: int, samples: int, curves: int, version: int) -> Delta:
+    """What changed in `job` (a trainer) since the caller had `rows` training rows, `vals` validation points, `samples`
+    samples, `curves` gradient curves and the checkpoint `version` (also used by a sweep's trials,
+    `core.workers.sweep_trial`)."""
+    alive = job.alive()  # read before the snapshot: a finished thread has published its last one
+    snap, ckpt = job.progress(), job.checkpoint
+    n = len(snap.steps)
+    light = replace(snap, steps=snap.steps[:0], loss=snap.loss[:0], accuracy=snap.accuracy[:0], seconds=snap.seconds[:0],
+                    layer_norms=snap.layer_norms[:0], val_steps=(), val_loss=(), val_accuracy=(), samples=(), grad_curves=())
+    return Delta(
+        progress=light,
+        rows=job.history.rows_since(min(rows, n), n),
+        val=(snap.val_steps[vals:], snap.val_loss[vals:], snap.val_accuracy[vals:]),
+        samples=snap.samples[samples:], grad_curves=snap.grad_curves[curves:],
+        checkpoint=ckpt if ckpt is not None and ckpt.version > version else None,
+        alive=alive,
+    )
+
+
 class TrainWorker:
     """A warm worker: TensorFlow is imported when it starts, so a training begins at once."""
 
@@ -106,20 +125,7 @@ class TrainWorker:
     def poll(self, rows: int, vals: int, samples: int, curves: int, version: int) -> Delta:
         """What changed since the caller had `rows` training rows, `vals` validation points, `samples`
         samples, `curves` gradient curves and the checkpoint `version`."""
-        job = self.job
-        alive = job.alive()  # read before the snapshot: a finished thread has published its last one
-        snap, ckpt = job.progress(), job.checkpoint
-        n = len(snap.steps)
-        light = replace(snap, steps=snap.steps[:0], loss=snap.loss[:0], accuracy=snap.accuracy[:0], seconds=snap.seconds[:0],
-                        layer_norms=snap.layer_norms[:0], val_steps=(), val_loss=(), val_accuracy=(), samples=(), grad_curves=())
-        return Delta(
-            progress=light,
-            rows=job.history.rows_since(min(rows, n), n),
-            val=(snap.val_steps[vals:], snap.val_loss[vals:], snap.val_accuracy[vals:]),
-            samples=snap.samples[samples:], grad_curves=snap.grad_curves[curves:],
-            checkpoint=ckpt if ckpt is not None and ckpt.version > version else None,
-            alive=alive,
-        )
+        return delta(self.job, rows, vals, samples, curves, version)
 
     def weights(self, job_id: str) -> list[np.ndarray] | None:
         """The weights of job `job_id`'s model now (between two steps); None when this worker runs another job.

@@ -1,0 +1,62 @@
+"""core.workers.sweep: a tiny sweep through Ray Tune on the embedded Ray, every trial a stored run of its sweep."""
+
+import json
+
+from core.config import TrainConfig
+from core.runs.recorder import Recorder
+from core.runs.sqlite_store import RunStore
+from core.sweeps.plan import make_spec, plan
+from core.workers.sweep import Asha, SweepRunner, TrialTrainer
+from tests.helpers import FOX, FOX_IDS, FOX_VOCAB, SMALL
+
+QUICK = TrainConfig(epochs=3, learning_rate=0.01, max_steps_per_epoch=8)
+
+
+def sweep(tmp_path, texts, epochs=3, asha=None, at_once=None):
+    """Plan, store and run a sweep as the Sweeps page does; (store, workspace, runner, run ids)."""
+    from core.runs.reopen import vocab_json
+
+    store = RunStore(tmp_path)
+    ws = store.create_workspace()
+    spec = make_spec(texts, epochs=epochs)
+    trials = plan(spec, SMALL, QUICK, 32)
+    sweep_id = store.create_sweep(ws, spec.to_json())
+    trainers, run_ids, rec = [], [], Recorder(store, every_s=0.2)
+    for t in trials:
+        trainer = TrialTrainer(t.index, t.label(), t.model, t.train, FOX_IDS, FOX_VOCAB)
+        run_id = store.create_run(ws, f"trial {t.index + 1}", store.put_text(FOX), "fox", t.model, t.train,
+                                  vocab_json(FOX_VOCAB))
+        store.update_run(ws, run_id, sweep_id=sweep_id)
+        rec.track(run_id, trainer, ws)
+        trainers.append(trainer), run_ids.append(run_id)
+    runner = SweepRunner(trainers, FOX_IDS, FOX_VOCAB, asha=asha, at_once=at_once,
+                         on_end=lambda status, message: store.update_sweep(ws, sweep_id, status=status, message=message))
+    runner.start()
+    assert runner.join(240), "the sweep did not end within 240 s"
+    rec.flush(ws)
+    return store, ws, sweep_id, runner, run_ids
+
+
+def test_a_tune_sweep_stores_every_trial_in_its_sweep_and_asha_stops_the_hopeless_one_early(tmp_path):
+    """Three trials, two at a time; ASHA judges after one epoch and keeps the better half, so the learning rate of
+    1e-5 (the worst at every rung) stops at epoch 1. Every trial is a stored run of the sweep with its validation losses."""
+    store, ws, sweep_id, runner, run_ids = sweep(tmp_path, {"learning_rate": "0.03, 0.01, 0.00001"},
+                                                 asha=Asha(grace=1, reduction=2), at_once=2)
+    assert runner.status == "finished", runner.message
+    assert store.sweep(ws, sweep_id)["status"] == "finished"
+    runs = store.sweep_runs(ws, sweep_id)
+    assert [r["id"] for r in runs] == run_ids
+    for run in runs:
+        val = json.loads(run["extras"])["val"]
+        assert len(val) == run["epoch"] >= 1, (run["status"], run["message"])  # a validation loss per epoch it trained
+        assert len(store.rows(ws, run["id"])["loss"]) == 8 * run["epoch"]  # every training row stored
+        assert run["best_val"] == min(v[1] for v in val)
+        assert store.weights(ws, run["id"])  # its last checkpoint is on disk: it can be opened
+        if run["status"] == "finished":
+            assert run["epoch"] == 3
+        else:
+            assert run["status"] == "stopped" and run["message"].startswith("Stopped early at epoch"), run["message"]
+    hopeless = runs[2]
+    assert hopeless["status"] == "stopped" and hopeless["epoch"] == 1, (hopeless["status"], hopeless["message"])
+    assert hopeless["message"].startswith("Stopped early at epoch 1 (ASHA)")
+    assert any(r["status"] == "finished" for r in runs)
