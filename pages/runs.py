@@ -20,7 +20,8 @@ if store is None:
             "says why.")
     st.stop()
 run_lifecycle.preset_confirmation("runs")
-workspace.recorder().flush(ws) if ws else None  # the latest of this workspace's trainings under way
+if ws:
+    workspace.recorder().flush(ws)  # the latest of this workspace's trainings under way
 if workspace.recorder().error_for(ws):
     st.warning(workspace.recorder().error_for(ws))
 
