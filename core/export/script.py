@@ -6,6 +6,7 @@ literal, so the script a student reads holds the run's own numbers and nothing o
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from string import Template
 
@@ -34,6 +35,11 @@ def recurrent_initializer_code(config: ModelConfig) -> str:
     }[config.recurrent_initializer]
 
 
+def _quoted(text: str) -> str:
+    """A string literal in double quotes, as the rest of the script writes them."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def _fill(template: str, **values) -> str:
     return Template((TEMPLATES / template).read_text(encoding="utf-8")).substitute(**values)
 
@@ -51,15 +57,15 @@ def text_script(config: ModelConfig, train: TrainConfig, level: str, title: str)
         The script's source: settings, data, model, training and sampling sections, each under a `# %%` marker.
     """
     return _fill(
-        "text_train.py.tmpl", title=title, level=repr(level), cell=repr(cell_spec(config.cell).name),
+        "text_train.py.tmpl", title=title, level=_quoted(level), cell=_quoted(cell_spec(config.cell).name),
         embedding_dim=config.embedding_dim, rnn_units=config.rnn_units, num_layers=config.num_layers,
-        activation=repr(config.activation), dropout=repr(config.dropout), stateful=config.stateful,
+        activation=_quoted(config.activation), dropout=repr(config.dropout), stateful=config.stateful,
         batch_size=config.batch_size, seq_len=config.seq_len, seed=config.seed, epochs=train.epochs,
         max_steps_per_epoch=train.max_steps_per_epoch, learning_rate=repr(train.learning_rate),
         clip_norm=repr(float(train.clip_norm)), val_fraction=repr(train.val_fraction),
         sample_length=train.sample_length, sample_temperature=repr(train.sample_temperature),
-        text_file=repr(TEXT_FILE), recurrent_initializer=recurrent_initializer_code(config),
-        model_name=repr(f"{config.cell}_language_model"), optimizer=optimizer_code(train),
+        text_file=_quoted(TEXT_FILE), recurrent_initializer=recurrent_initializer_code(config),
+        model_name=_quoted(f"{config.cell}_language_model"), optimizer=optimizer_code(train),
     )
 
 
@@ -79,9 +85,9 @@ def series_script(config, window, train: TrainConfig, title: str) -> str:
     return _fill(
         "series_train.py.tmpl", title=title, lookback=window.lookback, horizon=window.horizon,
         val_fraction=repr(window.val_fraction), test_fraction=repr(window.test_fraction), difference=window.difference,
-        season=window.season, cell=repr(name), rnn_units=config.rnn_units, num_layers=config.num_layers,
-        activation=repr(config.activation), dropout=repr(config.dropout), batch_size=config.batch_size, seed=config.seed,
+        season=window.season, cell=_quoted(name), rnn_units=config.rnn_units, num_layers=config.num_layers,
+        activation=_quoted(config.activation), dropout=repr(config.dropout), batch_size=config.batch_size, seed=config.seed,
         epochs=train.epochs, max_steps_per_epoch=train.max_steps_per_epoch, learning_rate=repr(train.learning_rate),
-        clip_norm=repr(float(train.clip_norm)), series_file=repr(SERIES_FILE), model_name=repr(f"{name}_forecaster"),
+        clip_norm=repr(float(train.clip_norm)), series_file=_quoted(SERIES_FILE), model_name=_quoted(f"{name}_forecaster"),
         optimizer=optimizer_code(train),
     )
