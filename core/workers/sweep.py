@@ -100,8 +100,8 @@ class Asha:
     best 1/`reduction` of the trials seen at that epoch go on. (Plain data: Tune's scheduler is made once Ray is up,
     since importing Ray Tune before that would start Ray without its settings.)"""
 
-    grace: int = 2
-    reduction: int = 4
+    grace: int = 1
+    reduction: int = 3
 
     def scheduler(self, epochs: int):
         from ray.tune.schedulers import ASHAScheduler
@@ -120,12 +120,13 @@ class SweepRunner:
         keep_alive: asked every few seconds; when it returns False (no tab watches any more) the sweep stops.
         on_end: called once with (status, message) when the sweep has ended.
         at_once: the most trials that train at the same time (None: the gate's slots).
+        shuffle: start the trials in a seeded shuffled order (False: in index order).
     """
 
     def __init__(self, trials: list[TrialTrainer], ids, vocab, asha: Asha | None = Asha(), keep_alive: Callable[[], bool] | None = None,
-                 on_end: Callable[[str, str], None] | None = None, at_once: int | None = None):
+                 on_end: Callable[[str, str], None] | None = None, at_once: int | None = None, shuffle: bool = True):
         self.trials, self.ids, self.vocab, self.asha = trials, ids, vocab, asha
-        self.keep_alive, self.on_end, self.at_once = keep_alive, on_end, at_once
+        self.keep_alive, self.on_end, self.at_once, self.shuffle = keep_alive, on_end, at_once, shuffle
         self.status, self.message = "waiting", "Starting Ray Tune…"
         self.key = f"rnn-sweep-hub-{uuid.uuid4().hex[:12]}"
         self._hub = None
@@ -223,7 +224,7 @@ class SweepRunner:
         storage = tempfile.mkdtemp(prefix="rnn-sweep-")
         tuner = tune.Tuner(
             tune.with_resources(tune.with_parameters(run_trial, job=job), resources),
-            param_space={"index": tune.grid_search(list(range(len(self.trials))))},
+            param_space={"index": tune.grid_search(self._order())},
             tune_config=tune.TuneConfig(metric="val_loss", mode="min", scheduler=self.asha.scheduler(max(t.train.epochs for t in self.trials)) if self.asha else None,
                                         max_concurrent_trials=at_once, reuse_actors=True),
             run_config=tune.RunConfig(storage_path=storage, name="sweep", verbose=0, callbacks=[TrialEnds(self.key)]))
@@ -233,6 +234,16 @@ class SweepRunner:
             import shutil
 
             shutil.rmtree(storage, ignore_errors=True)
+
+    def _order(self) -> list[int]:
+        """The order Tune starts the trials in: shuffled (seeded), since ASHA lets the first trials at each epoch go on
+        whatever their loss, and a grid's first trials share their first setting's first value."""
+        import random
+
+        order = list(range(len(self.trials)))
+        if self.shuffle:
+            random.Random(0).shuffle(order)
+        return order
 
     def _pump_loop(self) -> None:
         last_alive = time.monotonic()

@@ -29,7 +29,7 @@ def sweep(tmp_path, texts, epochs=3, asha=None, at_once=None):
         store.update_run(ws, run_id, sweep_id=sweep_id)
         rec.track(run_id, trainer, ws)
         trainers.append(trainer), run_ids.append(run_id)
-    runner = SweepRunner(trainers, FOX_IDS, FOX_VOCAB, asha=asha, at_once=at_once,
+    runner = SweepRunner(trainers, FOX_IDS, FOX_VOCAB, asha=asha, at_once=at_once, shuffle=False,
                          on_end=lambda status, message: store.update_sweep(ws, sweep_id, status=status, message=message))
     runner.start()
     assert runner.join(240), "the sweep did not end within 240 s"
