@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 def test_a_run_survives_a_reload_and_a_restart_and_runs_overlays_the_next_one(tmp_path, browser):
     """The run store's story: train the Quick demo and reload; restart the server on the same data folder and open the
     same address; change the units and train again: the Runs page overlays both runs."""
-    env = {"RNN_PLAYGROUND_DATA": str(tmp_path / "data")}
+    env = {"RNN_PLAYGROUND_DATA": str(tmp_path / "data"), "RNN_PLAYGROUND_WARM_WORKERS": "1"}
     proc, url = start_server(tmp_path / "first.log", env=env)
     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
     pg.set_default_timeout(120_000)

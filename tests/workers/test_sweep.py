@@ -39,6 +39,7 @@ def sweep(tmp_path, texts, epochs=3, asha=None, at_once=None):
     return store, ws, sweep_id, runner, run_ids
 
 
+@pytest.mark.known_bug
 @pytest.mark.xfail(strict=False, reason="KNOWN BUG (open): when trials run fast, Tune ends trials with SystemExit at or "
                    "before their first report in a reused actor, so trials show 'Stopped early at epoch 0/1' and none "
                    "finishes; passed under load at 57 s, fails at 16 s")
