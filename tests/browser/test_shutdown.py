@@ -15,7 +15,7 @@ def test_stopping_the_server_leaves_no_process_behind(browser, tmp_path):
 
     import psutil
 
-    proc, url = start_server(tmp_path / "streamlit.log")
+    proc, url = start_server(tmp_path / "streamlit.log", {"RNN_PLAYGROUND_WARM_WORKERS": "1"})
     pg = browser.new_page()
     try:
         pg.set_default_timeout(120_000)  # generous: on 2 cores the suite runs two files at once
