@@ -7,7 +7,7 @@ import streamlit as st
 from core.figures.runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure
 from core.runs.compare import curves, table
 from core.runs.sqlite_store import StoreError
-from ui import controls, forecaster_state, run_lifecycle, run_views, session, stored_runs, through_router, workspace
+from ui import controls, run_lifecycle, run_views, session, through_router, workspace
 
 through_router()
 log = logging.getLogger(__name__)
@@ -75,27 +75,7 @@ if run["message"]:
 if run["damaged"]:
     st.warning(controls.plain(run["damaged"]))
 
-a, b, c = st.columns(3)
-text_run = run["kind"] == "text"
-now = current if text_run else forecaster_state.current()  # this session's run of the picked run's kind
-is_current = now is not None and now.run_id == pick
-if a.button("Open", key="runs_open", width="stretch", disabled=is_current,
-            help="Make it the current run: Generate, Hidden states and Gradients use its weights." if text_run else
-            "Make it the Time series page's forecaster, with its series and settings."):
-    with st.spinner("Loading its weights…"):
-        stored_runs.attach_run(pick) if text_run else stored_runs.attach_series_run(pick)
-    st.switch_page("pages/train.py" if text_run else "pages/series.py")
-if b.button("Train again with its settings", key="runs_again", width="stretch"):
-    with st.spinner("Loading its settings…"):
-        started = run_lifecycle.train_again(pick, text_run)
-    if started:
-        st.switch_page("pages/train.py" if text_run else "pages/series.py")
-c.button("Delete…", key="runs_delete", width="stretch", disabled=live, on_click=lambda: ss.update(runs_confirm=pick),
-         help="Stop its training first." if live else None)
-if ss.get("runs_confirm") == pick:
-    run_views.confirm_delete(run, pick)
-if now is not None and now.trainer is not None and now.trainer.active() and not live:
-    st.caption("Opening another run, or training again, stops the training under way (it stays here).")
+run_views.actions(run, pick, current, live)
 
 run_views.name_and_note(store, run, pick)
 run_views.downloads(store, run, pick)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.export.bundle import NO_WEIGHTS, TEXT_GONE, ExportError, run_zip, zip_name
 from core.runs.compare import history_csv
-from ui import stored_runs
+from ui import forecaster_state, run_lifecycle, stored_runs
 from ui.controls import plain
 
 log = logging.getLogger(__name__)
@@ -96,3 +96,33 @@ def confirm_delete(run: dict, pick: int) -> None:
     y, n = st.columns(2)
     y.button("Delete it", key="runs_delete_yes", type="primary", on_click=stored_runs.delete_run, args=(pick,))
     n.button("Keep it", key="runs_delete_no", on_click=lambda: st.session_state.pop("runs_confirm", None))
+
+
+def actions(run: dict, pick: int, current, live: bool) -> None:
+    """Open, Train again and Delete for the picked run (`current`: this session's text run; `live`: the picked run
+    trains in this server now)."""
+    ss = st.session_state
+    a, b, c = st.columns(3)
+    text_run = run["kind"] == "text"
+    now = current if text_run else forecaster_state.current()  # this session's run of the picked run's kind
+    is_current = now is not None and now.run_id == pick
+    if a.button("Open", key="runs_open", width="stretch", disabled=is_current,
+                help="Make it the current run: Generate, Hidden states and Gradients use its weights." if text_run else
+                "Make it the Time series page's forecaster, with its series and settings."):
+        with st.spinner("Loading its weights…"):
+            if text_run:
+                stored_runs.attach_run(pick)
+            else:
+                stored_runs.attach_series_run(pick)
+        st.switch_page("pages/train.py" if text_run else "pages/series.py")
+    if b.button("Train again with its settings", key="runs_again", width="stretch"):
+        with st.spinner("Loading its settings…"):
+            started = run_lifecycle.train_again(pick, text_run)
+        if started:
+            st.switch_page("pages/train.py" if text_run else "pages/series.py")
+    c.button("Delete…", key="runs_delete", width="stretch", disabled=live, on_click=lambda: ss.update(runs_confirm=pick),
+             help="Stop its training first." if live else None)
+    if ss.get("runs_confirm") == pick:
+        confirm_delete(run, pick)
+    if now is not None and now.trainer is not None and now.trainer.active() and not live:
+        st.caption("Opening another run, or training again, stops the training under way (it stays here).")

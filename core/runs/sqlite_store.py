@@ -26,7 +26,8 @@ import numpy as np
 
 from core.runs import weights_files
 from core.runs.sqlite_db import Database, blame
-from core.runs.store import (LIVE, RUN_FIELDS, SERVER_ID, SWEEP_FIELDS, AbstractRunStore, LimitReached, Limits,
+from core.runs.sqlite_sweeps import SweepsTable
+from core.runs.store import (LIVE, RUN_FIELDS, SERVER_ID, AbstractRunStore, LimitReached, Limits,
                              StoreError, WeightsFile, new_token, valid_token)
 
 __all__ = ["LimitReached", "Limits", "RunStore", "SERVER_ID", "StoreError", "WeightsFile", "new_token", "valid_token"]
@@ -38,7 +39,7 @@ _DAMAGED = "(SELECT group_concat(damaged, '; ') FROM weights w WHERE w.run = run
 _MINE = "(SELECT id FROM runs WHERE id = ? AND workspace = ?)"  # a run id, only when it is the workspace's
 
 
-class RunStore(AbstractRunStore):
+class RunStore(SweepsTable, AbstractRunStore):
     """Workspaces and their runs in `folder` (created when missing, upgraded when older). Safe to share between threads.
 
     Args:
@@ -175,31 +176,6 @@ class RunStore(AbstractRunStore):
             db.execute("DELETE FROM texts WHERE hash NOT IN (SELECT text_hash FROM runs) AND hash NOT IN "
                        "(SELECT text_hash FROM workspaces WHERE text_hash IS NOT NULL)")
         weights_files.remove_folder(self._folder(run_id))
-
-    # ---- sweeps ----
-    def create_sweep(self, workspace: str, spec_json: str) -> int:
-        with self._transaction() as db:
-            return db.execute("INSERT INTO sweeps (workspace, created, spec, server) VALUES (?, ?, ?, ?)",
-                              (workspace, time.time(), spec_json, SERVER_ID)).lastrowid
-
-    def sweeps(self, workspace: str) -> list[dict]:
-        if not valid_token(workspace):
-            return []
-        columns = ("id", "workspace", "created", "spec") + SWEEP_FIELDS
-        found = [dict(zip(columns, row)) for row in self._sql(
-            f"SELECT {', '.join(columns)} FROM sweeps WHERE workspace = ? ORDER BY id", (workspace,))]
-        for sweep in found:
-            if sweep["status"] in LIVE and sweep["server"] != SERVER_ID:
-                sweep["status"] = "interrupted"
-        return found
-
-    def update_sweep(self, workspace: str, sweep_id: int, **changes) -> None:
-        bad = set(changes) - set(SWEEP_FIELDS)
-        if bad:
-            raise ValueError(f"Received unknown sweep fields: {sorted(bad)}.")
-        if changes:  # the column names are SWEEP_FIELDS' own, never the caller's text
-            self._sql(f"UPDATE sweeps SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ? AND workspace = ?",
-                      (*changes.values(), sweep_id, workspace))
 
     # ---- history ----
     def append_rows(self, workspace: str, run_id: int, start: int, rows: dict) -> None:
