@@ -38,7 +38,7 @@ run: setup
 # The whole suite: the gate CI runs, on two pytest workers (most tests wait on servers, Ray workers and Chromium;
 # a file's tests stay on one worker, as they share its server). Prints its slowest tests, so one that creeps up shows.
 test: setup-dev chromium
-	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -m "not known_bug" --durations=15
+	$(VENV)/bin/python -m pytest -n 3 --dist loadfile -m "not known_bug" --durations=15
 
 # The fast tier for the edit loop (under a minute on 2 cores): tests/unit without the slow ones; no Ray, AppTest or browser.
 check: setup-dev

@@ -73,3 +73,15 @@ class Database:
 
     def close(self) -> None:
         self._db.close()
+
+
+def checked_update(table: str, fields: tuple[str, ...], changes: dict) -> str:
+    """The UPDATE of one row of `table` (by id and workspace) setting `changes`, or "" when there is nothing to set.
+
+    Raises:
+        ValueError: a key of `changes` is not one of `fields` (the column names are `fields`' own, never the caller's).
+    """
+    bad = set(changes) - set(fields)
+    if bad:
+        raise ValueError(f"Received fields that the {table} table does not have: {sorted(bad)}.")
+    return f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ? AND workspace = ?" if changes else ""

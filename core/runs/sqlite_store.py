@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 from core.runs import weights_files
-from core.runs.sqlite_db import Database, blame
+from core.runs.sqlite_db import Database, blame, checked_update
 from core.runs.sqlite_sweeps import SweepsTable
 from core.runs.store import (LIVE, RUN_FIELDS, SERVER_ID, AbstractRunStore, LimitReached, Limits,
                              StoreError, WeightsFile, new_token, valid_token)
@@ -161,12 +161,8 @@ class RunStore(SweepsTable, AbstractRunStore):
         return run
 
     def update_run(self, workspace: str, run_id: int, **changes) -> None:
-        bad = set(changes) - set(RUN_FIELDS)
-        if bad:
-            raise ValueError(f"Received unknown run fields: {sorted(bad)}.")
-        if changes:  # the column names are RUN_FIELDS' own, never the caller's text
-            self._sql(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ? AND workspace = ?",
-                      (*changes.values(), run_id, workspace))
+        if checked_update("runs", RUN_FIELDS, changes):
+            self._sql(checked_update("runs", RUN_FIELDS, changes), (*changes.values(), run_id, workspace))
 
     def delete_run(self, workspace: str, run_id: int) -> None:
         """Delete a run (its history and weights rows go with it), its files, and any text nothing uses any more."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from core.runs.sqlite_db import checked_update
 from core.runs.store import LIVE, SERVER_ID, SWEEP_FIELDS, valid_token
 
 
@@ -28,9 +29,5 @@ class SweepsTable:
         return found
 
     def update_sweep(self, workspace: str, sweep_id: int, **changes) -> None:
-        bad = set(changes) - set(SWEEP_FIELDS)
-        if bad:
-            raise ValueError(f"Received unknown sweep fields: {sorted(bad)}.")
-        if changes:  # the column names are SWEEP_FIELDS' own, never the caller's text
-            self._sql(f"UPDATE sweeps SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ? AND workspace = ?",
-                      (*changes.values(), sweep_id, workspace))
+        if checked_update("sweeps", SWEEP_FIELDS, changes):
+            self._sql(checked_update("sweeps", SWEEP_FIELDS, changes), (*changes.values(), sweep_id, workspace))
