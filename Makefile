@@ -35,7 +35,7 @@ chromium:
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address localhost --server.port $(PORT)
 
-# The whole suite: the gate CI runs, on two pytest workers (most tests wait on servers, Ray workers and Chromium;
+# The whole suite: the gate CI runs, on three pytest workers (much of it waits on servers, Ray workers and Chromium;
 # a file's tests stay on one worker, as they share its server). Prints its slowest tests, so one that creeps up shows.
 test: setup-dev chromium
 	$(VENV)/bin/python -m pytest -n 3 --dist loadfile -m "not known_bug" --durations=15
