@@ -193,44 +193,53 @@ PARAGRAPHS = {
 }
 
 
-def make_prose(target_chars: int = 170_000, seed: int = 1) -> str:
+def chunks_until(target_chars: int, seed: int, chunk) -> str:
+    """`chunk(rng, number)` for number 1, 2, … until the pieces hold `target_chars` characters, joined."""
     rng = random.Random(seed)
     out: list[str] = []
     size = 0
-    chapter = 0
+    number = 0
     while size < target_chars:
-        chapter += 1
-        season = SEASONS[((chapter - 1) // 3) % 4]  # three chapters per season, then the next
-        full, short, pro, poss, work = rng.choice(VILLAGERS)
-        ctx = {
-            "season": season,
-            "Season": season.capitalize(),
-            "keeper": "Maren",
-            "visitor_full": full,
-            "visitor": short,
-            "vpro": pro,
-            "vposs": poss,
-            "visitor_work": work,
-        }
-        title = expand("{title}", PROSE_RULES, ctx, rng)
-        parts = [f"Chapter {chapter}: {title}"]
-        for kind, templates in PARAGRAPHS.items():
-            if kind == "village":
-                chosen = templates  # keep the visit in story order
-            else:
-                k = rng.randint(3, min(5, len(templates)))
-                chosen = [templates[0]] + sorted(rng.sample(templates[1:], k - 1), key=templates.index)
-            sentences = [cap(expand(t, PROSE_RULES, ctx, rng)) for t in chosen]
-            if kind == "village":  # the dialogue is its own paragraph
-                parts.append(" ".join(sentences[:2]))
-                parts += sentences[2:4]  # a new paragraph for each speaker
-                parts.append(" ".join(sentences[4:]))
-            else:
-                parts.append(" ".join(sentences))
-        chunk = "\n\n".join(parts) + "\n\n\n"
-        out.append(chunk)
-        size += len(chunk)
+        number += 1
+        piece = chunk(rng, number)
+        out.append(piece)
+        size += len(piece)
     return "".join(out).rstrip("\n") + "\n"
+
+
+def make_prose(target_chars: int = 170_000, seed: int = 1) -> str:
+    return chunks_until(target_chars, seed, prose_chapter)
+
+
+def prose_chapter(rng: random.Random, chapter: int) -> str:
+    season = SEASONS[((chapter - 1) // 3) % 4]  # three chapters per season, then the next
+    full, short, pro, poss, work = rng.choice(VILLAGERS)
+    ctx = {
+        "season": season,
+        "Season": season.capitalize(),
+        "keeper": "Maren",
+        "visitor_full": full,
+        "visitor": short,
+        "vpro": pro,
+        "vposs": poss,
+        "visitor_work": work,
+    }
+    title = expand("{title}", PROSE_RULES, ctx, rng)
+    parts = [f"Chapter {chapter}: {title}"]
+    for kind, templates in PARAGRAPHS.items():
+        if kind == "village":
+            chosen = templates  # keep the visit in story order
+        else:
+            k = rng.randint(3, min(5, len(templates)))
+            chosen = [templates[0]] + sorted(rng.sample(templates[1:], k - 1), key=templates.index)
+        sentences = [cap(expand(t, PROSE_RULES, ctx, rng)) for t in chosen]
+        if kind == "village":  # the dialogue is its own paragraph
+            parts.append(" ".join(sentences[:2]))
+            parts += sentences[2:4]  # a new paragraph for each speaker
+            parts.append(" ".join(sentences[4:]))
+        else:
+            parts.append(" ".join(sentences))
+    return "\n\n".join(parts) + "\n\n\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,27 +490,22 @@ CHORUS = [
 
 
 def make_rhyme(target_chars: int = 110_000, seed: int = 3) -> str:
-    rng = random.Random(seed)
-    out: list[str] = []
-    size = 0
-    verse = 0
-    while size < target_chars:
-        verse += 1
-        a, b = rng.sample(range(len(RHYMES)), 2)
-        lines = rng.sample(RHYMES[a], 2) + rng.sample(RHYMES[b], 2)
-        lines = [ln.rstrip(",.") + (",." [i % 2]) for i, ln in enumerate(lines)]  # comma, full stop, ...
-        count = NUMBER_WORDS[(verse - 1) % 10]
-        chunk = (
-            f"Verse {verse}\n"
-            + "\n".join(lines)
-            + "\n"
-            + f"And {count} little bell{'s' if verse % 10 != 1 else ''} went ding and dong,\n"
-            + "\n".join(CHORUS)
-            + "\n\n"
-        )
-        out.append(chunk)
-        size += len(chunk)
-    return "".join(out).rstrip("\n") + "\n"
+    return chunks_until(target_chars, seed, rhyme_verse)
+
+
+def rhyme_verse(rng: random.Random, verse: int) -> str:
+    a, b = rng.sample(range(len(RHYMES)), 2)
+    lines = rng.sample(RHYMES[a], 2) + rng.sample(RHYMES[b], 2)
+    lines = [ln.rstrip(",.") + (",." [i % 2]) for i, ln in enumerate(lines)]  # comma, full stop, ...
+    count = NUMBER_WORDS[(verse - 1) % 10]
+    return (
+        f"Verse {verse}\n"
+        + "\n".join(lines)
+        + "\n"
+        + f"And {count} little bell{'s' if verse % 10 != 1 else ''} went ding and dong,\n"
+        + "\n".join(CHORUS)
+        + "\n\n"
+    )
 
 
 def make_tiny(target_chars: int = 6_000, seed: int = 4) -> str:
