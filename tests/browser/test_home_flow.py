@@ -82,9 +82,8 @@ def test_home_to_generate(page, server, tmp_path):
     assert pg.locator("[data-testid='stHtml'] span").count() > 100  # the text, one coloured span per character
     no_exception(pg)
 
-    goto(pg, "Gradients")
-    pg.locator(".js-plotly-plot").first.wait_for()
-    assert pg.locator(".js-plotly-plot").count() >= 2  # gradient decay and eigenvalues at least
+    goto(pg, "Gradients")  # gradient decay and eigenvalues at least (the second can draw a moment after the first)
+    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
     no_exception(pg)
 
     goto(pg, "Long-range race")
