@@ -8,9 +8,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-# One warm training worker per embedded Ray (each imports TensorFlow, ~5 s of CPU): the suite runs on 2 cores, and a
-# test that needs a second worker gets one on demand. Servers the tests start inherit it unless a test says otherwise.
-os.environ.setdefault("RNN_PLAYGROUND_WARM_WORKERS", "1")
 if "RNN_PLAYGROUND_DATA" not in os.environ:  # runs the tests save go to a folder of their own, never the repository's data/
     import tempfile
 
