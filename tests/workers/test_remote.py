@@ -74,10 +74,16 @@ def _pause_while_waiting():
     finish(first)
 
 
-def test_pause_and_resume_mid_training():
+def past_step_3():
+    """A remote training of LONG, started and past its third step."""
     t = remote(LONG)
     t.start()
     until(lambda: t.progress().step >= 3, 120, "step 3")
+    return t
+
+
+def test_pause_and_resume_mid_training():
+    t = past_step_3()
     t.pause()
     until(lambda: t.progress().status == "paused", 120, "paused")
     at = t.progress().step
@@ -91,9 +97,7 @@ def test_pause_and_resume_mid_training():
 
 def test_start_right_after_stop_continues():
     """REVIEW defect 5: Start pressed while the stopped thread was still exiting did nothing."""
-    t = remote(LONG)
-    t.start()
-    until(lambda: t.progress().step >= 3, 120, "step 3")
+    t = past_step_3()
     t.stop()
     t.start()  # at once, while the stop is still under way
     until(lambda: t.runs == 2, 120, "the second run to begin after the stop")
