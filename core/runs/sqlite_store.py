@@ -161,8 +161,9 @@ class RunStore(SweepsTable, AbstractRunStore):
         return run
 
     def update_run(self, workspace: str, run_id: int, **changes) -> None:
-        if checked_update("runs", RUN_FIELDS, changes):
-            self._sql(checked_update("runs", RUN_FIELDS, changes), (*changes.values(), run_id, workspace))
+        sql = checked_update("runs", RUN_FIELDS, changes)  # raises on a field the table does not have
+        if sql:
+            self._sql(sql, (*changes.values(), run_id, workspace))
 
     def delete_run(self, workspace: str, run_id: int) -> None:
         """Delete a run (its history and weights rows go with it), its files, and any text nothing uses any more."""

@@ -29,5 +29,6 @@ class SweepsTable:
         return found
 
     def update_sweep(self, workspace: str, sweep_id: int, **changes) -> None:
-        if checked_update("sweeps", SWEEP_FIELDS, changes):
-            self._sql(checked_update("sweeps", SWEEP_FIELDS, changes), (*changes.values(), sweep_id, workspace))
+        sql = checked_update("sweeps", SWEEP_FIELDS, changes)  # raises on a field the table does not have
+        if sql:
+            self._sql(sql, (*changes.values(), sweep_id, workspace))
