@@ -48,6 +48,9 @@ class TrainingLoop(BackgroundJob):
         self._step_fn = self._optimizer = self._good_weights = None
         self._steps_left = 0  # batches asked for one at a time (`step`) and not trained yet: pause when none is left
         self._steps_lock = threading.Lock()
+        # called by the training thread after each epoch's end (its work, checkpoint and snapshot), outside the model
+        # lock; training goes on when it returns (a sweep's trial waits there for Ray Tune's judgement)
+        self.between_epochs: Callable[[int, History], None] | None = None
         self._pace = Pace()
 
     # ---- requests (any thread): they record what is wanted; the training thread publishes the result ----
@@ -128,6 +131,8 @@ class TrainingLoop(BackgroundJob):
                 return
             start_batch = 0
             self._end_epoch(epoch)
+            if self.between_epochs is not None:
+                self.between_epochs(epoch + 1, self.history)
         self._publish(status="finished", message="Training finished.", eta_s=0.0, tokens_per_s=0.0)
 
     def _train_epoch(self, epoch: int, start_batch: int) -> bool:

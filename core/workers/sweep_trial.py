@@ -89,26 +89,24 @@ def run_trial(config: dict, job: SweepJob) -> None:
     from core.nn.tf import keras
     from core.training.trainer import Trainer
 
-    from core.text.batches import split
-    from core.training.epoch_end import for_text
-
     keras.backend.clear_session()  # a reused actor: the last trial's graphs go
     model_config, train = job.settings[index]
-    train_ids, val_ids = split(np.asarray(job.ids, np.int32), train.val_fraction, model_config.batch_size,
-                               model_config.seq_len)
-    judged = _EpochEnds()
-    trainer = Trainer(build_model(model_config), model_config, train, job.ids, job.vocab,
-                      epoch_end=[*for_text(model_config, train, job.vocab, train_ids, val_ids), judged])
+    trainer = Trainer(build_model(model_config), model_config, train, job.ids, job.vocab)
+    judged = _Judged(train.epochs)
+    trainer.between_epochs = judged
     trainer.start()
     follow = _Follow(index, trainer, hub, judged)
     try:
         follow.run(tune)
-    except SystemExit:  # Tune ended this trial: ASHA's decision at the last reported epoch (or the last epoch itself)
+    except SystemExit:  # Tune ended this trial: ASHA stopped it at the epoch it last reported
         if follow.reported < train.epochs:
             trainer.stop(early_message(follow.reported))
         judged.release()
         trainer.join(30)
-        follow.send()  # the final snapshot: "stopped" with ASHA's sentence, or "finished"
+        try:
+            follow.send()  # its last snapshot (the server already has the epochs it reported, and how it ended)
+        except Exception:  # the sweep has ended and its hub is gone: nothing is lost
+            log.debug("A trial's last snapshot found no hub", exc_info=True)
         raise
     finally:
         judged.release()
@@ -116,20 +114,24 @@ def run_trial(config: dict, job: SweepJob) -> None:
         trainer.join(30)
 
 
-class _EpochEnds:
-    """The last epoch-end callback of a trial's trainer: hands the epoch's validation loss over and waits, between two
-    epochs, until Tune has judged it (so a fast trial never trains past ASHA's decision)."""
+class _Judged:
+    """The trainer's `between_epochs`: hands each epoch's validation loss over, and, before the last epoch, waits until
+    Tune has judged it (so a trial never trains past ASHA's decision). It waits after the epoch's checkpoint and
+    snapshot, so the server has both before Tune decides."""
 
-    def __init__(self):
+    def __init__(self, epochs: int):
+        self.epochs = epochs
         self.ended: queue.Queue = queue.Queue()  # (epoch, validation loss) not yet reported
         self._judged = threading.Event()
         self._released = False
 
-    def __call__(self, model, epoch: int, step: int, history) -> None:
+    def __call__(self, epoch: int, history) -> None:
         if self._released or not history.val_loss:
             return
         self._judged.clear()
         self.ended.put((epoch, float(history.val_loss[-1])))
+        if epoch >= self.epochs:  # the last: the trainer finishes, and the trial reports once it has
+            return
         while not self._judged.wait(POLL_S) and not self._released:
             pass
 
@@ -145,9 +147,10 @@ class _EpochEnds:
 
 class _Follow:
     """Passes the server's requests on to a trial's trainer and its progress back, and reports each epoch's validation
-    loss to Tune, until the trainer ends."""
+    loss to Tune, until the trainer ends. Everything the server shows of an epoch reaches it before Tune hears of it:
+    Tune's decision then ends a trial whose story the server already has."""
 
-    def __init__(self, index: int, trainer, hub, judged: _EpochEnds):
+    def __init__(self, index: int, trainer, hub, judged: _Judged):
         self.index, self.trainer, self.hub, self.judged = index, trainer, hub, judged
         self.counts, self.version, self.reported = [0, 0, 0, 0], 0, 0
         self.paused = self.stopping = False
@@ -184,7 +187,9 @@ class _Follow:
                 if not d.alive:
                     return
                 continue
-            self.send()  # the epoch's training rows first, so the page shows them as Tune judges it
+            if epoch >= self.judged.epochs:
+                self.trainer.join(60)  # the last epoch: report once the trainer has finished and said so
+            self.send()  # the epoch's validation loss and checkpoint (and the end, after the last)
             self.reported = epoch
             tune.report({"val_loss": loss, "epoch": epoch})  # returns when Tune asks for the next result
             self.judged.judged()

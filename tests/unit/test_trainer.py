@@ -198,3 +198,27 @@ def test_step_trains_exactly_one_batch_then_pauses():
     stays(lambda: trainer.progress().step == 5, 0.3, "a sixth batch never comes")
     trainer.stop()
     trainer.join(60)
+
+
+def test_between_epochs_comes_after_each_epochs_checkpoint_and_snapshot_and_holds_the_next_epoch():
+    """A sweep's trial waits in `between_epochs` for Ray Tune's judgement: by then the epoch's checkpoint and its
+    validation loss are published (the server has them before Tune decides), and no step of the next epoch has run."""
+    import threading
+
+    trainer = Trainer(build_model(CONFIG), CONFIG, dataclasses.replace(TRAIN, epochs=3, sample_length=0), IDS, VOCAB)
+    seen, go_on = [], threading.Event()
+
+    def between(epoch, history):
+        p = trainer.progress()
+        seen.append((epoch, trainer.checkpoint.position, len(p.val_loss), len(history.val_loss), p.step))
+        if epoch == 1:
+            go_on.wait(60)
+
+    trainer.between_epochs = between
+    trainer.start()
+    until(lambda: seen, 60, "the first epoch's end")
+    stays(lambda: trainer.progress().step == 20, 0.5, "the second epoch waits")  # held: the second epoch waits
+    go_on.set()
+    trainer.join(60)
+    assert seen == [(1, (1, 0), 1, 1, 20), (2, (2, 0), 2, 2, 40), (3, (3, 0), 3, 3, 60)]
+    assert trainer.progress().status == "finished"

@@ -61,14 +61,16 @@ def test_a_worker_answers_weights_only_for_the_job_it_runs_now():
     hands could load another session's weights."""
     import dataclasses
 
+    import numpy as np
     import ray
 
     from core.nn.language_model import build_model
     from core.workers.remote_trainer import RemoteTrainer
     from tests.helpers import FOX_IDS, FOX_VOCAB, SHORT, SMALL, until
 
-    long = dataclasses.replace(SHORT, epochs=1000, max_steps_per_epoch=10, sample_length=0)
-    t = RemoteTrainer(build_model(SMALL), SMALL, long, FOX_IDS, FOX_VOCAB)
+    # one long epoch (about 15,000 steps): no epoch-end checkpoint comes in and changes the weights' version meanwhile
+    long = dataclasses.replace(SHORT, epochs=1, max_steps_per_epoch=100_000, sample_length=0)
+    t = RemoteTrainer(build_model(SMALL), SMALL, long, np.tile(FOX_IDS, 400), FOX_VOCAB)
     t.start()
     try:
         until(lambda: t.progress().step >= 2, 120, "step 2")
