@@ -41,6 +41,7 @@ class ServerSettings:
     max_workspace_mb: int  # disk per workspace
     keep_weights: int  # checkpoints kept per run
     max_trials: int  # trials one sweep may have
+    max_students: int  # students one class may have
     log_level: str  # the server's log level
 
 
@@ -115,6 +116,8 @@ VARIABLES = (
              "checkpoints kept per run (the newest)"),
     Variable("RNN_PLAYGROUND_MAX_TRIALS", "max_trials", 32, "a whole number from 1 to 1000", _whole(1, 1000),
              "trials one sweep may have (the Sweeps page refuses more with a sentence)"),
+    Variable("RNN_PLAYGROUND_MAX_STUDENTS", "max_students", 60, "a whole number from 1 to 1000", _whole(1, 1000),
+             "students one class may have (joining a full class is refused with a sentence)"),
     Variable("RNN_PLAYGROUND_LOG_LEVEL", "log_level", "INFO", "one of " + ", ".join(LOG_LEVELS), _level,
              "how much the server logs to its stderr"),
 )

@@ -9,6 +9,8 @@ database as it was.
     3           rows and weights belong to their run (foreign keys, ON DELETE CASCADE); a damaged mark per weights
                 file instead of per run; runs.data_kind says what text_hash names, and a forecaster's vocab is NULL
     4           sweeps (a workspace's sweeps on Ray Tune: spec, status, best run) and runs.sweep_id (a trial's sweep)
+    5           classes (a teacher's workspace, its join and board tokens, the students' starting setup), students (a
+                name unique in its class whatever its case, and the student's own workspace) and runs.class_id
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from core.runs.store import SchemaError
 
 log = logging.getLogger(__name__)
 
-LATEST = 4
+LATEST = 5
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS workspaces (token TEXT PRIMARY KEY, created REAL NOT NULL, text_hash TEXT,
@@ -96,7 +98,28 @@ def _to_4(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN sweep_id INTEGER")
 
 
-MIGRATIONS = {2: _to_2, 3: _to_3, 4: _to_4}  # the version each one reaches
+_CLASSES = """
+CREATE TABLE classes (id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, join_token TEXT NOT NULL UNIQUE,
+                      board_token TEXT NOT NULL UNIQUE, created REAL NOT NULL, setup TEXT NOT NULL,
+                      closed INTEGER NOT NULL DEFAULT 0, server TEXT)
+"""
+_STUDENTS = """
+CREATE TABLE students (id INTEGER PRIMARY KEY AUTOINCREMENT,
+                       class_id INTEGER NOT NULL REFERENCES classes (id) ON DELETE CASCADE, name TEXT NOT NULL,
+                       workspace TEXT NOT NULL UNIQUE, joined REAL NOT NULL, hidden INTEGER NOT NULL DEFAULT 0,
+                       UNIQUE (class_id, name COLLATE NOCASE))
+"""
+
+
+def _to_5(db: sqlite3.Connection) -> None:
+    """Classes and their students, and the class a run was trained in (NULL for a run outside a class)."""
+    db.execute(_CLASSES)
+    db.execute("CREATE INDEX classes_by_workspace ON classes (workspace, id)")
+    db.execute(_STUDENTS)
+    db.execute("ALTER TABLE runs ADD COLUMN class_id INTEGER")
+
+
+MIGRATIONS = {2: _to_2, 3: _to_3, 4: _to_4, 5: _to_5}  # the version each one reaches
 
 
 def version(db: sqlite3.Connection) -> int:
@@ -140,7 +163,8 @@ def migrate(db: sqlite3.Connection, folder: Path) -> int:
                     MIGRATIONS[target](db)
                 broken = db.execute("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise sqlite3.IntegrityError(f"{len(broken)} rows point to runs that are gone")
+                    tables = ", ".join(sorted({row[0] for row in broken}))
+                    raise sqlite3.IntegrityError(f"{len(broken)} rows of {tables} point to rows that are gone")
                 db.execute(f"PRAGMA user_version = {int(target)}")
                 db.execute("COMMIT")
                 if now:

@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 from core.runs import weights_files
+from core.runs.sqlite_classes import ClassesTable
 from core.runs.sqlite_db import Database, blame, checked_update
 from core.runs.sqlite_sweeps import SweepsTable
 from core.runs.store import (LIVE, RUN_FIELDS, SERVER_ID, AbstractRunStore, LimitReached, Limits,
@@ -34,13 +35,16 @@ __all__ = ["LimitReached", "Limits", "RunStore", "SERVER_ID", "StoreError", "Wei
 
 ROW_BYTES = 48  # about what one history row takes in SQLite, besides its gradient norms
 _RUN_COLUMNS = ("id", "workspace", "kind", "data_kind", "created", "text_hash", "text_name", "model", "train",
-                "vocab") + RUN_FIELDS
+                "vocab") + RUN_FIELDS + ("class_id",)
 _DAMAGED = "(SELECT group_concat(damaged, '; ') FROM weights w WHERE w.run = runs.id AND w.damaged != '')"
 _MINE = "(SELECT id FROM runs WHERE id = ? AND workspace = ?)"  # a run id, only when it is the workspace's
+_CLASS_OF = "(SELECT class_id FROM students WHERE workspace = ?)"  # a student workspace's class (else NULL)
+_SETUP_TEXT = "json_extract(setup, '$.text')"  # the text a class's students start from
 
 
-class RunStore(SweepsTable, AbstractRunStore):
-    """Workspaces and their runs in `folder` (created when missing, upgraded when older). Safe to share between threads.
+class RunStore(SweepsTable, ClassesTable, AbstractRunStore):
+    """Workspaces, their runs, sweeps and classes in `folder` (created when missing, upgraded when older). Safe to share
+    between threads.
 
     Args:
         folder: the data folder.
@@ -92,7 +96,8 @@ class RunStore(SweepsTable, AbstractRunStore):
     # ---- runs ----
     def create_run(self, workspace: str, name: str, text_key: str, text_name: str, model, train, vocab_json: str | None,
                    kind: str = "text") -> int:
-        """A new run in `workspace` (status waiting); its id. The limits are checked in the same transaction.
+        """A new run in `workspace` (status waiting; in a student's workspace, of their class); its id. The limits are
+        checked in the same transaction.
 
         Args:
             text_key: `put_text`'s key of what it learns from (a text, or for a forecaster its series as CSV).
@@ -105,10 +110,10 @@ class RunStore(SweepsTable, AbstractRunStore):
             self._check_room(db, workspace)
             cur = db.execute(
                 "INSERT INTO runs (workspace, name, created, kind, data_kind, text_hash, text_name, model, train, vocab, "
-                "server) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"server, class_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_CLASS_OF})",
                 (workspace, name, time.time(), kind, "series_csv" if series else "text", text_key, text_name,
                  json.dumps(model if isinstance(model, dict) else asdict(model)), json.dumps(asdict(train)),
-                 None if series else vocab_json, SERVER_ID))
+                 None if series else vocab_json, SERVER_ID, workspace))
             return cur.lastrowid
 
     def check_room(self, workspace: str) -> None:
@@ -166,12 +171,14 @@ class RunStore(SweepsTable, AbstractRunStore):
             self._sql(sql, (*changes.values(), run_id, workspace))
 
     def delete_run(self, workspace: str, run_id: int) -> None:
-        """Delete a run (its history and weights rows go with it), its files, and any text nothing uses any more."""
+        """Delete a run (its history and weights rows go with it), its files, and any text nothing uses any more (no
+        run, workspace or class setup)."""
         with self._transaction() as db:
             if not db.execute("DELETE FROM runs WHERE id = ? AND workspace = ?", (run_id, workspace)).rowcount:
                 return
             db.execute("DELETE FROM texts WHERE hash NOT IN (SELECT text_hash FROM runs) AND hash NOT IN "
-                       "(SELECT text_hash FROM workspaces WHERE text_hash IS NOT NULL)")
+                       "(SELECT text_hash FROM workspaces WHERE text_hash IS NOT NULL) AND hash NOT IN (SELECT "
+                       f"{_SETUP_TEXT} FROM classes WHERE {_SETUP_TEXT} IS NOT NULL)")
         weights_files.remove_folder(self._folder(run_id))
 
     # ---- history ----

@@ -26,6 +26,7 @@ RUN_FIELDS = ("status", "message", "server", "step", "epoch", "elapsed_s", "toke
               "extras", "name", "note", "sweep_id")  # what `update_run` may change
 SWEEP_FIELDS = ("status", "message", "server", "best_run")  # what `update_sweep` may change
 NAME = re.compile(r"run (\d+)\b")  # how `next_run_name` numbers runs
+NAME_CHARS = 30  # longest student name, after stripping
 
 
 class StoreError(RuntimeError):
@@ -38,6 +39,22 @@ class LimitReached(StoreError):
 
 class SchemaError(StoreError):
     """The database was written by a version this one cannot read or upgrade; the message says what to do."""
+
+
+class ClassError(StoreError):
+    """A class refused a join, or is not on this server; the message, for a student, says what to do."""
+
+
+class BadName(ClassError): ...  # a student's name is empty, longer than NAME_CHARS or not printable
+
+
+class NameTaken(ClassError): ...  # another student of the class has the name, in any case
+
+
+class ClassClosed(ClassError): ...  # the teacher closed the class to new students
+
+
+class ClassFull(ClassError): ...  # the class has settings.current().max_students students already
 
 
 @dataclass(frozen=True)
@@ -81,7 +98,7 @@ class AbstractRunStore(ABC):
     A run is a dict with the keys `id`, `workspace`, `kind` ("text" or "series"), `data_kind` (what `text_hash`
     names: "text", or "series_csv" for a forecaster's series as CSV), `created`, `text_hash`, `text_name`, `model`,
     `train` and `vocab` (JSON; `vocab` is None for a forecaster), `damaged` (a sentence when a weights file could
-    not be read) and the `RUN_FIELDS`.
+    not be read), `class_id` (the class of a student's workspace, else None; set by `create_run`) and the `RUN_FIELDS`.
     """
 
     limits: Limits
@@ -192,3 +209,42 @@ class AbstractRunStore(ABC):
     @abstractmethod
     def mark_damaged(self, workspace: str, run_id: int, file: WeightsFile, why: str) -> None:
         """Note why `file` could not be read ("" once it was read again)."""
+
+    # ---- classes (a teacher's workspace lends its setup; each student joins with a workspace of their own) ----
+    @abstractmethod
+    def create_class(self, workspace: str, setup: dict) -> dict:
+        """A new class of the teacher's `workspace`: id, workspace, join and board (its links' tokens), created,
+        setup (students start with it: a `save_workspace` state, "text" a `put_text` key), closed, students (count)."""
+
+    @abstractmethod
+    def class_by_join(self, token: str) -> dict | None:
+        """The class whose join link carries `token` (None when it is unknown or no token at all)."""
+
+    @abstractmethod
+    def class_by_board(self, token: str) -> dict | None:
+        """The class whose board link carries `token` (None when it is unknown or no token at all)."""
+
+    @abstractmethod
+    def classes(self, workspace: str) -> list[dict]:
+        """The classes the teacher's `workspace` started, oldest first."""
+
+    @abstractmethod
+    def join_class(self, class_id: int, name: str) -> str:
+        """A workspace of their own for student `name` (stripped), holding the class's setup; its token. Checked and
+        made in one transaction; raises BadName, NameTaken, ClassClosed, ClassFull, or ClassError (class gone)."""
+
+    @abstractmethod
+    def students(self, class_id: int) -> list[dict]:
+        """The class's students, oldest first: id, name, workspace, joined, hidden (bool)."""
+
+    @abstractmethod
+    def set_class_closed(self, class_id: int, closed: bool) -> None:
+        """Close the class to new students (or open it again); those who joined keep their workspaces."""
+
+    @abstractmethod
+    def hide_student(self, class_id: int, student_id: int, hidden: bool = True) -> None:
+        """Hide a student from the class's board (or show them again); their workspace and runs stay."""
+
+    @abstractmethod
+    def class_of(self, workspace: str) -> int | None:
+        """The class whose student owns `workspace` (None for any other workspace)."""

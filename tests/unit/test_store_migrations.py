@@ -1,5 +1,6 @@
-"""Upgrades keep data: data folders written by earlier releases (tests/data/, made by tests/data/make_old_stores.py)
-open with every run intact, a failed or impossible upgrade says so without blaming the disk, and changes nothing."""
+"""Upgrades keep data: data folders written by earlier releases (tests/data/, made by tests/data/make_old_stores.py
+and, for schema version 4, make_v4_store.py) open with every run intact, a failed or impossible upgrade says so
+without blaming the disk, and changes nothing."""
 
 import json
 import shutil
@@ -32,7 +33,10 @@ def old_weights(path: Path, build):
     return model.get_weights()[0]
 
 
-@pytest.mark.parametrize("name", ["e50e357", "v1-56f385c"])
+OLD = ["e50e357", "v1-56f385c", "v4-bce38b2"]
+
+
+@pytest.mark.parametrize("name", OLD)
 def test_a_data_folder_of_an_earlier_release_opens_with_every_run_intact(tmp_path, name):
     folder, expected = copied(name, tmp_path)
     store = RunStore(folder)
@@ -49,6 +53,7 @@ def test_a_data_folder_of_an_earlier_release_opens_with_every_run_intact(tmp_pat
         assert rows["steps"].tolist() == want["steps"] and rows["loss"].tolist() == want["loss"]
         assert [w.step for w in store.weights(ws, int(run_id))] == want["weights_steps"]
         assert json.loads(run["extras"])["val"] == want["val"] and not run["damaged"]
+        assert run["sweep_id"] == want.get("sweep_id") and run["class_id"] is None
         if run["kind"] == "text":
             opened = reopen.open_run(store, ws, int(run_id), RemoteTrainer)
             assert opened.config.cell == "gru" and opened.text_name == "old text" and not opened.damaged
@@ -63,8 +68,31 @@ def test_a_data_folder_of_an_earlier_release_opens_with_every_run_intact(tmp_pat
         assert np.array_equal(first, np.array(want["first_weights"], np.float32))
         p = opened.trainer.progress()
         assert list(p.steps) == want["steps"] and list(p.val_steps) == [v[0] for v in want["val"]]
+    if "sweeps" in expected:  # version 4's sweep, its trial (run 2) and its best run
+        assert [{k: s[k] for k in ("id", "spec", "status", "message", "best_run")} for s in store.sweeps(ws)] == \
+            expected["sweeps"] and [r["id"] for r in store.sweep_runs(ws, 1)] == [2]
+    assert store.classes(ws) == [] and store.class_of(ws) is None
     assert store._sql("PRAGMA user_version") == [(schema.LATEST,)]
     assert store._sql("PRAGMA foreign_key_check") == [] and store._sql("PRAGMA integrity_check") == [("ok",)]
+
+
+@pytest.mark.parametrize("name", OLD)
+def test_an_upgraded_store_starts_a_class_whose_students_runs_carry_it(tmp_path, name):
+    """Migration 5: classes, students and runs.class_id, on a folder of each earlier schema."""
+    folder, expected = copied(name, tmp_path)
+    store = RunStore(folder)
+    ws = expected["workspace"]
+    old = store.runs(ws)
+    setup = dict(store.workspace_state(ws), text=old[0]["text_hash"], model=json.loads(old[0]["model"]),
+                 train=json.loads(old[0]["train"]), vocab_cap=0)
+    made = store.create_class(ws, setup)
+    student = store.join_class(made["id"], "Ada")
+    assert store.class_of(student) == made["id"] and store.workspace_state(student) == setup
+    run_id = store.create_run(student, "run 1 · GRU 4u", setup["text"], "old text", setup["model"], TrainConfig(), "{}")
+    assert run_id > max(r["id"] for r in old) and store.run(student, run_id)["class_id"] == made["id"]
+    for run in old:
+        store.delete_run(ws, run["id"])  # the teacher's runs go; the class's text stays for the next student
+    assert store.text(setup["text"]) is not None and RunStore(folder).class_by_join(made["join"])["students"] == 1
 
 
 def test_an_upgraded_store_keeps_working_and_deleting_takes_history_and_weights_along(tmp_path):
@@ -89,6 +117,26 @@ def test_a_store_from_a_newer_release_says_so_and_is_left_alone(tmp_path):
     with pytest.raises(SchemaError) as caught:
         RunStore(folder)
     assert "newer release" in str(caught.value) and "disk" not in str(caught.value)
+
+
+def test_a_failed_upgrade_to_classes_leaves_version_4_as_it_was(tmp_path, monkeypatch):
+    folder, expected = copied("v4-bce38b2", tmp_path)
+    real = schema.MIGRATIONS[5]
+
+    def broken(db):
+        real(db)
+        db.execute("INSERT INTO students (class_id, name, workspace, joined) VALUES (99, 'x', 'y', 0)")  # no class 99
+
+    monkeypatch.setitem(schema.MIGRATIONS, 5, broken)
+    with pytest.raises(SchemaError, match=r"from schema version 4 to 5 \(1 rows of students point to rows that are gone"):
+        RunStore(folder)
+    db = sqlite3.connect(folder / "store.sqlite")
+    assert db.execute("PRAGMA user_version").fetchone() == (4,)
+    assert db.execute("SELECT name FROM sqlite_master WHERE name IN ('classes', 'students')").fetchall() == []
+    assert "class_id" not in {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    db.close()
+    monkeypatch.undo()
+    assert [r["class_id"] for r in RunStore(folder).runs(expected["workspace"])] == [None, None]
 
 
 def test_a_failed_upgrade_changes_nothing_and_does_not_blame_the_disk(tmp_path, monkeypatch):
