@@ -21,7 +21,7 @@ from ui.controls import plain
 from ui.store_access import ensure_token, notice, recorder, store, store_error, token
 from ui.stored_runs import attach_run, attach_series_run
 
-__all__ = ["open_workspace", "recorder", "show_notices", "sidebar_note", "store", "sync", "token"]
+__all__ = ["open_workspace", "recorder", "show_notices", "sidebar_note", "store", "switch_to", "sync", "token"]
 log = logging.getLogger(__name__)
 SETTINGS = {f.name for cls in (ModelConfig, TrainConfig) for f in fields(cls)} - {"vocab_size"}
 SHARED = ("Your work is saved in this workspace. Its address is its key: anyone you give the link to sees and can "
@@ -37,6 +37,7 @@ def open_workspace() -> None:
     if "ws_token" in ss:
         return
     ss.ws_token = None
+    ss.class_join, ss.class_board = st.query_params.get("join"), st.query_params.get("board")  # a class's links
     s, asked = store(), st.query_params.get("ws")
     if s is None:
         notice(store_error())
@@ -75,6 +76,18 @@ def _bring_back(s: RunStore, ws: str) -> None:
         attach_run(int(saved["run"]))
     if saved.get("series_run"):
         attach_series_run(int(saved["series_run"]))
+
+
+def switch_to(ws: str) -> None:
+    """Make `ws` (a workspace just made for this session, a student's own copy of a class) this session's workspace,
+    with its text and settings; the model this session had stays in the workspace it came from."""
+    ss = st.session_state
+    for slot in ("run", "ts_run"):
+        session.release(slot, "Stopped because you joined a class: your own workspace was opened.")
+    for key in ("ws_saved", "ws_started_with", "ws_text_key"):
+        ss.pop(key, None)
+    ss.ws_token = ws
+    _bring_back(store(), ws)
 
 
 def _settings_from_link() -> None:
@@ -121,7 +134,9 @@ def sync() -> None:
             if ss.get("ws_error") != str(err):
                 ss.ws_error = str(err)
                 notice(str(err))
-    wanted = ({"ws": ws} if ws else {}) | {k: v for k, v in to_query(ss.model_config).items() if k != "vocab_size"}
+    links = {k: ss.get(f"class_{k}") for k in ("join", "board")}  # a class's link stays until it is used
+    wanted = {k: v for k, v in links.items() if v} | ({"ws": ws} if ws else {})
+    wanted |= {k: v for k, v in to_query(ss.model_config).items() if k != "vocab_size"}
     wanted |= to_query(ss.train_config)
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

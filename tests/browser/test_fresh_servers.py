@@ -9,14 +9,14 @@ pytestmark = pytest.mark.browser
 
 PAGES = {"": "RNN Playground", "text": "Text", "model": "Model", "train": "Train", "runs": "Runs", "generate": "Generate",
          "hidden_states": "Hidden states", "connectivity": "Connectivity", "gradients": "Gradients",
-         "race": "Long-range race", "series": "Time series", "sweeps": "Sweeps"}
+         "race": "Long-range race", "series": "Time series", "sweeps": "Sweeps", "class": "Class"}
 
 
 # Every page is one of the first requests of a fresh server, several at once on each (tabs reconnecting together:
 # after the first fix all but the first still ran without the router); tests/unit/test_pages_route.py checks that
 # every page file asks for the router first.
-GROUPS = [("", "text", "model", "train", "runs", "generate"), ("hidden_states", "connectivity", "gradients"),
-          ("race", "series", "sweeps")]
+GROUPS = [("", "text", "model", "train", "runs", "generate", "class"),
+          ("hidden_states", "connectivity", "gradients", "race", "series", "sweeps")]
 LINK_SETTING = "epochs=7"
 
 
@@ -34,7 +34,7 @@ def routed(pg, heading: str) -> None:
 
 def test_every_page_works_as_a_fresh_servers_first_request(tmp_path, browser):
     """A bookmark, or every tab reconnecting after a restart: the first requests of a new server open pages directly.
-    Three fresh servers side by side, each opened by several pages at the same moment. Streamlit's old pages/ mode ran such a page without app.py: a
+    Two fresh servers side by side, each opened by several pages at the same moment. Streamlit's old pages/ mode ran such a page without app.py: a
     traceback, and raw file names as the menu; with several tabs at once, all but the first still did after the
     first fix."""
     servers = [launch_server(tmp_path / f"{i}.log", {"RNN_PLAYGROUND_WARM_WORKERS": "0"}) for i in range(len(GROUPS))]
