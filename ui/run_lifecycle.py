@@ -4,6 +4,7 @@ rebuilt for the settings, and starting, stepping and restarting a training of a 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import replace
 
 import streamlit as st
@@ -11,6 +12,7 @@ import streamlit as st
 from core import config as rules
 from core.config import ARTICLE, ARTICLE_TRAIN, QUICK_DEMO, QUICK_DEMO_TRAIN, ModelConfig
 from ui import forecaster_state, session, stored_runs
+from ui.store_access import token
 
 log = logging.getLogger(__name__)
 PRESETS = {
@@ -19,6 +21,12 @@ PRESETS = {
 }
 # Statuses from which Start training continues the same training instead of starting a new run.
 CONTINUES = ("stopped", "interrupted", "lost")
+
+
+def queue_owner() -> str:
+    """Whom this session's trainings queue as for a training slot (`core.workers.admission`): its workspace, else
+    (runs are not saved) this session alone."""
+    return token() or st.session_state.setdefault("queue_owner", f"session-{uuid.uuid4().hex}")
 
 
 def keep_trained_model() -> None:
@@ -63,6 +71,7 @@ def start_training(paused: bool = False) -> None:
     if old is not None and old.progress().status in CONTINUES and old.train == st.session_state.train_config:
         if paused:
             old.pause()
+        old.owner = queue_owner()
         old.start()  # continue from where it stopped (pressed while a stop is under way, once it has stopped)
         stored_runs.record(r)
         return
@@ -76,6 +85,7 @@ def start_training(paused: bool = False) -> None:
         st.session_state.flash = str(err)
         return
     r.trainer, r.stepper, r.run_id = trainer, None, run_id
+    trainer.owner = queue_owner()
     if paused:
         trainer.pause()
     trainer.start()
@@ -110,6 +120,7 @@ def start_forecaster(series, w, config, train) -> None:
     ss, r = st.session_state, forecaster_state.current()
     same = r is not None and r.series is series and r.windows.config == w.config and r.config == config
     if same and r.trainer is not None and r.trainer.progress().status in CONTINUES and r.trainer.train == train:
+        r.trainer.owner = queue_owner()
         r.trainer.start()
         stored_runs.record(r)
         return
@@ -125,6 +136,7 @@ def start_forecaster(series, w, config, train) -> None:
         ss.ts_error = str(err)
         return
     ss.ts_run = run
+    trainer.owner = queue_owner()
     trainer.start()
     stored_runs.record(run)
 

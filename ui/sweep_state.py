@@ -83,6 +83,7 @@ def start(planned: Planned) -> int | None:
         text_key, trainers = s.put_text(str(ss.text)), []
         for t in planned.trials:
             trainer = TrialTrainer(t.index, t.label(), t.model, t.train, ids, vocab, keep_alive=alive)
+            trainer.owner = ws  # continued after the sweep, it queues as this workspace's
             run_id = s.create_run(ws, f"sweep {sweep_id} · trial {t.index + 1} · {t.label()}", text_key, ss.text_name,
                                   t.model, t.train, vocab_json(vocab))
             s.update_run(ws, run_id, sweep_id=sweep_id)
@@ -97,7 +98,8 @@ def start(planned: Planned) -> int | None:
         rec.flush(ws)
         s.update_sweep(ws, sweep_id, status=status, message=message, best_run=best_run(s.sweep_runs(ws, sweep_id)))
 
-    runner = SweepRunner(trainers, ids, vocab, asha=Asha() if planned.spec.asha else None, keep_alive=alive, on_end=ended)
+    runner = SweepRunner(trainers, ids, vocab, asha=Asha() if planned.spec.asha else None, keep_alive=alive, on_end=ended,
+                         owner=ws)
     with _LIVE_LOCK:
         _LIVE[sweep_id] = runner
     runner.start()

@@ -65,6 +65,8 @@ class WorkerLost(RuntimeError):
 class RemoteJob(BackgroundJob):
     """What a training and a race share: the request flags, the thread, a slot and a worker."""
 
+    owner: str | None = None  # the workspace it trains for, set by the UI: the gate's fair queue is per workspace
+
     def __init__(self, keep_alive: Callable[[], bool] | None):
         super().__init__(keep_alive)
         self.uid = next(_IDS)  # unique in this server, for caches (an `id()` can be reused)
@@ -118,7 +120,8 @@ class RemoteJob(BackgroundJob):
     @contextmanager
     def _worker(self, on_wait: Callable[[str], None]) -> Iterator[object | None]:
         """Hold a training slot and a warm worker for the block; yields None when the wait was given up."""
-        with pool.gate().slot(self._keep_waiting, on_wait) as holding:  # the gate is sized once Ray has answered (N2)
+        gate = pool.gate()  # sized once Ray has answered (N2)
+        with gate.slot(self._keep_waiting, on_wait, self.owner, self._eta_s, self._planned_s()) as holding:
             if not holding:
                 yield None
                 return
@@ -140,6 +143,14 @@ class RemoteJob(BackgroundJob):
                     workers.discard(actor)
                 else:
                     workers.release(actor)
+
+    def _eta_s(self) -> float | None:
+        """Seconds this job has left while it holds its slot (None: not known), for the queue's estimates."""
+        return None
+
+    def _planned_s(self) -> float | None:
+        """Seconds this job should train once it starts (None: not known), for the queue's estimates."""
+        return None
 
     def _current_worker(self) -> tuple[object | None, str | None]:
         """(the worker, the id of its job) of this job now, both of the same moment; (None, None) between runs."""

@@ -25,6 +25,13 @@ class RemoteRace(RemoteJob):
     def progress(self):
         return self._progress
 
+    def _eta_s(self) -> float | None:
+        p = self._progress
+        return max(p.budget_s - p.elapsed_s, 0.0) if p.budget_s else None  # a race ends at its budget at the latest
+
+    def _planned_s(self) -> float | None:
+        return self._progress.budget_s or None
+
     def _on_wait(self, message: str) -> None:
         self._progress = replace(self._progress, status="waiting", message=message)
 

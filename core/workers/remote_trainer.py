@@ -102,6 +102,12 @@ class RemoteTrainer(RemoteJob):
             self.model.set_weights(list(weights))
             self.weights_version += 1
 
+    def _eta_s(self) -> float | None:
+        return self._progress.eta_s
+
+    def _planned_s(self) -> float | None:
+        return self._progress.eta_s  # a stopped run's time left; None before its first run has an estimate
+
     def _on_wait(self, message: str) -> None:
         if self._resume.is_set():
             self._publish(status="waiting", message=message)

@@ -40,12 +40,14 @@ class SweepRunner:
         on_end: called once with (status, message) when the sweep has ended.
         at_once: the most trials that train at the same time (None: the gate's slots).
         shuffle: start the trials in a seeded shuffled order (False: in index order).
+        owner: the workspace it runs for: its trials queue for slots as that workspace's (`core.workers.admission`).
     """
 
     def __init__(self, trials: list[TrialTrainer], ids, vocab, asha: Asha | None = Asha(), keep_alive: Callable[[], bool] | None = None,
-                 on_end: Callable[[str, str], None] | None = None, at_once: int | None = None, shuffle: bool = True):
+                 on_end: Callable[[str, str], None] | None = None, at_once: int | None = None, shuffle: bool = True,
+                 owner: str | None = None):
         self.trials, self.ids, self.vocab, self.asha = trials, ids, vocab, asha
-        self.keep_alive, self.on_end, self.at_once, self.shuffle = keep_alive, on_end, at_once, shuffle
+        self.keep_alive, self.on_end, self.at_once, self.shuffle, self.owner = keep_alive, on_end, at_once, shuffle, owner
         self.status, self.message = "waiting", "Starting Ray Tune…"
         self.key = f"rnn-sweep-hub-{uuid.uuid4().hex[:12]}"
         self._hub = None
@@ -206,8 +208,10 @@ class SweepRunner:
                     self._hub.set_control.remote(trial.index, trial.granted, paused, stop)
 
     def _hold_slot(self, trial: TrialTrainer) -> None:
-        """Hold a training slot for `trial` from when it asks until it ends (it waits, with a sentence, when none is free)."""
-        with pool.gate().slot(lambda: trial.in_sweep and trial.wanted()[1] is None, trial.waiting) as holding:
+        """Hold a training slot for `trial` from when it asks until it ends (it waits, with a sentence, when none is free);
+        its trials queue as the sweep's owner's, so a slot a trial gives back goes first to another workspace's waiter."""
+        with pool.gate().slot(lambda: trial.in_sweep and trial.wanted()[1] is None, trial.waiting, owner=self.owner,
+                              eta=lambda: trial.progress().eta_s, planned=trial.progress().eta_s) as holding:
             if not holding:
                 return
             trial.granted = True
