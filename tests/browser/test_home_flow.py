@@ -152,3 +152,65 @@ def test_a_learning_rate_sweep_runs_live_and_its_best_trial_generates(page, serv
     pg.get_by_text("Next-token probabilities").wait_for()
     assert len(pg.locator("[data-testid='stCode']").first.inner_text()) > 50
     no_exception(pg)
+
+
+def _student(browser, join_link: str, name: str, learning_rate: str):
+    """A student in a browser of their own: join as `name`, set the learning rate, train the class's tiny setup."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(120_000)
+    pg = context.new_page()
+    pg.goto(join_link)
+    pg.get_by_label("Your name").fill(name)
+    pg.get_by_role("button", name="Join").click()
+    pg.get_by_text(f"Welcome, {name}").wait_for()
+    goto(pg, "Train")
+    lr = pg.get_by_label("Learning rate")
+    lr.fill(learning_rate)
+    lr.press("Enter")
+    pg.wait_for_function(f"() => location.search.includes('learning_rate={learning_rate}')")
+    pg.get_by_role("button", name="Start training").click()
+    return context, pg
+
+
+def test_a_class_two_students_join_train_and_the_board_shows_them(page, server, browser):
+    """A teacher starts a class; two students join in browsers of their own and train the tiny setup with their own
+    learning rates; the board shows both names in its table and its legend. Each student has a workspace of their own,
+    and a student's Runs page lists only their runs."""
+    pg = page
+    pg.goto(f"{server}/?{TINY}&epochs=2")
+    pg.get_by_role("heading", name="RNN Playground").wait_for()
+    goto(pg, "Class")
+    pg.get_by_role("button", name="Start a class").click()
+    pg.get_by_text("Scan to join").wait_for()
+    join_link, board_link = (pg.locator("[data-testid='stCode'] code").nth(i).inner_text().strip() for i in (0, 1))
+    assert "/class?join=" in join_link and "/class?board=" in board_link, (join_link, board_link)
+    teacher_ws = re.search(r"[?&]ws=([\w-]+)", pg.url).group(1)
+    no_exception(pg)
+
+    students = [_student(browser, join_link, name, lr) for name, lr in (("Ada", "0.02"), ("Grace", "0.005"))]
+    try:
+        tokens = []
+        for context, spg in students:
+            spg.get_by_text("Training finished").first.wait_for(timeout=240_000)
+            tokens.append(re.search(r"[?&]ws=([\w-]+)", spg.url).group(1))
+            no_exception(spg)
+        assert len({teacher_ws, *tokens}) == 3, "each student's address carries a workspace of their own"
+        spg = students[0][1]
+        goto(spg, "Runs")
+        spg.get_by_text("1 run in this workspace").wait_for()  # Ada's own run, not Grace's nor the teacher's
+
+        pg.goto(board_link)
+        pg.get_by_role("heading", name=re.compile("the board")).wait_for()
+        legend = pg.locator("[data-testid='stPlotlyChart'] .legendtext")
+        pg.wait_for_function("document.querySelectorAll(\"[data-testid='stPlotlyChart'] .legendtext\").length >= 2")
+        names = legend.evaluate_all("els => els.map(e => e.textContent)")
+        assert {"Ada", "Grace"} <= {n.strip("★ ") for n in names}, names
+        grid = pg.locator("[data-testid='stDataFrame']").first
+        grid.wait_for()
+        cells = grid.locator("[role='gridcell']").evaluate_all("els => els.map(e => e.textContent)")
+        assert "Ada" in cells and "Grace" in cells, cells
+        assert not any(t in pg.content() for t in tokens), "the board never shows a student's workspace token"
+        no_exception(pg)
+    finally:
+        for context, _ in students:
+            context.close()
