@@ -71,7 +71,7 @@ PAGES = [
     st.Page("pages/race.py", title="Long-range race", icon=":material/sprint:"),
     st.Page("pages/series.py", title="Time series", icon=":material/show_chart:"),
 ]
-page = st.navigation(PAGES)
+page = st.navigation(PAGES, expanded=True)  # all 13 pages in the menu (collapsed, it shows ten)
 controls.sidebar_status()
 workspace.sidebar_note()
 workspace.show_notices()

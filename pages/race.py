@@ -8,7 +8,7 @@ from core.figures.race import accuracy_curve_figure, lag_accuracy_figure
 from core.figures.style import COLORS
 from core.inspection.vanishing import fit_decays
 from core.race.task import CHANCE, GRAD_MIN_LAG, LAG_BINS
-from ui import session, through_router
+from ui import run_lifecycle, session, through_router
 
 through_router()
 
@@ -29,6 +29,7 @@ def start_race() -> None:
         ss.race.stop()
     text = session.cached_sample("long_range.txt").text
     ss.race = RemoteRace(text, ss.race_config, keep_alive=session.keep_alive())
+    ss.race.owner = run_lifecycle.queue_owner()  # the fair queue: one slot per workspace while others wait
     ss.race.start()
 
 

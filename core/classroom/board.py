@@ -33,7 +33,7 @@ class StudentRow:
 
     student_id: int  # the student's id in the class
     name: str  # as the student typed it (escape it before it reaches Markdown or Plotly)
-    status: str  # "joined" before any run, else the latest run's status (waiting, running, paused, finished, ...)
+    status: str  # "joined" before any run, else waiting, training, finished, stopped or failed (`STATUS`)
     progress: str  # a short text: "epoch 3 of 20 · 42%", "3rd in the queue", "no run yet", ...
     differences: str  # the latest run's settings that differ from the class's ("" when none)
     best_val: float | None = None  # lowest best validation loss over the student's runs
@@ -81,6 +81,10 @@ def differences(setup_model: dict, setup_train: dict, model: dict, train: dict) 
                      if n not in IGNORED and mine.get(n, DEFAULTS[n]) != setup.get(n, DEFAULTS[n]))
 
 
+# The board's five statuses (issue 18); the progress text keeps the run's own word (paused, worker lost, interrupted).
+STATUS = {"running": "training", "paused": "training", "interrupted": "stopped", "lost": "failed"}
+
+
 def _ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
@@ -110,7 +114,8 @@ def _progress(run: dict, place: int | None) -> str:
     if status == "failed":
         message = (run.get("message") or "no reason given").strip()
         return "failed: " + (message if len(message) <= 80 else message[:79] + "…")
-    words = {"paused": "paused", "stopped": "stopped", "interrupted": "interrupted", "lost": "worker lost"}
+    words = {"paused": "paused", "stopped": "stopped", "interrupted": "interrupted by a server restart",
+             "lost": "worker lost"}
     return f"{words.get(status, status)} at epoch {epoch} of {epochs}"
 
 
@@ -127,7 +132,7 @@ def _row(setup: dict, student: dict, runs: list[dict], queue: dict) -> StudentRo
         return StudentRow(student["id"], student["name"], "joined", "no run yet", differences(model, train, model, train))
     latest, best = max(runs, key=lambda r: r["id"]), _best(runs)
     return StudentRow(
-        student["id"], student["name"], latest["status"], _progress(latest, queue.get(student.get("workspace"))),
+        student["id"], student["name"], STATUS.get(latest["status"], latest["status"]), _progress(latest, queue.get(student.get("workspace"))),
         differences(model, train, latest["model"], latest["train"]),
         best_val=best["best_val"] if best else None, best_run=best["id"] if best else None,
         tokens_per_s=latest.get("tokens_per_s") if latest["status"] == "running" else None, latest_run=latest["id"],

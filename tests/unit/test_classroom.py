@@ -85,7 +85,7 @@ def test_a_running_run_shows_its_epoch_percent_and_speed():
     extras = json.dumps({"val": [[50, 1.4, 0.3], [100, 1.2, 0.4]]})  # validation at each epoch end: 50 steps an epoch
     live = run(4, status="running", step=420, epoch=9, tokens_per_s=1234.5, extras=extras)
     (row,) = board_rows(SETUP, [student(1, "Ada")], {1: [live]})
-    assert (row.status, row.progress, row.tokens_per_s) == ("running", "epoch 9 of 20 · 42%", 1234.5)
+    assert (row.status, row.progress, row.tokens_per_s) == ("training", "epoch 9 of 20 · 42%", 1234.5)
 
 
 def test_a_running_run_without_a_known_epoch_length_shows_no_percent():
@@ -103,12 +103,16 @@ def test_a_waiting_run_shows_its_place_in_the_queue(place, text):
     assert (row.status, row.progress) == ("waiting", text)
 
 
-@pytest.mark.parametrize("status, text", [("finished", "finished 20 epochs"), ("paused", "paused at epoch 3 of 20"),
-                                          ("stopped", "stopped at epoch 3 of 20"), ("lost", "worker lost at epoch 3 of 20"),
-                                          ("interrupted", "interrupted at epoch 3 of 20"), ("failed", "failed: Out of memory.")])
-def test_each_ended_status_has_its_text_and_no_speed(status, text):
+@pytest.mark.parametrize("status, shown, text", [
+    ("finished", "finished", "finished 20 epochs"), ("paused", "training", "paused at epoch 3 of 20"),
+    ("stopped", "stopped", "stopped at epoch 3 of 20"), ("lost", "failed", "worker lost at epoch 3 of 20"),
+    ("interrupted", "stopped", "interrupted by a server restart at epoch 3 of 20"),
+    ("failed", "failed", "failed: Out of memory.")])
+def test_each_ended_status_is_one_of_the_boards_five_with_its_text_and_no_speed(status, shown, text):
+    """The board says waiting, training, finished, stopped or failed; the progress keeps the run's own word (a student
+    whose worker died shows as failed)."""
     (row,) = board_rows(SETUP, [student(1, "Ada")], {1: [run(4, status, epoch=3, message="Out of memory.", tokens_per_s=9.0)]})
-    assert (row.status, row.progress, row.tokens_per_s) == (status, text, None)
+    assert (row.status, row.progress, row.tokens_per_s) == (shown, text, None)
 
 
 # ---- to_csv ----
