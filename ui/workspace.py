@@ -66,7 +66,7 @@ def _bring_back(s: RunStore, ws: str) -> None:
     elif level or cap:
         session.set_level(level or ss.level, cap)
     configs = []
-    for key, cls in (("model_config", ModelConfig), ("train_config", TrainConfig)):
+    for key, cls in (("model", ModelConfig), ("train", TrainConfig)):  # as `_saved_state` keeps them
         try:
             configs.append(cls(**saved[key]))
         except (KeyError, TypeError, ValueError):

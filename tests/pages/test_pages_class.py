@@ -20,8 +20,8 @@ def page_text(at) -> str:
 
 
 def start_a_class():
-    """A teacher's session that started a class: (its AppTest, the class)."""
-    at = open_page(PAGE)
+    """A teacher's session that started a class with settings that are not the defaults: (its AppTest, the class)."""
+    at = open_page(PAGE, rnn_units="48", batch_size="8", learning_rate="0.02", epochs="4")
     at.button(key="cl_start").click().run()
     assert not at.exception, [e.value for e in at.exception]
     classes = store().classes(at.session_state["ws_token"])
@@ -59,7 +59,10 @@ def test_students_join_with_their_own_workspaces_and_names_are_unique():
     assert any("Welcome, Ada" in s.value for s in ada.success)
     state = store().workspace_state(ws)
     assert state["model"] == cls["setup"]["model"] and state["train"] == cls["setup"]["train"]
-    assert ada.session_state["model_config"].rnn_units == cls["setup"]["model"]["rnn_units"]
+    assert asdict(ada.session_state["model_config"]) == cls["setup"]["model"] and cls["setup"]["model"]["rnn_units"] == 48
+    assert asdict(ada.session_state["train_config"]) == cls["setup"]["train"] and cls["setup"]["train"]["epochs"] == 4
+    back = open_page(PAGE, ws=ws)  # her address with nothing but the workspace: the settings come from the store
+    assert asdict(back.session_state["model_config"]) == cls["setup"]["model"]
 
     again = join(cls["join"], "ADA")  # the same link in another browser, the same name in another case
     assert any("already joined as" in e.value and "choose another name" in e.value for e in again.error)
