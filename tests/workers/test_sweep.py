@@ -1,5 +1,6 @@
 """core.workers.sweep: a tiny sweep through Ray Tune on the embedded Ray, every trial a stored run of its sweep."""
 
+import dataclasses
 import json
 
 import pytest
@@ -12,16 +13,17 @@ from core.workers.sweep import Asha, SweepRunner, TrialTrainer
 from tests.helpers import FOX, FOX_IDS, FOX_VOCAB, SMALL
 
 QUICK = TrainConfig(epochs=3, learning_rate=0.01, max_steps_per_epoch=8)
+RELU = dataclasses.replace(SMALL, activation="relu")  # with a learning rate of 10: a non-finite loss at the second batch
 
 
-def sweep(tmp_path, texts, epochs=3, asha=None, at_once=None):
+def sweep(tmp_path, texts, epochs=3, asha=None, at_once=None, model=SMALL):
     """Plan, store and run a sweep as the Sweeps page does; (store, workspace, runner, run ids)."""
     from core.runs.reopen import vocab_json
 
     store = RunStore(tmp_path)
     ws = store.create_workspace()
     spec = make_spec(texts, epochs=epochs)
-    trials = plan(spec, SMALL, QUICK, 32)
+    trials = plan(spec, model, QUICK, 32)
     sweep_id = store.create_sweep(ws, spec.to_json())
     trainers, run_ids, rec = [], [], Recorder(store, every_s=0.2)
     for t in trials:
@@ -40,14 +42,18 @@ def sweep(tmp_path, texts, epochs=3, asha=None, at_once=None):
 
 
 def test_a_tune_sweep_stores_every_trial_in_its_sweep_and_asha_stops_the_hopeless_one_early(tmp_path):
-    """Three trials, two at a time; ASHA judges after one epoch and keeps the better half, so the learning rate of
-    1e-5 (the worst at every rung) stops at epoch 1. Every trial is a stored run of the sweep with its validation losses."""
-    store, ws, sweep_id, runner, run_ids = sweep(tmp_path, {"learning_rate": "0.03, 0.01, 0.00001"},
-                                                 asha=Asha(grace=1, reduction=2), at_once=2)
+    """Four trials, two at a time; ASHA judges after one epoch and keeps the better half, so the learning rate of
+    1e-5 (the worst at every rung) stops at epoch 1, and the one of 10 (relu) fails on a non-finite loss at its second batch
+    while the sweep goes on. Every trial is a stored run of the sweep with its validation losses."""
+    store, ws, sweep_id, runner, run_ids = sweep(tmp_path, {"learning_rate": "0.03, 0.01, 0.00001, 10"},
+                                                 asha=Asha(grace=1, reduction=2), at_once=2, model=RELU)
     assert runner.status == "finished", runner.message
     assert store.sweep(ws, sweep_id)["status"] == "finished"
     runs = store.sweep_runs(ws, sweep_id)
     assert [r["id"] for r in runs] == run_ids
+    failed = runs.pop(3)
+    assert failed["status"] == "failed" and "not a finite number" in failed["message"], failed["message"]
+    assert "Try a learning rate 10× lower than 10" in failed["message"] and failed["best_val"] is None
     for run in runs:
         val = json.loads(run["extras"])["val"]
         # a validation loss per epoch it trained: a trial waits for ASHA's judgement before its next epoch
@@ -63,3 +69,14 @@ def test_a_tune_sweep_stores_every_trial_in_its_sweep_and_asha_stops_the_hopeles
     assert hopeless["status"] == "stopped" and len(json.loads(hopeless["extras"])["val"]) == 1, hopeless["message"]
     assert hopeless["message"].startswith("Stopped early at epoch 1 (ASHA)")
     assert any(r["status"] == "finished" for r in runs)
+
+
+def test_a_trial_whose_worker_is_lost_shows_failed_with_a_sentence_and_the_others_go_on():
+    """Tune's on_trial_error (its actor died): that trial is failed with a sentence, the sweep's other trials go on."""
+    trainers = [TrialTrainer(i, f"trial {i + 1}", SMALL, QUICK, FOX_IDS, FOX_VOCAB) for i in range(2)]
+    runner = SweepRunner(trainers, FOX_IDS, FOX_VOCAB, asha=None)
+    runner.trial_ended(0, "RayActorError: The actor died unexpectedly before finishing this task.")
+    lost, other = trainers[0].progress(), trainers[1].progress()
+    assert lost.status == "failed" and not trainers[0].in_sweep
+    assert lost.message.startswith("This trial failed and the sweep went on: its worker stopped unexpectedly (RayActorError")
+    assert trainers[1].in_sweep and other.status == "waiting"
