@@ -16,7 +16,10 @@ What it does, in order, on one `streamlit run app.py` with a data folder of its 
    ready, all press **Start training** at once. Each student's steps are a person's: open the join link, type "Your
    name", press **Join**; open the Train page; type the learning rate (Enter); press **Start training**; watch the
    page until it says "Training finished". `--chromium K` drives K of them in real Chromium tabs (one browser, a
-   context each), the others through the light client, so both can be compared.
+   context each; every N/K-th student, so they are spread through the presses), the others through the light client,
+   so both can be compared. The presses go out in the students' order within a fraction of a second, but the server
+   runs each session's script in a thread of its own, so the order they reach the training queue is the server's.
+   A Chromium tab draws every live chart on this same machine: its CPU is taken from the trainings.
 
 The Train page is opened from a second address, `/train?ws=<the student's workspace>&<the class's setup>`: the
 address carries the setup, and a session's first request applies the settings in its address. The join itself puts
@@ -39,7 +42,10 @@ Numbers (nothing passes or fails on time; the targets for 2 cores and 30 student
   percentile and max over all of them; and the time between the board's redraws. The page and the board are read the
   moment their messages arrive, so (a) is how far the projector lags what each student sees;
 - the server process's CPU seconds during the class and its largest RSS, and the largest RSS of each Ray worker
-  (`bench.load.Memory`); the bench's own CPU (the light clients) is printed too: it shares the machine.
+  (`bench.load.Memory`); the cores Ray and its workers used while one trained alone and during the class (a training
+  alone that already uses more than one core cannot run `slots` times as fast side by side, which the limit assumes);
+  the bench's own CPU (the light clients, Chromium with --chromium) is printed too: it shares the machine.
+`--save FILE` also writes every series these numbers come from (JSON, seconds from the first press).
 """
 
 from __future__ import annotations
@@ -145,7 +151,8 @@ class Board:
     def _on_message(self, s: Session, msg) -> None:
         kind, now = msg.WhichOneof("type"), time.monotonic()
         if kind == "script_finished":
-            self.redraws.append(now)
+            if msg.script_finished == msg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:  # the live table and charts, each 1 s
+                self.redraws.append(now)
             return
         if kind != "delta" or msg.delta.WhichOneof("type") != "new_element":
             return
@@ -329,7 +336,7 @@ def chromium_prepare(browser, base: str, join: str, setup: str, st: Student, tim
 
 
 CHROMIUM_PROBE = """() => {
-  const text = document.body.innerText, step = text.match(/step ([\\d,]+) of/), place = text.match(/Yours is (\\d+)/);
+  const text = document.body.textContent, step = text.match(/step ([\\d,]+) of/), place = text.match(/Yours is (\\d+)/);
   const lines = [...document.querySelectorAll("[data-testid='stPlotlyChart'] .scatterlayer .trace path.js-line")];
   return {step: step ? parseInt(step[1].replace(/,/g, '')) : null, finished: text.includes('Training finished'),
           chart: lines.some(p => (p.getAttribute('d') || '').length > 2), place: place ? parseInt(place[1]) : null,
@@ -404,6 +411,8 @@ def main() -> None:
     ap.add_argument("--chromium", type=int, default=0, help="how many of the students use real Chromium tabs")
     ap.add_argument("--tiny", action="store_true", help="a 16-unit model and 12 steps (for developing the bench)")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the class to finish")
+    ap.add_argument("--save", type=Path, help="also write every measured time series here (JSON, seconds from the "
+                    "first press), to look into the board's lag")
     args = ap.parse_args()
     if not 0 <= args.chromium <= args.students:
         ap.error(f"--chromium is {args.chromium}; it must be from 0 to --students ({args.students}).")
@@ -429,7 +438,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.5)
         proc = psutil.Process(server.pid)
-        memory = Memory(proc)
+        memory, ray_cpu = Memory(proc), RayCpu(proc)
         (ref_join, _), (join, board_token) = loop.run(start_classes(base, setup, 2), 600)
         slots, warm_s = settle(proc, log_path)
         print(f"Server up; gate open with {slots} slots; quiet after {warm_s:.0f} s", flush=True)
@@ -444,16 +453,20 @@ def main() -> None:
 
         alone = Student("Alone", 0.005, "light")
         loop.run(light_prepare(base, ref_join, setup, alone, 300), 330)
+        ray0 = ray_cpu()
         loop.run(light_press(alone, 300), 330)
         wait_all([alone], args.timeout)
+        ray_alone = ray_cpu() - ray0
         loop.run(alone.session.close(), 30)
         if alone.finished is None:
             raise RuntimeError(f"The student training alone did not finish: {alone.failure or alone.errors}")
         one = alone.finished - alone.pressed
+        cores = dict(alone=ray_alone / one)
         print(f"One alone: {one:.1f} s", flush=True)
 
         rates = learning_rates(args.students)
-        students = [Student(f"Student {i + 1:02d}", lr, "chromium" if i < args.chromium else "light")
+        in_chromium = {round(i * args.students / args.chromium) for i in range(args.chromium)}  # spread in the queue
+        students = [Student(f"Student {i + 1:02d}", lr, "chromium" if i in in_chromium else "light")
                     for i, lr in enumerate(rates)]
         light = [st for st in students if st.kind == "light"]
         if args.chromium:
@@ -461,8 +474,9 @@ def main() -> None:
 
             pw = sync_playwright().start()
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-            for st in students[:args.chromium]:
-                chromium_prepare(browser, base, join, setup, st, 300)
+            for st in students:
+                if st.kind == "chromium":
+                    chromium_prepare(browser, base, join, setup, st, 300)
 
         async def prepare_all():
             results = await asyncio.gather(*(light_prepare(base, join, setup, st, 600) for st in light),
@@ -475,21 +489,23 @@ def main() -> None:
         print(f"{sum(not st.failure for st in students)} of {len(students)} students ready; pressing Start", flush=True)
 
         me = psutil.Process()
-        cpu0, me0, t0 = sum(proc.cpu_times()[:2]), cpu_of(me) - cpu_of(proc), time.monotonic()
-        async def press_all():
-            return await asyncio.gather(*(light_press(st, 600) for st in light if not st.failure),
-                                        return_exceptions=True)
-
-        presses = loop.start(press_all())
-        for st in students[:args.chromium]:
-            st.pressed = time.monotonic()
-            st.page.get_by_role("button", name="Start training").click()
+        cpu0, me0, ray0, t0 = sum(proc.cpu_times()[:2]), cpu_of(me) - cpu_of(proc), ray_cpu(), time.monotonic()
+        presses = []
+        for st in students:  # in their order, so the Chromium tabs are spread through the queue
+            if st.kind == "light" and not st.failure:
+                presses.append((st, loop.start(light_press(st, 600))))
+            elif st.kind == "chromium":
+                st.pressed = time.monotonic()
+                st.page.get_by_role("button", name="Start training").click()
         wait_all(students, args.timeout)
         wall = max((st.finished for st in students if st.finished), default=math.nan) - t0
         cpu1, me1 = sum(proc.cpu_times()[:2]), cpu_of(me) - cpu_of(proc)  # the bench less the server's tree
-        for st, r in zip([st for st in light if not st.failure], presses.result(60)):
-            if isinstance(r, BaseException):
-                st.failure = f"{type(r).__name__}: {r}"
+        cores["class"] = (ray_cpu() - ray0) / wall
+        for st, press in presses:
+            try:
+                press.result(60)
+            except Exception as err:
+                st.failure = f"{type(err).__name__}: {err}"
         time.sleep(3)  # the board's last redraws
         store.stop()
         memory.stop()
@@ -498,8 +514,10 @@ def main() -> None:
                 st.exceptions += len(st.session.exceptions)
                 st.errors += st.session.errors
         as_class = class_settings_used(data / "data", class_id, settings)
-        report(args, students, one, slots, wall, steps, board, store, memory, cpu1 - cpu0, me1 - me0, as_class,
+        report(args, students, one, slots, wall, steps, board, store, memory, cpu1 - cpu0, me1 - me0, cores, as_class,
                log_path)
+        if args.save:
+            save(args.save, t0, students, board, store)
     finally:
         for st in students:
             if st.session is not None:
@@ -515,6 +533,34 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
         shutil.rmtree(data, ignore_errors=True)
+
+
+class RayCpu:
+    """CPU seconds of the server's children (Ray and its training workers), sampled each second so that a process
+    that ends keeps what it used until its last sample; call it for the total so far."""
+
+    def __init__(self, server: psutil.Process):
+        self.server, self.seen = server, {}
+        self._lock = threading.Lock()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self()
+            time.sleep(1)
+
+    def __call__(self) -> float:
+        with self._lock:
+            try:
+                children = self.server.children(recursive=True)
+            except psutil.Error:
+                children = []
+            for p in children:
+                try:
+                    self.seen[(p.pid, p.create_time())] = sum(p.cpu_times()[:2])
+                except psutil.Error:
+                    pass
+            return sum(self.seen.values())
 
 
 def cpu_of(process: psutil.Process) -> float:
@@ -537,7 +583,24 @@ def class_settings_used(folder: Path, class_id: int, settings: dict) -> tuple[in
     return same, len(rows)
 
 
-def report(args, students, one, slots, wall, steps, board, store, memory, server_cpu, bench_cpu, as_class, log_path):
+def save(path: Path, t0: float, students: list[Student], board: Board, store: Store) -> None:
+    """Every series the report is made of, in seconds from the first press."""
+
+    def since(series: dict) -> dict:
+        return {name: [(round(t - t0, 3), v) for t, v in seen] for name, seen in series.items()}
+
+    keys = ("lr", "kind", "pressed", "running", "chart", "finished", "place", "exceptions", "failure")
+    out = dict(students={st.name: {k: (round(getattr(st, k) - t0, 3) if k in ("pressed", "running", "chart", "finished")
+                                       and getattr(st, k) is not None else getattr(st, k)) for k in keys}
+                         for st in students},
+               page_steps=since({st.name: st.steps for st in students}), board_steps=since(board.steps),
+               board_status=since(board.status), store_steps=since(store.steps), store_status=since(store.status),
+               board_redraws=[round(t - t0, 3) for t in board.redraws])
+    path.write_text(json.dumps(out))
+
+
+def report(args, students, one, slots, wall, steps, board, store, memory, server_cpu, bench_cpu, cores, as_class,
+           log_path):
     n = len(students)
     limit = n * one / slots
     done = [st for st in students if st.finished is not None]
@@ -551,7 +614,9 @@ def report(args, students, one, slots, wall, steps, board, store, memory, server
     behind_status, missed_status = lags({k: [(t, s) for t, s in v if s in ("running", "finished")]
                                          for k, v in store.status.items() if k in page_steps}, board.status,
                                         rank=ORDER.get)
-    redraws = [b - a for a, b in zip(board.redraws, board.redraws[1:])]
+    start = min(st.pressed for st in students if st.pressed)
+    during = [t for t in board.redraws if t >= start]  # while the class trains
+    redraws = [b - a for a, b in zip(during, during[1:])]
     workers = sorted(memory.worker_mb.values())
     what = "tiny setup" if args.tiny else "Quick demo"
     print()
@@ -565,7 +630,8 @@ def report(args, students, one, slots, wall, steps, board, store, memory, server
           f"exception element {sum(bool(st.exceptions) for st in students)}; with st.error "
           f"{sum(bool(st.errors) for st in students)}; bench failures {failed}) | all |")
     print(f"| runs with the class's settings | {as_class[0]} of {as_class[1]} | |")
-    print(f"| one alone (press -> Training finished) | {one:.1f} s | |")
+    print(f"| one alone (press -> Training finished) | {one:.1f} s; Ray and its workers used "
+          f"{cores['alone']:.2f} cores | |")
     print(f"| slots (\"Up to K trainings at once\") | {slots} | |")
     print(f"| limit = {n} x one alone / {slots} | {limit:.1f} s | |")
     print(f"| wall time (first press -> last Training finished) | {wall:.1f} s = {wall / limit:.2f} x limit | "
@@ -579,21 +645,25 @@ def report(args, students, one, slots, wall, steps, board, store, memory, server
     print(f"| board behind the store, step | {tail(behind_store)}; never shown {missed_store} | |")
     print(f"| board behind the store, status change | {tail(behind_status)}; never shown {missed_status} | |")
     print(f"| board redraw interval (min / median / max) | {spread(redraws)} | |")
-    print(f"| server CPU during the class | {server_cpu:.0f} s ({server_cpu / wall:.2f} cores) | |")
+    print(f"| server CPU during the class | {server_cpu:.0f} s ({server_cpu / wall:.2f} cores); Ray and its workers "
+          f"{cores['class']:.2f} cores | |")
     print(f"| server peak RSS | {memory.server_mb:,.0f} MB | <= 1,536 MB |")
     print(f"| workers' peak RSS ({len(workers)} workers) | {', '.join(f'{w:,.0f}' for w in workers)} MB | |")
     print(f"| this bench's CPU during the class (light clients, board, store reads; Chromium too) | {bench_cpu:.0f} s "
           "| |")
     if args.chromium:
         print()
-        print("| clients | finished | wait (min / median / max) | first chart | Training finished |")
-        print("|---|---|---|---|---|")
+        print("| clients | finished | wait (min / median / max) | first chart | Training finished | first step -> "
+              "finished | first step -> first chart |")
+        print("|---|---|---|---|---|---|---|")
         for kind in ("light", "chromium"):
             group = [st for st in students if st.kind == kind]
             print(f"| {kind} ({len(group)}) | {sum(st.finished is not None for st in group)} | "
                   f"{spread([st.running - st.pressed for st in group if st.running and st.pressed])} | "
                   f"{spread([st.chart - st.pressed for st in group if st.chart and st.pressed])} | "
-                  f"{spread([st.finished - st.pressed for st in group if st.finished and st.pressed])} |")
+                  f"{spread([st.finished - st.pressed for st in group if st.finished and st.pressed])} | "
+                  f"{spread([st.finished - st.running for st in group if st.finished and st.running])} | "
+                  f"{spread([st.chart - st.running for st in group if st.chart and st.running])} |")
     problems = [f"{st.name}: {st.failure or ''} {st.errors[:1] or ''}".strip() for st in students
                 if st.failure or st.errors]
     for line in problems[:10]:
