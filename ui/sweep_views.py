@@ -14,8 +14,8 @@ from ui import controls, sweep_state
 from ui.store_access import store
 
 log = logging.getLogger(__name__)
-ASHA_LINE = ("ASHA judges every trial after 1 epoch, then at 3 and 9, against the trials that reached the same epoch, "
-             "and stops the ones outside the best third, so their slots go to more promising settings.")
+ASHA_LINE = ("ASHA judges every trial after 3 epochs, then at 6, 12 and so on, against the trials that reached the same "
+             "epoch, and stops the ones outside the better half, so their slots go to more promising settings.")
 
 
 def panel(live: bool) -> None:

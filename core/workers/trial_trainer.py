@@ -79,8 +79,11 @@ class Asha:
     best 1/`reduction` of the trials seen at that epoch go on. (Plain data: Tune's scheduler is made once Ray is up,
     since importing Ray Tune before that would start Ray without its settings.)"""
 
-    grace: int = 1
-    reduction: int = 3
+    # Measured (bench/sweep.py, 16 Quick demo trials of 20 epochs): judged first after 1 epoch, keeping a third, ASHA took
+    # 30% of the time but stopped the best trial (a slow starter: 256 units at a low learning rate) and found a best 29%
+    # worse; after 2 epochs, half kept, 42% and the same miss; after 3 epochs, half kept, 56% and the exhaustive best.
+    grace: int = 3
+    reduction: int = 2
 
     def scheduler(self, epochs: int):
         from ray.tune.schedulers import ASHAScheduler
