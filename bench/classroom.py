@@ -22,11 +22,10 @@ What it does, in order, on one `streamlit run app.py` with a data folder of its 
    A Chromium tab draws every live chart on this same machine: its CPU is taken from the trainings.
 
 The Train page is opened from a second address, `/train?ws=<the student's workspace>&<the class's setup>`: the
-address carries the setup, and a session's first request applies the settings in its address. The join itself puts
-the class's setup into the student's workspace, but this version of the app does not bring a workspace's Model and
-Train settings back into the session (`ui.workspace._bring_back` reads the keys "model_config" and "train_config";
-the workspace keeps them as "model" and "train"), so a student who only joined trains the default settings. Once that
-is fixed the second address changes nothing. The report counts the runs whose settings are the class's.
+address carries the setup, and a session's first request applies the settings in its address. Since 1e5716e the join
+alone brings the class's settings into the student's session too (before it, `ui.workspace._bring_back` read keys the
+workspace does not keep, and a student who only joined trained the defaults), so the second address changes nothing;
+it stays so the bench also runs against older trees. The report counts the runs whose settings are the class's.
 
 Numbers (nothing passes or fails on time; the targets for 2 cores and 30 students are printed beside them):
 - finished: students whose page said "Training finished", and how many pages ever showed an exception element;
