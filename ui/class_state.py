@@ -119,7 +119,7 @@ def board(cls: dict) -> tuple[list[StudentRow], list[str], list[np.ndarray], lis
     """(the rows of the visible students, then their names, steps and losses of their latest runs' curves)."""
     s = store()
     students = s.students(cls["id"])
-    runs = {p["id"]: [r for r in s.runs(p["workspace"]) if r["kind"] == "text"] for p in students if not p["hidden"]}
+    runs = {p["id"]: s.runs(p["workspace"]) for p in students if not p["hidden"]}  # board_rows keeps the text runs
     places = queue_places()
     queue = {p["workspace"]: places[p["workspace"]] for p in students if p["workspace"] in places}
     rows = board_rows(cls["setup"], students, runs, queue)

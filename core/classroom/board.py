@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 
 from core.config import CELL_NAMES, ModelConfig, TrainConfig
 from core.sweeps.space import SETTINGS
+from core.wording import ordinal
 
 # Fields that never change how a model trains: the text decides the vocabulary, the rest is epoch-end display work.
 IGNORED = ("vocab_size", "sample_length", "sample_temperature", "grad_curve_len")
@@ -85,12 +86,6 @@ def differences(setup_model: dict, setup_train: dict, model: dict, train: dict) 
 STATUS = {"running": "training", "paused": "training", "interrupted": "stopped", "lost": "failed"}
 
 
-def _ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def _steps_per_epoch(run: dict, train: dict) -> int:
     """Batches in one epoch: the step of the first validation (an epoch end), else the cap (0 when unknown)."""
     val = _loads(run.get("extras")).get("val") or []
@@ -102,7 +97,7 @@ def _progress(run: dict, place: int | None) -> str:
     train = _loads(run["train"])
     epochs, epoch, status = train.get("epochs", DEFAULTS["epochs"]), run.get("epoch") or 0, run["status"]
     if status == "waiting":
-        return f"{_ordinal(place)} in the queue" if place else "waiting for a worker"
+        return f"{ordinal(place)} in the queue" if place else "waiting for a worker"
     if status == "running":
         text = f"epoch {max(epoch, 1)} of {epochs}"
         per_epoch = _steps_per_epoch(run, train)

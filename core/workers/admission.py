@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from core import settings
+from core.wording import duration, ordinal
 
 POLL_S = 0.5  # how often a waiting training checks whether it should still wait, and is told its place again
 log = logging.getLogger(__name__)
+__all__ = ["Gate", "current_gate", "duration", "max_trainings", "open_gate", "trainings_running", "training_slot"]
 
 
 def max_trainings(cluster_cpus: int | None = None) -> int:
@@ -70,22 +72,6 @@ def _seconds_left(ticket: _Ticket) -> float | None:
     return max(float(left), 0.0) if left is not None else None
 
 
-def duration(seconds: float) -> str:
-    """`seconds` as a person says it: "40 s", "1 min 40 s" (to 5 s), "12 min", "1 h 5 min"."""
-    if seconds < 60:
-        return f"{max(round(seconds), 1)} s"
-    if seconds < 600:
-        m, s = divmod(int(5 * round(seconds / 5)), 60)
-        return f"{m} min {s} s" if s else f"{m} min"
-    h, m = divmod(round(seconds / 60), 60)
-    return (f"{h} h {m} min" if m else f"{h} h") if h else f"{m} min"
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 class Gate:
     """At most `capacity` trainings at once; the others wait in `slot`, in a fair queue, told their place and wait.
 
@@ -112,9 +98,9 @@ class Gate:
         if place is None or (place == 1 and start_s is None):
             return head + "Yours starts as soon as one finishes."
         if start_s is None:
-            return head + f"Yours is {_ordinal(place)} in the queue."
+            return head + f"Yours is {ordinal(place)} in the queue."
         when = "in a moment" if start_s < 1 else f"in about {duration(start_s)}"
-        return head + f"Yours is {_ordinal(place)} in the queue and should start {when}."
+        return head + f"Yours is {ordinal(place)} in the queue and should start {when}."
 
     def queue(self) -> list[tuple[str | None, int, float | None]]:
         """The waiting trainings in the order they should get slots: (owner, place from 1, seconds until it starts or
