@@ -115,4 +115,4 @@ def class_parallel(rows: Sequence) -> dict:
                  rangefont=dict(size=16))
     return dict(data=[trace], layout={
         **layout("Settings of each student, coloured by best validation loss (darker is better)", 480),
-        "font": FONT, "margin": dict(l=60, r=60, t=100, b=30)})
+        "font": FONT, "margin": dict(l=140, r=60, t=100, b=30)})  # room for the first axis title (20 px type)
