@@ -47,7 +47,7 @@ def workers() -> "WorkerPool":
     gate()
     with _POOL_LOCK:
         if not _POOL:
-            _POOL.append(WorkerPool(settings.current().warm_workers))
+            _POOL.append(WorkerPool(settings.current().warm_workers, capacity=gate().capacity))
             _POOL[0].warm()
         return _POOL[0]
 
@@ -55,12 +55,18 @@ def workers() -> "WorkerPool":
 class WorkerPool:
     """Warm `core.workers.actor.TrainWorker` actors: a training takes one and gives it back when it ends.
 
+    A worker given back is kept for the next training (it clears Keras' state), so a server whose trainings come
+    one after another starts `size` workers in all. While every idle worker is taken, one more is warmed only if a
+    training could use it at once: when fewer workers exist than the gate has slots. On 2 cores (2 slots, 2 warm)
+    a class of thirty thus trains on the same two processes, instead of importing TensorFlow thirty more times.
+
     Args:
         size: how many idle workers to keep ready.
         worker_cls: the actor class (tests pass one that fails).
+        capacity: the gate's slots (None: no limit on warming).
     """
 
-    def __init__(self, size: int, worker_cls: type | None = None):
+    def __init__(self, size: int, worker_cls: type | None = None, capacity: int | None = None):
         import ray
 
         from core.workers.actor import TrainWorker
@@ -72,7 +78,9 @@ class WorkerPool:
         actor = ray.remote(concurrency_groups={WEIGHTS_GROUP: 1})(worker_cls or TrainWorker)
         self._cls = actor.options(num_cpus=s.worker_cpus, num_gpus=gpus, max_restarts=0)
         self.size = size
+        self.capacity = capacity
         self._idle: list = []
+        self._out = 0  # workers handed to trainings and not yet given back
         self._lock = threading.Lock()
 
     def warm(self, most: int | None = None) -> None:
@@ -98,11 +106,13 @@ class WorkerPool:
 
         with self._lock:
             actor, ready = self._idle.pop(0) if self._idle else (None, None)
-            short = not self._idle
+            self._out += 1
+            # the next training should find one warm too, if it could start at once (a worker given back refills)
+            short = not self._idle and (self.capacity is None or self._out < self.capacity)
         fresh = actor is None
         if fresh:
             actor, ready = self._start()
-        if short:  # the next training should find one warm too (a worker given back also refills the pool)
+        if short:
             self.warm(1)
         started, failures = time.monotonic(), 0
         while True:
@@ -112,11 +122,13 @@ class WorkerPool:
             except ray.exceptions.GetTimeoutError:
                 pass
             except RayError as err:  # it died while starting, or a warm one was retired: end it, try a fresh one
-                self.discard(actor)
+                self._end(actor)
                 failures += fresh
                 log.warning("A training worker failed before it was ready (%d of %d): %s", failures, START_TRIES,
                             str(err).splitlines()[0][:300])
                 if failures >= START_TRIES:
+                    with self._lock:
+                        self._out -= 1
                     raise cluster.ClusterError(
                         f"Training workers fail to start ({START_TRIES} in a row; the server's log has why). Check that "
                         "this machine has free memory, then press Start training again.") from err
@@ -131,19 +143,25 @@ class WorkerPool:
         return actor, actor.ready.remote()
 
     def release(self, actor) -> None:
-        """Take a worker back: kept warm while the pool is short, else ended."""
+        """Take a worker back from a training: kept for the next one while fewer than `size` are idle, else ended."""
         import ray
 
         with self._lock:
+            self._out = max(self._out - 1, 0)
             keep = len(self._idle) < self.size
             if keep:
                 self._idle.append((actor, actor.release.remote()))  # a worker that cannot clear itself fails here
         if not keep:
             ray.kill(actor, no_restart=True)
 
+    def discard(self, actor) -> None:
+        """End a worker that failed while a training had it."""
+        with self._lock:
+            self._out = max(self._out - 1, 0)
+        self._end(actor)
+
     @staticmethod
-    def discard(actor) -> None:
-        """End a worker that failed."""
+    def _end(actor) -> None:
         import ray
 
         try:

@@ -11,8 +11,8 @@ from tests.browser.servers import CHROMIUM, start_server
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One server that the page-flow tests share; no test may stop it."""
-    proc, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log",
-                             {"RNN_PLAYGROUND_WARM_WORKERS": "1"})  # one flow at a time: one warm worker is enough
+    # the default two warm workers: the flows take turns on them, and no training starts another
+    proc, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log")
     yield url
     proc.terminate()
     proc.wait(30)

@@ -253,3 +253,30 @@ def test_the_positional_arguments_of_before_still_work():
                                            (600, "10 min"), (3900, "1 h 5 min"), (7200, "2 h")])
 def test_waits_are_said_as_people_say_them(seconds, said):
     assert duration(seconds) == said
+
+
+class _Waiting:
+    """A trainer as a page sees it: only its snapshot's status."""
+
+    def __init__(self, status: str):
+        self.status = status
+
+    def progress(self):
+        return self
+
+
+def test_a_page_waiting_in_the_queue_redraws_every_two_seconds_and_a_training_twice_a_second(monkeypatch):
+    """Issue 18's class bench: 28 waiting students' pages redrew at the training cadence (0.5 s, and the sidebar's 1 s)
+    and took about half a core of 2 from the trainings. Only a wait behind other trainings slows down: a training that
+    waits for its own worker to start, with a slot free, keeps the fast cadence, so a lone user's first chart is not late."""
+    from ui import controls
+
+    gate = Gate(1)
+    monkeypatch.setattr(admission, "current_gate", lambda: gate)
+    assert controls.redraw_every(_Waiting("waiting"), 0.5) == 0.5  # a slot is free: its worker is starting
+    held(gate)
+    assert controls.queued(_Waiting("waiting"))
+    assert controls.redraw_every(_Waiting("waiting"), 0.5) == controls.WAITING_EVERY_S == 2.0
+    assert controls.redraw_every(_Waiting("waiting"), 1.0) == 2.0
+    assert controls.redraw_every(_Waiting("running"), 0.5) == 0.5  # the slot's holder draws twice a second
+    assert controls.redraw_every(None, 1.0) == 1.0

@@ -91,3 +91,53 @@ def test_a_worker_answers_weights_only_for_the_job_it_runs_now():
     with t.holding_model():
         pass
     assert t.weights_version == version
+
+
+class LightWorker(TrainWorker):
+    """A worker without TensorFlow (`ready` answers its process id): the pool's policy, not training, is under test."""
+
+    def __init__(self):
+        self.job = self.job_id = None
+
+
+def _started(p: pool.WorkerPool) -> set[int]:
+    import ray
+
+    return {ray.get(a.ready.remote(), timeout=60) for a, _ in p._idle}
+
+
+def _end_all(p: pool.WorkerPool) -> None:
+    for actor, _ in list(p._idle):
+        p._end(actor)
+
+
+def test_a_worker_given_back_trains_the_next_one_and_no_worker_is_warmed_past_the_slots():
+    """Issue 18's class bench: every training warmed a replacement worker (TensorFlow imported again, ~5 CPU-s) even
+    when all slots were taken and the next training had to wait for one anyway, and ended its own worker at the end.
+    Now a worker given back serves the next training, and a replacement is warmed only while a slot is free."""
+    pool.workers()  # Ray up (before importing it: `core.workers.cluster` sets Ray's variables first)
+    import ray
+
+    p = pool.WorkerPool(2, worker_cls=LightWorker, capacity=2)
+    p.warm()
+    first = _started(p)
+    for _ in range(3):  # two trainings at once take both slots, three times over: the same two processes serve them
+        a = p.acquire(lambda: True, lambda _: None)
+        b = p.acquire(lambda: True, lambda _: None)
+        assert not p._idle, "a worker was warmed although both slots were taken"
+        assert {ray.get(a.ready.remote()), ray.get(b.ready.remote())} == first
+        p.release(a)
+        p.release(b)
+    assert _started(p) == first
+    _end_all(p)  # the embedded Ray has CPUs for the app's warm workers and two more
+
+    one = pool.WorkerPool(1, worker_cls=LightWorker, capacity=2)  # one warm, two slots: a replacement while one is free
+    one.warm()
+    a = one.acquire(lambda: True, lambda _: None)
+    assert len(one._idle) == 1
+    b = one.acquire(lambda: True, lambda _: None)
+    assert not one._idle  # both slots taken: nothing more
+    one.release(a)
+    one.release(b)  # one idle is all it keeps: the other ends
+    assert len(one._idle) == 1
+    _end_all(one)
