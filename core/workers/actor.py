@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -38,6 +39,37 @@ def _trainer_for(job):
     from core.training.trainer import Trainer
 
     return Trainer(build_model(job.config), job.config, job.train, job.ids, job.vocab, resume=job.resume)
+
+
+def use_granted_cpus() -> int | None:
+    """Size TensorFlow's thread pools to the CPUs Ray granted this worker (`RNN_PLAYGROUND_WORKER_CPUS`, default 1);
+    call before TensorFlow starts. Returns the count, or None outside a Ray worker or when it is already set.
+
+    TensorFlow otherwise sizes them to the machine's cores, so each training spins threads on its neighbours' CPUs.
+    Measured on 2 cores (`bench/classroom.py`, the Quick demo): one training alone took 16.2 s using 1.2 cores, and
+    11.2 to 12.7 s with one thread; eight students, two at a time, 67.8 s against 51.3 s. The price: a lone training
+    of the Article's 1,024 units runs at 0.64x of two threads (`bench/worker_speed.py`). An operator who wants that
+    back sets TensorFlow's own TF_NUM_INTRAOP_THREADS (and TF_NUM_INTEROP_THREADS), which this leaves alone.
+    """
+    if "TF_NUM_INTRAOP_THREADS" in os.environ or "ray" not in sys.modules:  # the operator's choice, or no Ray here
+        return None
+    import ray
+
+    if not ray.is_initialized():  # never `get_runtime_context` then: it would start a Ray of its own
+        return None
+    try:
+        context = ray.get_runtime_context()
+        if context.worker.mode != ray.WORKER_MODE:  # Ray's driver (the server, a test): TensorFlow's own default
+            return None
+        cpus = context.get_assigned_resources().get("CPU")
+    except Exception:
+        log.debug("No CPUs granted by Ray here", exc_info=True)
+        return None
+    if not cpus:
+        return None
+    n = max(int(cpus), 1)
+    os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(n)
+    return n
 
 
 def _warm_up() -> None:
@@ -84,6 +116,7 @@ class TrainWorker:
 
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         logs.configure(settings.current().log_level)
+        use_granted_cpus()
         self.job = None  # the Trainer or Race running here
         self.job_id: str | None = None  # the server's id of that job: `weights` answers only for it
         _warm_up()

@@ -85,6 +85,9 @@ def run_trial(config: dict, job: SweepJob) -> None:
             ray.get(hub.push.remote(index, "unstarted", control.stop))
             return
         time.sleep(POLL_S)
+    from core.workers.actor import use_granted_cpus
+
+    use_granted_cpus()  # before TensorFlow starts in this actor (a reused one has it started already)
     from core.nn.language_model import build_model
     from core.nn.tf import keras
     from core.training.trainer import Trainer

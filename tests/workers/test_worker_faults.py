@@ -141,3 +141,38 @@ def test_a_worker_given_back_trains_the_next_one_and_no_worker_is_warmed_past_th
     one.release(b)  # one idle is all it keeps: the other ends
     assert len(one._idle) == 1
     _end_all(one)
+
+
+class GrantedWorker(TrainWorker):
+    """Sizes TensorFlow's threads as a TrainWorker does first thing, then stops short of importing TensorFlow."""
+
+    def __init__(self):
+        from core.workers.actor import use_granted_cpus
+
+        self.job = self.job_id = None
+        self.granted = use_granted_cpus()
+
+    def threads(self):
+        import os
+
+        return self.granted, os.environ.get("TF_NUM_INTRAOP_THREADS"), os.environ.get("TF_NUM_INTEROP_THREADS")
+
+
+def test_a_worker_sizes_tensorflows_threads_to_the_cpus_ray_granted_it(monkeypatch):
+    """Issue 18: each worker's TensorFlow used every core of the machine, so two trainings side by side fought over
+    them (one alone used 1.2 of 2 cores and took 16.2 s; with one thread, 12.7 s). A worker asks Ray for
+    RNN_PLAYGROUND_WORKER_CPUS (default 1) and now uses that many threads; a value the operator set is kept."""
+    from core.workers.actor import use_granted_cpus
+
+    pool.workers()
+    p = pool.WorkerPool(0, worker_cls=GrantedWorker, capacity=2)
+    actor = p.acquire(lambda: True, lambda _: None)
+    import ray
+
+    try:
+        assert ray.get(actor.threads.remote(), timeout=60) == (1, "1", "1")
+    finally:
+        p.discard(actor)
+    assert use_granted_cpus() is None  # this test's process is Ray's driver, no worker: TensorFlow's default
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "2")
+    assert use_granted_cpus() is None
