@@ -13,9 +13,9 @@ from tests.browser.servers import goto, no_exception, start_server
 from tests.helpers import until
 
 pytestmark = pytest.mark.browser
-# 20 epochs of 40 steps of a 16-unit model: epoch 2 comes within seconds even with the suite's other servers busy,
-# and Stop comes long before epoch 20
-SMALL = "rnn_units=16&embedding_dim=8&batch_size=8&seq_len=16&max_steps_per_epoch=40&epochs=20"
+# 20 epochs of 200 steps of a 16-unit model: epoch 1 comes within seconds even with the suite's other servers busy,
+# and Stop comes long before epoch 20 (with 40 steps and Stop after epoch 2, all 20 ended once before Stop took effect)
+SMALL = "rnn_units=16&embedding_dim=8&batch_size=8&seq_len=16&max_steps_per_epoch=200&epochs=20"
 
 
 def _names(procs) -> list[str]:
@@ -73,7 +73,7 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
     try:
         pg.goto(f"{url}/train?{SMALL}")  # a saved link with a small model: the store, not the training, is under test
         pg.get_by_role("button", name="Start training").click()
-        pg.get_by_text("Sample after epoch 2").wait_for()
+        pg.get_by_text("Sample after epoch 1").wait_for(timeout=240_000)  # a cold server: Ray and its workers start
         pg.get_by_role("button", name="Stop").click()
         pg.get_by_text("Stopped by you").first.wait_for()
         where = pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text()
@@ -83,7 +83,7 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
         pg.reload()
         pg.get_by_text("Stopped by you").first.wait_for()
         assert pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text() == where
-        assert pg.get_by_text("Sample after epoch 2").count() == 1
+        assert pg.get_by_text("Sample after epoch 1").count() == 1
         no_exception(pg)
 
         _kill_9_leaves_nothing(proc, tmp_path / "first.log")
@@ -102,7 +102,7 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
         pg.wait_for_function("() => location.search.includes('rnn_units=64')")
         goto(pg, "Train")
         pg.get_by_role("button", name="Start training").click()
-        pg.get_by_text("Sample after epoch 2").wait_for(state="detached")  # the new run's page, without the old samples
+        pg.get_by_text("Sample after epoch 1").wait_for(state="detached")  # the new run's page, without the old samples
         pg.get_by_text("Sample after epoch 1").wait_for()
         pg.get_by_role("button", name="Stop").click()
         pg.get_by_text("Stopped by you").first.wait_for()
