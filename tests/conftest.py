@@ -8,6 +8,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+# One TensorFlow thread per process: the suite runs three pytest workers, test servers and their training workers at
+# once on 2 cores, and TensorFlow's default (a pool per process as large as the machine) only makes them spin on each
+# other's cores (one thread is also faster alone at these sizes, see core.workers.actor.use_granted_cpus). Servers,
+# workers, scripts and notebooks the tests start inherit it.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 if "RNN_PLAYGROUND_DATA" not in os.environ:  # runs the tests save go to a folder of their own, never the repository's data/
     import tempfile
 

@@ -147,9 +147,13 @@ class GrantedWorker(TrainWorker):
     """Sizes TensorFlow's threads as a TrainWorker does first thing, then stops short of importing TensorFlow."""
 
     def __init__(self):
+        import os
+
         from core.workers.actor import use_granted_cpus
 
         self.job = self.job_id = None
+        for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):  # the suite sets them (tests/conftest.py)
+            os.environ.pop(name, None)
         self.granted = use_granted_cpus()
 
     def threads(self):
@@ -173,6 +177,7 @@ def test_a_worker_sizes_tensorflows_threads_to_the_cpus_ray_granted_it(monkeypat
         assert ray.get(actor.threads.remote(), timeout=60) == (1, "1", "1")
     finally:
         p.discard(actor)
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
     assert use_granted_cpus() is None  # this test's process is Ray's driver, no worker: TensorFlow's default
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "2")
     assert use_granted_cpus() is None
