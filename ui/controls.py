@@ -89,9 +89,9 @@ def training_message(p, finished: str = "") -> None:
         st.info(plain(p.message or p.status))
 
 
-# A training waiting in the queue for a slot only changes its place in the queue and its wait: its pages redraw every 2 s, not
-# twice a second. In a class of thirty on 2 cores, 28 waiting pages at the training cadence cost the server about
-# half a core, taken from the trainings.
+# A training waiting in the queue for a slot only changes its place in the queue and its wait: its pages redraw every
+# 2 s, not twice a second. In a class of thirty on 2 cores, 28 waiting pages at the training cadence cost the server
+# about half a core, taken from the trainings.
 WAITING_EVERY_S = 2.0
 
 

@@ -44,10 +44,10 @@ def workers() -> "WorkerPool":
     Raises:
         cluster.ClusterError: Ray could not start, or `RAY_ADDRESS` cannot be reached.
     """
-    gate()
+    opened = gate()
     with _POOL_LOCK:
         if not _POOL:
-            _POOL.append(WorkerPool(settings.current().warm_workers, capacity=gate().capacity))
+            _POOL.append(WorkerPool(settings.current().warm_workers, capacity=opened.capacity))
             _POOL[0].warm()
         return _POOL[0]
 

@@ -268,7 +268,8 @@ class _Waiting:
 def test_a_page_waiting_in_the_queue_redraws_every_two_seconds_and_a_training_twice_a_second(monkeypatch):
     """Issue 18's class bench: 28 waiting students' pages redrew at the training cadence (0.5 s, and the sidebar's 1 s)
     and took about half a core of 2 from the trainings. Only a wait behind other trainings slows down: a training that
-    waits for its own worker to start, with a slot free, keeps the fast cadence, so a lone user's first chart is not late."""
+    waits for its own worker to start, with a slot free, keeps the fast cadence, so a lone user's first chart is not
+    late."""
     from ui import controls
 
     gate = Gate(1)
