@@ -35,6 +35,9 @@ def address() -> str | None:
 def _ray_environment() -> None:
     """Ray's own variables, read when Ray is imported: set right before this module imports it (never at import)."""
     os.environ.setdefault("RAY_AUTH_MODE", "token")  # token authentication, also for a cluster's client
+    # No idle Python workers started ahead for tasks: the app runs actors only (trainings, sweeps), each in a process
+    # of its own, so the ones Ray prestarts stayed idle (two per embedded Ray, ~1 CPU-s and ~100 MB each)
+    os.environ.setdefault("RAY_prestart_worker_first_driver", "0")
     if address() is None or address().rpartition(":")[0] in ("127.0.0.1", "localhost"):
         # Embedded, every Ray server binds to loopback only; a head on loopback is then also reached there (otherwise
         # Ray swaps 127.0.0.1 for this machine's network address, where such a head does not listen).

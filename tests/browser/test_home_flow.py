@@ -41,6 +41,10 @@ def test_home_to_generate(page, server, tmp_path):
     epochs.fill("1")
     epochs.press("Enter")
     pg.wait_for_function("() => /[?&]epochs=1(&|$)/.test(location.search)")
+    batches = pg.get_by_label("Batches per epoch (0 = all)")  # 40 of its 100: enough to generate rhymes-like text
+    batches.fill("40")
+    batches.press("Enter")
+    pg.wait_for_function("() => /[?&]max_steps_per_epoch=40(&|$)/.test(location.search)")
     pg.get_by_role("button", name="Start training").click()
     pg.locator(".js-plotly-plot").first.wait_for()
     pg.get_by_role("button", name="Pause").click()  # the worker says it paused; the page then offers Resume
