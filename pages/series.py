@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.config import CELL_NAMES, CELLS, OPTIMIZERS, TrainConfig
 from core.figures.forecast import series_figure, series_loss_figure
+from core.figures.style import unchecked
 from core.forecast.series import SeriesError, WindowConfig, windows
 from core.forecast.model import SeriesModelConfig
 from ui import controls, forecaster_state, forecaster_views, run_lifecycle, through_router
@@ -76,7 +77,7 @@ def live(p) -> None:
     controls.training_message(p)
     st.progress(min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0,
                 text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}")
-    st.plotly_chart(series_loss_figure(p.steps, p.loss, p.val_steps, p.val_loss), key="ts_loss_chart")
+    st.plotly_chart(unchecked(series_loss_figure(p.steps, p.loss, p.val_steps, p.val_loss)), key="ts_loss_chart")
     if not trainer.active() and p.step:
         forecaster_views.show_results(run)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.figures.style import unchecked
 from core.figures.training import layer_norms_figure, loss_figure
 from core.nn.estimate import GIB
 from ui import run_views, session
@@ -33,8 +34,8 @@ def charts(trainer, p) -> None:
     ss = st.session_state
     figs = ss.get("tr_figs")
     if figs is None or figs[0] != (trainer.uid, p.version):
-        figs = ((trainer.uid, p.version), loss_figure(p.steps, p.loss, p.accuracy, p.val_steps, p.val_loss),
-                layer_norms_figure(p.steps, p.layer_norms, p.layer_names))
+        figs = ((trainer.uid, p.version), unchecked(loss_figure(p.steps, p.loss, p.accuracy, p.val_steps, p.val_loss)),
+                unchecked(layer_norms_figure(p.steps, p.layer_norms, p.layer_names)))
         ss.tr_figs = figs
     left, right = st.columns([3, 2])
     left.plotly_chart(figs[1], width="stretch", key="tr_loss_chart")

@@ -17,6 +17,28 @@ LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font
 NO_TEMPLATE = {"layout": {}}
 
 
+_DEFAULT_TEMPLATE: list[dict] = []  # what plotly puts in place of NO_TEMPLATE when it validates, made once
+
+
+def unchecked(figure: dict):
+    """A live chart's figure dict as a `go.Figure` that is not validated again.
+
+    `st.plotly_chart` validates a figure dict on every call (it builds a `go.Figure` of it: ~5 ms for a chart of 500
+    points, and a training page draws two twice a second, the class board two every second), but takes a `go.Figure`
+    as it is. The builders' dicts are validated by the tests instead (tests/unit/test_figures.py), which also check
+    that the browser gets exactly the same JSON either way: validating fills an empty template with plotly's
+    default one, and so does this.
+    """
+    import plotly.graph_objects as go
+
+    layout = figure.get("layout", {})
+    if layout.get("template") == NO_TEMPLATE:
+        if not _DEFAULT_TEMPLATE:
+            _DEFAULT_TEMPLATE.append(go.Figure(layout=dict(template=NO_TEMPLATE)).to_dict()["layout"]["template"])
+        figure = {**figure, "layout": {**layout, "template": _DEFAULT_TEMPLATE[0]}}
+    return go.Figure(figure, _validate=False)
+
+
 def token_label(token: str) -> str:
     """A token as a Plotly label: shown as `display_token` shows it, and HTML-escaped, since Plotly renders `<b>`,
     `<a href>` and the like in tick labels, titles and legends (a word-level text can hold any of them)."""

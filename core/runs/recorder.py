@@ -1,8 +1,10 @@
 """Writes live trainings into the run store, from one thread of the web server.
 
 Every second it takes each tracked training's latest snapshot and writes what is new: history rows,
-validation points, samples, gradient curves, the status, and a `.keras` file for each new checkpoint
-(epoch end, pause, stop). It writes from the checkpoint's own NumPy weights into a model of its own, so
+validation points, samples, gradient curves, the status, and a `.keras` file of the newest checkpoint (epoch end,
+pause, stop): at once when the training has ended, else at most every `WEIGHTS_EVERY_S` per run. Writing a `.keras`
+file costs the server ~50 ms; a class of thirty Quick demos (an epoch every second) spent a tenth of the server's
+CPU on it, while a file only matters once a run is opened elsewhere or the server restarts. It writes from the checkpoint's own NumPy weights into a model of its own, so
 a file always holds exactly the weights its step names. A store that cannot be written (a full disk, a
 read-only folder) costs only the saving: the training goes on in memory, and the error is a sentence for that
 workspace alone (`error_for`). A finished run leaves memory once it is all written, or after `TRIES` failed writes
@@ -23,6 +25,7 @@ from core.runs.store import SERVER_ID, AbstractRunStore, StoreError
 
 log = logging.getLogger(__name__)
 EVERY_S = 1.0
+WEIGHTS_EVERY_S = 10.0  # while a run trains, its newest checkpoint is written at most this often
 TRIES = 5  # failed writes after which a finished run is no longer kept in memory for the store
 
 
@@ -49,6 +52,7 @@ class _Tracked:
     extras_key: tuple = ()
     summary: dict = field(default_factory=dict)
     checkpoint: object = None  # the last checkpoint written (or given up on)
+    saved_at: float | None = None  # when its last checkpoint was written (time.monotonic)
     saver: object = None  # a Keras model of the run's settings, used only to write files
     failures: int = 0  # writes that failed in a row
     writing: threading.Lock = field(default_factory=threading.Lock)  # one write of this run at a time
@@ -60,10 +64,11 @@ class Recorder:
     Args:
         store: where to write.
         every_s: how often new progress is written.
+        weights_every_s: how often, at most, a training run's newest checkpoint is written while it trains.
     """
 
-    def __init__(self, store: AbstractRunStore, every_s: float = EVERY_S):
-        self.store, self.every_s = store, every_s
+    def __init__(self, store: AbstractRunStore, every_s: float = EVERY_S, weights_every_s: float = WEIGHTS_EVERY_S):
+        self.store, self.every_s, self.weights_every_s = store, every_s, weights_every_s
         self.errors: dict[str, str] = {}  # workspace -> its latest write failure, as a sentence; gone once writing works
         self._runs: dict[int, _Tracked] = {}
         self._lock = threading.Lock()  # guards the tracked runs and the errors
@@ -166,9 +171,15 @@ class Recorder:
             entry.summary |= changes
             entry.extras_key = key
         ckpt = t.checkpoint
-        if ckpt is not None and ckpt is not entry.checkpoint and ckpt.step > 0:
-            entry.checkpoint = ckpt  # tried once: a failed save waits for the next checkpoint
+        if ckpt is not None and ckpt is not entry.checkpoint and ckpt.step > 0 and self._weights_due(entry):
+            entry.checkpoint, entry.saved_at = ckpt, time.monotonic()  # tried once: a failed save waits for the next
             self._save_weights(run_id, entry, ckpt)
+
+    def _weights_due(self, entry: _Tracked) -> bool:
+        """Write the newest checkpoint now: the run's first, once its training has ended, or `weights_every_s` after
+        the last one (a newer checkpoint that waits is written by a later flush)."""
+        return (entry.saved_at is None or not entry.trainer.active()
+                or time.monotonic() - entry.saved_at >= self.weights_every_s)
 
     def _save_weights(self, run_id: int, entry: _Tracked, ckpt) -> None:
         limit = self.store.limits.megabytes * 2**20

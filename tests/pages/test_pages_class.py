@@ -112,3 +112,46 @@ def test_the_board_lists_students_by_best_loss_escapes_names_and_never_shows_a_w
 def test_the_class_page_is_listed_after_runs():
     source = open(APP).read()
     assert source.index('"pages/runs.py"') < source.index('"pages/classroom.py"') < source.index('"pages/sweeps.py"')
+
+
+def _curves(board) -> dict[str, list]:
+    """Each named curve of the board's loss chart: its steps."""
+    import base64
+    import json
+
+    import numpy as np
+
+    def values(v):
+        return np.frombuffer(base64.b64decode(v["bdata"]), v["dtype"]).tolist() if isinstance(v, dict) else list(v)
+
+    out = {}
+    for chart in board.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            if trace.get("type") == "scatter" and trace.get("name"):
+                out[trace["name"]] = values(trace["x"])
+    return out
+
+
+def test_the_boards_curves_follow_the_store_and_a_run_that_did_not_move_is_not_read_again(monkeypatch):
+    _, cls = start_a_class()
+    s = store()
+    ws = join(cls["join"], "Ada").session_state["ws_token"]
+    run = s.create_run(ws, "run 1", s.put_text("abc" * 100), "t", cls["setup"]["model"],
+                       TrainConfig(**cls["setup"]["train"]), "{}")
+
+    def trained_to(before: int, now: int) -> None:  # as the recorder writes: the rows, then the step
+        n = now - before
+        s.append_rows(ws, run, before, dict(steps=list(range(before + 1, now + 1)), loss=[1.0] * n, accuracy=[0.5] * n,
+                                            seconds=[0.1] * n, norms=[[1.0]] * n))
+        s.update_run(ws, run, status="running", step=now)
+
+    trained_to(0, 3)
+    reads, real = [], type(s).rows
+    monkeypatch.setattr(type(s), "rows", lambda self, *args: reads.append(args) or real(self, *args))
+    board = open_page(PAGE, board=cls["board"])
+    assert _curves(board)["Ada"] == [1, 2, 3] and len(reads) == 1
+    board.run()
+    assert _curves(board)["Ada"] == [1, 2, 3] and len(reads) == 1  # nothing moved: not read again
+    trained_to(3, 5)
+    board.run()
+    assert _curves(board)["Ada"] == [1, 2, 3, 4, 5] and len(reads) == 2

@@ -151,3 +151,36 @@ def test_the_run_store_never_imports_the_workers():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             assert not any(n.startswith(("core.workers", "ray", "streamlit")) for n in names), (path.name, names)
+
+
+def test_a_training_runs_newest_checkpoint_is_written_at_most_every_weights_every_s_and_at_once_when_it_ends(tmp_path,
+                                                                                                              monkeypatch):
+    """A class of Quick demos makes a checkpoint a second per run; a `.keras` file costs the server ~50 ms, so while a
+    run trains only its first checkpoint and then one per `weights_every_s` are written, and its last one as soon as
+    the training has ended (nothing of the end is lost)."""
+    store = RunStore(tmp_path)
+    ws = store.create_workspace()
+    run = new_run(store, ws)
+    clock = [100.0]
+    monkeypatch.setattr(recorder_module, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=lambda s: None))
+    rec, written = Recorder(store, every_s=3600, weights_every_s=10.0), []
+    monkeypatch.setattr(rec, "_save_weights", lambda run_id, entry, ckpt: written.append(ckpt.step))
+    t = FakeTrainer(running=True)
+    rec.track(run, t, ws)
+
+    def checkpoint_at(step: int, seconds: float) -> None:
+        t.checkpoint, clock[0] = SimpleNamespace(step=step), clock[0] + seconds
+        rec.flush()
+
+    checkpoint_at(1, 1)
+    checkpoint_at(2, 1)
+    checkpoint_at(3, 8)  # 9 s after the first was written
+    assert written == [1]
+    checkpoint_at(4, 1)  # 10 s after
+    assert written == [1, 4]
+    checkpoint_at(5, 1)
+    t.running = False  # the training ended: its last checkpoint is written at the next flush
+    rec.flush()
+    assert written == [1, 4, 5]
+    rec.flush()
+    assert written == [1, 4, 5]  # and only once
