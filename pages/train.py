@@ -76,9 +76,10 @@ def live_status(p) -> None:
     training_views.status(p)
 
 
-@controls.live_fragment(trainer, active, paused, every=1.0, watch=False)
+@controls.live_fragment(trainer, active, paused, every=1.0, watch=False, queue=False)
 def live_charts(p) -> None:
-    """Redraw the charts once a second (the browser's plotting is the costly part of a redraw), and the samples."""
+    """Redraw the charts once a second (the browser's plotting is the costly part of a redraw), and the samples; not
+    while the training waits in the queue (nothing in them moves; live_status redraws the page when its turn comes)."""
     training_views.charts(trainer, p)
 
 

@@ -103,21 +103,25 @@ def queued(trainer) -> bool:
     return gate is not None and gate.running() >= gate.capacity
 
 
-def redraw_every(trainer, every: float) -> float:
-    """How often a live view of `trainer` redraws: `every`, or WAITING_EVERY_S while it waits in the queue."""
-    return WAITING_EVERY_S if queued(trainer) else every
+def redraw_every(trainer, every: float, queue: bool = True) -> float | None:
+    """How often a live view of `trainer` redraws: `every`, or while it waits in the queue WAITING_EVERY_S (None, not
+    at all, for a view without `queue`)."""
+    if queued(trainer):
+        return WAITING_EVERY_S if queue else None
+    return every
 
 
-def live_fragment(trainer, active: bool, paused: bool, every: float = 0.5, watch: bool = True):
+def live_fragment(trainer, active: bool, paused: bool, every: float = 0.5, watch: bool = True, queue: bool = True):
     """Decorator for a page's live view of `trainer`: the function (given the latest snapshot) is redrawn every `every`
-    seconds while it trains (every WAITING_EVERY_S while it waits in the queue). With `watch`, once the training ends, a
-    pause or resume takes effect, or its wait ends, the whole page is drawn again, so that its buttons and cadence
-    follow."""
+    seconds while it trains (every WAITING_EVERY_S while it waits in the queue, or not at all without `queue`: a view
+    that shows nothing of the wait, such as the charts, whose history cannot move before the training starts). With
+    `watch`, once the training ends, a pause or resume takes effect, or its wait ends, the whole page is drawn again, so
+    that its buttons and cadence follow (a page's views without `queue` need one view with `watch`)."""
 
     def wrap(draw):
         waiting = active and queued(trainer)
 
-        @st.fragment(run_every=(WAITING_EVERY_S if waiting else every) if active else None)
+        @st.fragment(run_every=redraw_every(trainer, every, queue) if active else None)
         @functools.wraps(draw)  # Streamlit tells fragments apart by the function's name: each keeps the page's own
         def live() -> None:
             p = trainer.progress()

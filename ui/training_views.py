@@ -30,11 +30,12 @@ def status(p) -> None:
 
 
 def charts(trainer, p) -> None:
-    """The loss and layer-norm charts (figure dicts reused while the snapshot is unchanged) and the epochs' samples."""
+    """The loss and layer-norm charts (figures reused while the history they draw is unchanged) and the epochs' samples."""
     ss = st.session_state
     figs = ss.get("tr_figs")
-    if figs is None or figs[0] != (trainer.uid, p.version):
-        figs = ((trainer.uid, p.version), unchecked(loss_figure(p.steps, p.loss, p.accuracy, p.val_steps, p.val_loss)),
+    drawn = (trainer.uid, len(p.steps), len(p.val_steps), tuple(p.layer_names))  # not p.version: a sentence moves it
+    if figs is None or figs[0] != drawn:
+        figs = (drawn, unchecked(loss_figure(p.steps, p.loss, p.accuracy, p.val_steps, p.val_loss)),
                 unchecked(layer_norms_figure(p.steps, p.layer_norms, p.layer_names)))
         ss.tr_figs = figs
     left, right = st.columns([3, 2])

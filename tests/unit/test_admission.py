@@ -281,3 +281,6 @@ def test_a_page_waiting_in_the_queue_redraws_every_two_seconds_and_a_training_tw
     assert controls.redraw_every(_Waiting("waiting"), 1.0) == 2.0
     assert controls.redraw_every(_Waiting("running"), 0.5) == 0.5  # the slot's holder draws twice a second
     assert controls.redraw_every(None, 1.0) == 1.0
+    # the Train page's charts cannot move while it waits: they do not redraw at all until its turn comes
+    assert controls.redraw_every(_Waiting("waiting"), 1.0, queue=False) is None
+    assert controls.redraw_every(_Waiting("running"), 1.0, queue=False) == 1.0
