@@ -293,7 +293,8 @@ async def light_prepare(base: str, join: str, setup: str, st: Student, timeout: 
     try:
         await s.open()
         # the whole form: on a busy server the first run's name box can arrive a moment before its Join button
-        await s.wait_for(lambda: s.widget("text_input", "Your name") and s.widget("button", "Join"), timeout, "the join form")
+        await s.wait_for(lambda: s.widget("text_input", "Your name") and s.widget("button", "Join"), timeout,
+                         "the join form")
         await s.type("Your name", st.name)
         await s.press("Join", timeout)
         await s.wait_for(lambda: s.has_text(f"Welcome, {st.name}"), timeout, "the welcome")

@@ -30,7 +30,7 @@ def status(p) -> None:
 
 
 def charts(trainer, p) -> None:
-    """The loss and layer-norm charts (figures reused while the history they draw is unchanged) and the epochs' samples."""
+    """The loss and layer-norm charts (figures reused while the history they draw is unchanged), the epochs' samples."""
     ss = st.session_state
     figs = ss.get("tr_figs")
     drawn = (trainer.uid, len(p.steps), len(p.val_steps), tuple(p.layer_names))  # not p.version: a sentence moves it

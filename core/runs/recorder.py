@@ -1,14 +1,15 @@
 """Writes live trainings into the run store, from one thread of the web server.
 
-Every second it takes each tracked training's latest snapshot and writes what is new: history rows,
-validation points, samples, gradient curves, the status, and a `.keras` file of the newest checkpoint (epoch end,
-pause, stop): at once when the training has ended, else at most every `WEIGHTS_EVERY_S` per run. Writing a `.keras`
-file costs the server ~50 ms; a class of thirty Quick demos (an epoch every second) spent a tenth of the server's
-CPU on it, while a file only matters once a run is opened elsewhere or the server restarts. It writes from the checkpoint's own NumPy weights into a model of its own, so
-a file always holds exactly the weights its step names. A store that cannot be written (a full disk, a
-read-only folder) costs only the saving: the training goes on in memory, and the error is a sentence for that
-workspace alone (`error_for`). A finished run leaves memory once it is all written, or after `TRIES` failed writes
-(the session that shows it keeps its own trainer; other tabs open it from its last saved checkpoint).
+Every second it takes each tracked training's latest snapshot and writes what is new: history rows, validation
+points, samples, gradient curves, the status, and a `.keras` file of the newest checkpoint (epoch end, pause, stop):
+at once when the training has ended, else at most every `WEIGHTS_EVERY_S` per run. Writing a `.keras` file costs the
+server ~50 ms; a class of thirty Quick demos (an epoch every second) spent a tenth of the server's CPU on it, while
+a file only matters once a run is opened elsewhere or the server restarts. It writes from the checkpoint's own NumPy
+weights into a model of its own, so a file always holds exactly the weights its step names. A store that cannot be
+written (a full disk, a read-only folder) costs only the saving: the training goes on in memory, and the error is a
+sentence for that workspace alone (`error_for`). A finished run leaves memory once it is all written, or after
+`TRIES` failed writes (the session that shows it keeps its own trainer; other tabs open it from its last saved
+checkpoint).
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
     """Train the Quick demo and reload; kill -9 the server (nothing it started survives); start it again on the same
     data folder and open the same address; change the units and train again: the Runs page overlays both runs. Then
     SIGTERM the server: nothing it started survives."""
-    # one training at a time here: one slot and one warm worker, so each server imports TensorFlow twice, not three times
+    # one training at a time here: one slot and one warm worker (each server imports TensorFlow twice, not 3 times)
     env = {"RNN_PLAYGROUND_DATA": str(tmp_path / "data"), "RNN_PLAYGROUND_MAX_TRAININGS": "1",
            "RNN_PLAYGROUND_WARM_WORKERS": "1"}
     proc, url = start_server(tmp_path / "first.log", env=env)

@@ -153,8 +153,8 @@ def test_the_run_store_never_imports_the_workers():
             assert not any(n.startswith(("core.workers", "ray", "streamlit")) for n in names), (path.name, names)
 
 
-def test_a_training_runs_newest_checkpoint_is_written_at_most_every_weights_every_s_and_at_once_when_it_ends(tmp_path,
-                                                                                                              monkeypatch):
+def test_a_training_runs_newest_checkpoint_is_written_at_most_every_weights_every_s_and_at_once_when_it_ends(
+        tmp_path, monkeypatch):
     """A class of Quick demos makes a checkpoint a second per run; a `.keras` file costs the server ~50 ms, so while a
     run trains only its first checkpoint and then one per `weights_every_s` are written, and its last one as soon as
     the training has ended (nothing of the end is lost)."""
