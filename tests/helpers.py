@@ -137,6 +137,27 @@ def reopened(token: str, **query):
     return open_page(ws=token, **query)
 
 
+def chart(at, key: str) -> dict:
+    """The plotly figure (as a dict) of the chart with widget key `key`."""
+    import json
+
+    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-" + key)]
+    assert found, f"no chart {key!r}; charts: {[c.proto.id.rsplit('-', 1)[-1] for c in at.get('plotly_chart')]}"
+    return json.loads(found[0].proto.spec)
+
+
+def arr(value):
+    """A plotly JSON array as a NumPy array: a list, or plotly 6's {"dtype", "bdata", "shape"} typed array."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return out.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else out
+    return np.array(value, dtype=float)
+
+
 def wait_for_training(at, timeout: float = 120) -> None:
     """Wait until the session's training ends, then rerun the page."""
     trainer = at.session_state["run"].trainer

@@ -106,9 +106,11 @@ def queued(trainer) -> bool:
 def redraw_every(trainer, every: float, queue: bool = True) -> float | None:
     """How often a live view of `trainer` redraws: `every`, or while it waits in the queue WAITING_EVERY_S (None, not
     at all, for a view without `queue`)."""
-    if queued(trainer):
-        return WAITING_EVERY_S if queue else None
-    return every
+    return _cadence(queued(trainer), every, queue)
+
+
+def _cadence(waiting: bool, every: float, queue: bool) -> float | None:
+    return (WAITING_EVERY_S if queue else None) if waiting else every
 
 
 def live_fragment(trainer, active: bool, paused: bool, every: float = 0.5, watch: bool = True, queue: bool = True):
@@ -121,7 +123,7 @@ def live_fragment(trainer, active: bool, paused: bool, every: float = 0.5, watch
     def wrap(draw):
         waiting = active and queued(trainer)
 
-        @st.fragment(run_every=redraw_every(trainer, every, queue) if active else None)
+        @st.fragment(run_every=_cadence(waiting, every, queue) if active else None)  # the state `watch` compares with
         @functools.wraps(draw)  # Streamlit tells fragments apart by the function's name: each keeps the page's own
         def live() -> None:
             p = trainer.progress()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 
 from core.text.vocabulary import display_token
@@ -17,7 +18,12 @@ LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font
 NO_TEMPLATE = {"layout": {}}
 
 
-_DEFAULT_TEMPLATE: list[dict] = []  # what plotly puts in place of NO_TEMPLATE when it validates, made once
+@functools.cache
+def _default_template() -> dict:
+    """What plotly puts in place of NO_TEMPLATE when it validates a figure."""
+    import plotly.graph_objects as go
+
+    return go.Figure(layout=dict(template=NO_TEMPLATE)).to_dict()["layout"]["template"]
 
 
 def unchecked(figure: dict):
@@ -33,9 +39,7 @@ def unchecked(figure: dict):
 
     layout = figure.get("layout", {})
     if layout.get("template") == NO_TEMPLATE:
-        if not _DEFAULT_TEMPLATE:
-            _DEFAULT_TEMPLATE.append(go.Figure(layout=dict(template=NO_TEMPLATE)).to_dict()["layout"]["template"])
-        figure = {**figure, "layout": {**layout, "template": _DEFAULT_TEMPLATE[0]}}
+        figure = {**figure, "layout": {**layout, "template": _default_template()}}
     return go.Figure(figure, _validate=False)
 
 

@@ -4,7 +4,7 @@ own), and the board lists them without ever showing a workspace token."""
 from dataclasses import asdict
 
 from core.config import TrainConfig
-from tests.helpers import APP, open_page
+from tests.helpers import APP, arr, chart, open_page
 from ui.class_views import qr_png
 from ui.store_access import store
 
@@ -116,20 +116,7 @@ def test_the_class_page_is_listed_after_runs():
 
 def _curves(board) -> dict[str, list]:
     """Each named curve of the board's loss chart: its steps."""
-    import base64
-    import json
-
-    import numpy as np
-
-    def values(v):
-        return np.frombuffer(base64.b64decode(v["bdata"]), v["dtype"]).tolist() if isinstance(v, dict) else list(v)
-
-    out = {}
-    for chart in board.get("plotly_chart"):
-        for trace in json.loads(chart.proto.spec)["data"]:
-            if trace.get("type") == "scatter" and trace.get("name"):
-                out[trace["name"]] = values(trace["x"])
-    return out
+    return {t["name"]: arr(t["x"]).tolist() for t in chart(board, "cl_curves")["data"] if t.get("name")}
 
 
 def test_the_boards_curves_follow_the_store_and_a_run_that_did_not_move_is_not_read_again(monkeypatch):

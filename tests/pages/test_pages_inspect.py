@@ -4,8 +4,6 @@ Every check compares what the page shows with a fresh call into core on the same
 that drew the wrong numbers (or none) fails.
 """
 
-import base64
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -20,7 +18,7 @@ from core.race.task import LAG_BINS, key_accuracy, key_targets, line_batch, make
 from core.race.race import Race, RaceConfig
 from core.nn.language_model import build_model
 from tests import helpers
-from tests.helpers import ROOT, TINY, described, until
+from tests.helpers import ROOT, TINY, arr, chart, described, until
 
 PAGE_MODEL = replace(TINY, embedding_dim=4, rnn_units=8, batch_size=4, seq_len=8)  # the page sets the vocabulary's size
 TINY_RACE = RaceConfig(units=6, embedding_dim=3, batch_size=8, steps=3, eval_every=2, eval_lines=40, grad_lines=2)
@@ -28,21 +26,6 @@ TINY_RACE = RaceConfig(units=6, embedding_dim=3, batch_size=8, steps=3, eval_eve
 
 def open_page(page: str, config: ModelConfig = PAGE_MODEL) -> AppTest:
     return helpers.open_page(page, config)
-
-
-def chart(at: AppTest, key: str) -> dict:
-    """The plotly figure (as a dict) of the chart with widget key `key`."""
-    found = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-" + key)]
-    assert found, f"no chart {key!r}; charts: {[c.proto.id.rsplit('-', 1)[-1] for c in at.get('plotly_chart')]}"
-    return json.loads(found[0].proto.spec)
-
-
-def arr(value) -> np.ndarray:
-    """A plotly JSON array: a list, or plotly 6's {"dtype", "bdata", "shape"} typed array."""
-    if isinstance(value, dict):
-        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        return out.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else out
-    return np.array(value, dtype=float)
 
 
 def shown_ids(at: AppTest):
