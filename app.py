@@ -62,7 +62,7 @@ PAGES = [
     st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/stacked_line_chart:"),
-    st.Page("pages/classroom.py", title="Class", icon=":material/school:", url_path="class"),
+    st.Page("pages/class.py", title="Class", icon=":material/school:", url_path="class"),
     st.Page("pages/sweeps.py", title="Sweeps", icon=":material/tune:"),
     st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
     st.Page("pages/hidden_states.py", title="Hidden states", icon=":material/grid_on:"),

@@ -8,7 +8,7 @@ from tests.helpers import APP, arr, chart, open_page
 from ui.class_views import qr_png
 from ui.store_access import store
 
-PAGE = "pages/classroom.py"
+PAGE = "pages/class.py"
 
 
 def page_text(at) -> str:
@@ -111,7 +111,7 @@ def test_the_board_lists_students_by_best_loss_escapes_names_and_never_shows_a_w
 
 def test_the_class_page_is_listed_after_runs():
     source = open(APP).read()
-    assert source.index('"pages/runs.py"') < source.index('"pages/classroom.py"') < source.index('"pages/sweeps.py"')
+    assert source.index('"pages/runs.py"') < source.index('"pages/class.py"') < source.index('"pages/sweeps.py"')
 
 
 def _curves(board) -> dict[str, list]:
