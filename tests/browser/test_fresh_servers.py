@@ -15,7 +15,10 @@ PAGES = {"": "RNN Playground", "text": "Text", "model": "Model", "train": "Train
 # Every page is one of the first requests of a fresh server, several at once on each (tabs reconnecting together:
 # after the first fix all but the first still ran without the router); tests/unit/test_pages_route.py checks that
 # every page file asks for the router first.
-GROUPS = [("", "text", "model", "train", "runs", "generate", "class"),
+# The Class page comes first on its server: opened as a fresh server's very first request, Streamlit's frontend looked
+# its address up among the pages/ files before the router answered, and showed "Page not found" over the page while
+# the file was pages/classroom.py (the address is /class: the join and board links).
+GROUPS = [("class", "", "text", "model", "train", "runs", "generate"),
           ("hidden_states", "connectivity", "gradients", "race", "series", "sweeps")]
 LINK_SETTING = "epochs=7"
 
@@ -26,6 +29,7 @@ def routed(pg, heading: str) -> None:
     pg.get_by_role("heading", name=heading, exact=True).first.wait_for()
     pg.get_by_role("link", name="Long-range race", exact=True).wait_for()
     no_exception(pg)
+    assert pg.get_by_text("Page not found").count() == 0, f"{heading}: Streamlit's Page not found dialog"
     assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0
     # app.py mirrored the session into the address: the link's setting is kept and the unknown key dropped (a fresh
     # session with nothing to save has no workspace token yet, N19)
