@@ -41,6 +41,7 @@ st.caption(f"{len(runs)} run{'s' if len(runs) > 1 else ''} in this workspace, {s
            f"{store.limits.megabytes:,} MB. Tick rows to choose which runs the chart overlays (the latest five when none is).")
 shown = df.drop(columns=["id", "epochs done"])
 event = st.dataframe(shown, key="runs_table", on_select="rerun", selection_mode="multi-row", hide_index=True, width="stretch",
+                     placeholder=controls.MISSING,
                      column_config={"started": st.column_config.DatetimeColumn(format="D MMM, HH:mm:ss"),
                                     "learning rate": st.column_config.NumberColumn(format="%.4g"),
                                     "best val. loss": st.column_config.NumberColumn(format="%.3f"),

@@ -122,7 +122,7 @@ def _live(cls: dict) -> None:
     if not rows:
         st.info("Nobody has joined yet. Give your students the join link (or its QR code) from the Class page.")
         return
-    st.dataframe(_table(rows), hide_index=True, width="stretch", key="cl_table",
+    st.dataframe(_table(rows), hide_index=True, width="stretch", key="cl_table", placeholder=controls.MISSING,
                  column_config={"best val. loss": st.column_config.NumberColumn(format="%.3f"),
                                 "tokens/s": st.column_config.NumberColumn(format="%.0f")})
     st.download_button("Download the class table (.csv)", to_csv(rows), file_name="class.csv", mime="text/csv",

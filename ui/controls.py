@@ -74,6 +74,7 @@ def training_buttons(prefix: str, trainer, active: bool, on_start, args: tuple =
 # Snapshot statuses that warn: the training ended short of its plan through no choice of the user's ("lost": its worker
 # died; "interrupted": the server stopped; "damaged": a weights file could not be read).
 WARNING_STATUSES = ("interrupted", "damaged", "lost")
+MISSING = "–"  # what a table shows in a cell with no value yet (Streamlit's default is the word "None")
 
 
 def training_message(p, finished: str = "") -> None:

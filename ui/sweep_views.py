@@ -98,7 +98,7 @@ def _board(sweep: dict, runner) -> None:
         trace["name"] = ("★ " if top is not None and run["id"] == top["id"] else "") + board.label(run, spec)
         traces.append(trace)
     st.plotly_chart(overlay_figure(traces, "steps"), width="stretch", key="sw_overlay")
-    st.dataframe(df.drop(columns=["id"]), hide_index=True, width="stretch", key="sw_table",
+    st.dataframe(df.drop(columns=["id"]), hide_index=True, width="stretch", key="sw_table", placeholder=controls.MISSING,
                  column_config={"best val. loss": st.column_config.NumberColumn(format="%.3f")})
     numeric = {SETTINGS[a.key].label: ("log10 " if SETTINGS[a.key].log else "") + SETTINGS[a.key].label
                for a in spec.axes if SETTINGS[a.key].kind is not str}

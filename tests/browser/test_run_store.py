@@ -1,6 +1,7 @@
 """The run store's story in a real browser, and the server's own end: a run survives a reload and a crash of the server
-(`kill -9`, after which nothing the server started runs 15 s later), and Runs overlays the next one; a SIGTERM then
-stops Ray and every process the second server started. One story, so that the suite starts two servers, not four."""
+(`kill -9`, after which nothing the server started runs 15 s later), every page works as the restarted server's first
+requests (the tabs reconnecting at once), and Runs overlays the next run; a SIGTERM then stops Ray and every process
+the second server started. One story, so that the suite starts two servers, not six."""
 
 import re
 import signal
@@ -16,6 +17,10 @@ pytestmark = pytest.mark.browser
 # 20 epochs of 200 steps of a 16-unit model: epoch 1 comes within seconds even with the suite's other servers busy,
 # and Stop comes long before epoch 20 (with 40 steps and Stop after epoch 2, all 20 ended once before Stop took effect)
 SMALL = "rnn_units=16&embedding_dim=8&batch_size=8&seq_len=16&max_steps_per_epoch=200&epochs=20"
+# Every page by its address (app.py's url_path) and heading; tests/unit/test_pages_route.py checks that it lists them all.
+PAGES = {"": "RNN Playground", "text": "Text", "model": "Model", "train": "Train", "runs": "Runs", "generate": "Generate",
+         "hidden_states": "Hidden states", "connectivity": "Connectivity", "gradients": "Gradients",
+         "race": "Long-range race", "series": "Time series", "sweeps": "Sweeps", "class": "Class"}
 
 
 def _names(procs) -> list[str]:
@@ -60,11 +65,39 @@ def _sigterm_leaves_nothing(proc) -> None:
     assert alive == [], f"still running after SIGTERM of the server: {_names(alive)}"
 
 
+def _routed(pg, heading: str) -> None:
+    """The page came through the router: its heading, the router's menu with titles, no traceback, no file names, and
+    app.py's address sync ran (the saved link's settings and workspace kept, the unknown key dropped)."""
+    pg.get_by_role("heading", name=heading, exact=True).first.wait_for()
+    pg.get_by_role("link", name="Long-range race", exact=True).wait_for()
+    no_exception(pg)
+    assert pg.get_by_text("Page not found").count() == 0, f"{heading}: Streamlit's Page not found dialog"
+    assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0
+    pg.wait_for_function("() => /[?&]epochs=20(&|$)/.test(location.search) && /[?&]ws=/.test(location.search)"
+                         " && !/stale=/.test(location.search)")
+
+
+def _tabs_reconnect(browser, url: str, query: str) -> tuple:
+    """Every page but Train opened as the restarted server's first requests, all at once, as open tabs reconnect (with
+    an unknown key a saved link may carry). The Class page comes first: opened as a fresh server's very first request,
+    Streamlit's frontend looked its address up among the pages/ files before the router answered, and showed "Page not
+    found" over the page while the file was pages/classroom.py (its address is /class: the join and board links).
+    Streamlit's old pages/ mode ran such pages without app.py: a traceback, and raw file names as the menu; with
+    several tabs at once, all but the first still did after the first fix. Returns (context, [(tab, heading)])."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(120_000)
+    tabs = []
+    for path in ["class"] + [p for p in PAGES if p not in ("class", "train")]:
+        tabs.append((context.new_page(), PAGES[path]))
+        tabs[-1][0].goto(f"{url}/{path}?{query}&stale=1")
+    return context, tabs
+
+
 def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_no_server_leaves_a_process(tmp_path,
                                                                                                            browser):
-    """Train the Quick demo and reload; kill -9 the server (nothing it started survives); start it again on the same
-    data folder and open the same address; change the units and train again: the Runs page overlays both runs. Then
-    SIGTERM the server: nothing it started survives."""
+    """Train a small model and reload; kill -9 the server (nothing it started survives); start it again on the same
+    data folder: every page opens as one of its first requests, and the same address shows the run; change the units
+    and train again: the Runs page overlays both runs. Then SIGTERM the server: nothing it started survives."""
     # one training at a time here: one slot and one warm worker (each server imports TensorFlow twice, not 3 times)
     env = {"RNN_PLAYGROUND_DATA": str(tmp_path / "data"), "RNN_PLAYGROUND_MAX_TRAININGS": "1",
            "RNN_PLAYGROUND_WARM_WORKERS": "1"}
@@ -90,7 +123,13 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
 
         _kill_9_leaves_nothing(proc, tmp_path / "first.log")
         proc, url = start_server(tmp_path / "second.log", env=env)
+        context, tabs = _tabs_reconnect(browser, url, address.split("?", 1)[1])
         pg.goto(url + address[address.index("/", len("http://")):])
+        try:
+            for tab, heading in tabs:
+                _routed(tab, heading)
+        finally:
+            context.close()
         pg.get_by_role("heading", name="Train", exact=True).wait_for()
         pg.get_by_text("Stopped by you").first.wait_for()
         assert pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text() == where

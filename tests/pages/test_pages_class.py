@@ -3,6 +3,8 @@ own), and the board lists them without ever showing a workspace token."""
 
 from dataclasses import asdict
 
+import pandas as pd
+
 from core.config import TrainConfig
 from tests.helpers import APP, arr, chart, open_page
 from ui.class_views import qr_png
@@ -99,6 +101,9 @@ def test_the_board_lists_students_by_best_loss_escapes_names_and_never_shows_a_w
     table = board.dataframe[0].value
     assert list(table["name"]) == ["Zoe", "<b>Eve</b>", "Max"]  # best validation loss first, as typed
     assert "learning rate 0.01" in table.loc[0, "differences"]
+    # nobody trains now: no speed, shown as a dash (Streamlit's default is the word "None"), and Max has no loss yet
+    assert table["tokens/s"].isna().all() and pd.isna(table.loc[2, "best val. loss"])
+    assert board.dataframe[0].proto.placeholder == "–"
     text = page_text(board)
     assert not any(ws in text for ws in students.values()) and "ws=" not in text
 

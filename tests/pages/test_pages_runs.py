@@ -62,6 +62,7 @@ def test_runs_lists_overlays_opens_renames_and_deletes():
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["U"]) == [24, 16] and list(table["status"]) == ["finished", "finished"]
+    assert at.dataframe[0].proto.placeholder == "–"  # a run without a value (no validation yet) shows a dash
     assert len(at.get("plotly_chart")) == 2  # the overlay and the parallel coordinates
     at.radio(key="runs_x").set_value("seconds").run()
     assert not at.exception

@@ -97,18 +97,13 @@ def test_config_round_trips_through_a_query_string():
         from_query(ModelConfig, {"rnn_units": "many"})
 
 
-@pytest.mark.slow  # a fresh Python that imports Keras, per level: ~5 s each
-@pytest.mark.parametrize("level", ["char", "word"])
-def test_downloaded_model_loads_in_plain_keras(tmp_path, level):
-    """The `.keras` bytes and the vocabulary JSON, trained a few steps on the fast path, load in a fresh
-    Python that cannot import this project, and the page's snippet predicts what the model predicts."""
-    import subprocess
-    import sys
-
+def _snippet_case(folder, level):
+    """A model of `level` trained a few steps on the fast path, its `.keras` and vocabulary JSON written to `folder`:
+    (the page's snippet for it, what the model predicts for the snippet's prompt)."""
     from core.nn.language_model import keras_file, load_snippet
+    from core.nn.tf import tf
     from core.nn.train_step import make_train_step
     from core.text.vocabulary import Vocabulary
-    from core.nn.tf import tf
 
     text = "the cat sat on the mat . the dog sat on the log .\n" * 20
     vocab = Vocabulary.build(text, level)
@@ -118,19 +113,36 @@ def test_downloaded_model_loads_in_plain_keras(tmp_path, level):
     ids = vocab.encode(text)[: 3 * 5].reshape(3, 5)
     for _ in range(3):
         step(tf.constant(ids[:, :4]), tf.constant(ids[:, 1:]))
-    (tmp_path / "m.keras").write_bytes(keras_file(model))
-    (tmp_path / "v.json").write_text(vocab.to_json(), encoding="utf-8")
+    folder.mkdir()
+    (folder / "m.keras").write_bytes(keras_file(model))
+    (folder / "v.json").write_text(vocab.to_json(), encoding="utf-8")
     prompt = vocab.decode(ids[0, :4])
     reset_states(model)  # a loaded model starts from zeros: Keras saves weights, not the carried state
     want = model.predict(np.array([vocab.encode(prompt)] * 3), verbose=0)
+    return load_snippet(config, level, prompt, "m.keras", "v.json"), want, vocab.tokens
 
-    code = load_snippet(config, level, prompt, "m.keras", "v.json")
-    code = "import importlib.util\nassert importlib.util.find_spec('core') is None\n" + code + "np.save('logits.npy', logits)\n"
+
+@pytest.mark.slow  # a fresh Python that imports Keras: ~5 s
+def test_downloaded_model_loads_in_plain_keras(tmp_path):
+    """The `.keras` bytes and the vocabulary JSON, trained a few steps on the fast path, load in a fresh
+    Python that cannot import this project, and the page's snippet predicts what the model predicts; for a char
+    model and a word model, each snippet run as written in its own folder (one interpreter for both)."""
+    import subprocess
+    import sys
+
+    cases = {level: _snippet_case(tmp_path / level, level) for level in ("char", "word")}
+    save = "np.save('logits.npy', logits)\n"
+    runs = "".join(f"os.chdir({str(tmp_path / level)!r})\nexec({code + save!r}, {{'__name__': '__main__'}})\n"
+                   for level, (code, _, _) in cases.items())
+    code = "import importlib.util, os\nassert importlib.util.find_spec('core') is None\n" + runs
     out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
-    got = np.load(tmp_path / "logits.npy")
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    assert out.stdout.strip() == repr(vocab.tokens[int(np.argmax(want[0, -1]))])
+    for level, (_, want, _) in cases.items():
+        got = np.load(tmp_path / level / "logits.npy")
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=level)
+    # each snippet prints the token its model finds likeliest next
+    assert out.stdout.strip().splitlines() == [repr(tokens[int(np.argmax(want[0, -1]))])
+                                               for _, want, tokens in cases.values()]
 
 
 @pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru"])

@@ -1,6 +1,6 @@
 """Every page asks for the router before it does anything (`through_router()`, its first statement after the
 imports), and app.py lists every page file: a page opened as a fresh server's first request then starts over
-through app.py (tests/browser/test_fresh_servers.py sees it happen in Chromium for every page)."""
+through app.py (tests/browser/test_run_store.py sees it happen in Chromium for every page, on a restarted server)."""
 
 import ast
 from pathlib import Path
@@ -25,8 +25,8 @@ def test_every_page_asks_for_the_router_first():
 
 def test_app_lists_every_page_and_the_browser_test_opens_each():
     app = (ROOT / "app.py").read_text()
-    browser = (ROOT / "tests" / "browser" / "test_fresh_servers.py").read_text()
+    browser = (ROOT / "tests" / "browser" / "test_run_store.py").read_text()
     for page in PAGES:
         assert f'"pages/{page.name}"' in app, page.name
-        path = {"home": "", "classroom": "class"}.get(page.stem, page.stem)  # the address of each page (app.py's url_path)
+        path = {"home": ""}.get(page.stem, page.stem)  # the address of each page (app.py's url_path)
         assert f'"{path}"' in browser, page.name
