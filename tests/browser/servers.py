@@ -10,6 +10,9 @@ from pathlib import Path
 from tests.helpers import ROOT, free_port, until
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# wait_for_function checks every POLL_MS: its default checks every animation frame, which kept Chromium drawing
+# frames at 0.1 core for as long as a wait lasted (a locator's wait costs 0.02, a 500 ms poll 0.002)
+POLL_MS = 200
 
 
 def launch_server(log: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.servers import goto, no_exception
+from tests.browser.servers import POLL_MS, goto, no_exception
 
 pytestmark = pytest.mark.browser
 
@@ -40,11 +40,11 @@ def test_home_to_generate(page, server, tmp_path):
     epochs = pg.get_by_label("Epochs")  # one of the Quick demo's 20: the flow, not the rhymes, is under test
     epochs.fill("1")
     epochs.press("Enter")
-    pg.wait_for_function("() => /[?&]epochs=1(&|$)/.test(location.search)")
+    pg.wait_for_function("() => /[?&]epochs=1(&|$)/.test(location.search)", polling=POLL_MS)
     batches = pg.get_by_label("Batches per epoch (0 = all)")  # 40 of its 100: enough to generate rhymes-like text
     batches.fill("40")
     batches.press("Enter")
-    pg.wait_for_function("() => /[?&]max_steps_per_epoch=40(&|$)/.test(location.search)")
+    pg.wait_for_function("() => /[?&]max_steps_per_epoch=40(&|$)/.test(location.search)", polling=POLL_MS)
     pg.get_by_role("button", name="Start training").click()
     pg.locator(".js-plotly-plot").first.wait_for()
     pg.get_by_role("button", name="Pause").click()  # the worker says it paused; the page then offers Resume
@@ -86,7 +86,7 @@ def test_home_to_generate(page, server, tmp_path):
     no_exception(pg)
 
     goto(pg, "Gradients")  # gradient decay and eigenvalues at least (the second can draw a moment after the first)
-    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
+    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", polling=POLL_MS)
     no_exception(pg)
 
     goto(pg, "Long-range race")
@@ -144,7 +144,7 @@ def test_a_learning_rate_sweep_runs_live_and_its_best_trial_generates(page, serv
     legend = pg.locator("[data-testid='stPlotlyChart'] .legendtext")
     pg.wait_for_function("new Set([...document.querySelectorAll(\"[data-testid='stPlotlyChart'] .legendtext\")]"
                          ".map(e => e.textContent.replace('★ ', ''))).size >= 3",
-                         timeout=240_000)  # three trials, one curve each, on one chart while the sweep runs
+                         timeout=240_000, polling=POLL_MS)  # three trials, one curve each, on one chart, while it runs
     names = legend.evaluate_all("els => els.map(e => e.textContent)")  # at once: the chart redraws while it runs
     # three distinct trials (a chart being replaced by the live fragment can sit in the page twice for a moment)
     assert len({n.removeprefix("★ ") for n in names if "learning rate" in n}) == 3, names
@@ -173,7 +173,7 @@ def _student(browser, join_link: str, name: str, learning_rate: str):
     lr = pg.get_by_label("Learning rate")
     lr.fill(learning_rate)
     lr.press("Enter")
-    pg.wait_for_function(f"() => location.search.includes('learning_rate={learning_rate}')")
+    pg.wait_for_function(f"() => location.search.includes('learning_rate={learning_rate}')", polling=POLL_MS)
     pg.get_by_role("button", name="Start training").click()
     return context, pg
 
@@ -208,13 +208,15 @@ def test_a_class_two_students_join_train_and_the_board_shows_them(page, server, 
         pg.goto(board_link)
         pg.get_by_role("heading", name=re.compile("the board")).wait_for()
         legend = pg.locator("[data-testid='stPlotlyChart'] .legendtext")
-        pg.wait_for_function("document.querySelectorAll(\"[data-testid='stPlotlyChart'] .legendtext\").length >= 2")
+        pg.wait_for_function("document.querySelectorAll(\"[data-testid='stPlotlyChart'] .legendtext\").length >= 2",
+                             polling=POLL_MS)
         names = legend.evaluate_all("els => els.map(e => e.textContent)")
         assert {"Ada", "Grace"} <= {n.strip("★ ") for n in names}, names
         grid = pg.locator("[data-testid='stDataFrame']").first
         grid.wait_for()
         pg.wait_for_function("() => ['Ada', 'Grace'].every(name => [...document.querySelectorAll("
-                             "\"[data-testid='stDataFrame'] [role='gridcell']\")].some(c => c.textContent === name))")
+                             "\"[data-testid='stDataFrame'] [role='gridcell']\")].some(c => c.textContent === name))",
+                             polling=POLL_MS)
         assert not any(t in pg.content() for t in tokens), "the board never shows a student's workspace token"
         no_exception(pg)
     finally:

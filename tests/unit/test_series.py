@@ -129,3 +129,22 @@ def test_the_forecasters_hidden_states_match_numpy_and_its_forecast():
     assert np.allclose(states, expected, atol=1e-6)
     head_W, head_b = model.get_layer("forecast").get_weights()
     assert np.allclose(states[-1] @ head_W + head_b, predict(model, z[None, :])[0], atol=1e-5)
+
+
+def test_the_fed_back_forecast_matches_numpy_feeding_each_forecast_back_in():
+    """roll_forward (one graph call per step): each step's input is the window's newest values, its own forecasts
+    included; the forecast is the NumPy SimpleRNN's last h through the head, from the layer's own weights."""
+    from core.forecast.model import SeriesModelConfig, build_series_model, roll_forward
+
+    model = build_series_model(SeriesModelConfig(rnn_units=5), WindowConfig(lookback=4, horizon=2))
+    W, U, b = model.get_layer("rnn_1").get_weights()
+    head_W, head_b = model.get_layer("forecast").get_weights()
+    history = list(np.random.default_rng(7).normal(size=4))
+    expected = []
+    for _ in range(9):
+        h = np.zeros(5)
+        for x in history[-4:]:
+            h = np.tanh(x * W[0] + h @ U + b)
+        expected.append((h @ head_W + head_b)[0])  # the first of the horizon's two forecasts is fed back
+        history.append(expected[-1])
+    assert np.allclose(roll_forward(model, np.array(history[:4]), 9), expected, atol=1e-5)
