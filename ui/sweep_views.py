@@ -10,6 +10,7 @@ from core.figures.runs import overlay_figure, parallel_figure
 from core.runs.compare import curves
 from core.sweeps import board
 from core.sweeps.space import SETTINGS, SweepError
+from core.wording import duration
 from ui import controls, sweep_state
 from ui.store_access import store
 
@@ -45,9 +46,10 @@ def panel(live: bool) -> None:
     if planned is not None:
         e = planned.estimate
         mb = e.largest_gb * 1024
-        st.info(f"**{e.trials} trial{'s' if e.trials != 1 else ''}**, about {_duration(e.seconds)} if every trial trains "
+        st.info(f"**{e.trials} trial{'s' if e.trials != 1 else ''}**, about {duration(e.seconds)} if every trial trains "
                 f"to the end ({'ASHA usually saves much of it' if asha else 'no early stopping'}), at most "
-                f"{mb:,.0f} MB of training memory each; {e.at_once} can run at once on this server.",
+                f"{f'{mb:,.0f} MB' if mb >= 1 else 'under 1 MB'} of training memory each; {e.at_once} can run at once "
+                "on this server.",
                 icon=":material/tune:")
     if st.button("Start sweep", key="sw_start", type="primary", disabled=planned is None or live,
                  help="A sweep of this workspace is running; stop it first." if live else None):
@@ -55,10 +57,6 @@ def panel(live: bool) -> None:
             if sweep_state.start(planned) is not None:
                 ss.sw_started = True
         st.rerun()
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:,.0f} s" if seconds < 120 else f"{seconds / 60:,.0f} min"
 
 
 def show(sweep: dict) -> None:

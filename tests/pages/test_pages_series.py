@@ -23,8 +23,13 @@ def test_seattle_temperature_trains_and_is_measured_against_the_baselines():
     table = at.table[0].value
     assert list(table.index) == ["persistence", "seasonal naive", "linear AR", "SimpleRNN"]
     assert list(table.columns) == ["MAE", "RMSE"] and all(float(v) > 0 for v in table["RMSE"])
-    stored = workspace.store().run(at.session_state["ws_token"], run.run_id)
-    assert stored["kind"] == "series" and stored["step"] == run.trainer.progress().step > 0
+    def stored() -> dict:
+        return workspace.store().run(at.session_state["ws_token"], run.run_id)
+
+    # the recorder writes what changed once a second: the store has the last step within about that
+    until(lambda: stored()["step"] == run.trainer.progress().step, 30,
+          lambda: f"the store's step to reach the trainer's; it is {stored()['step']}")
+    assert stored()["kind"] == "series" and stored()["step"] > 0
     at.switch_page("pages/runs.py").run()
     assert not at.exception
     assert "lookback" in at.dataframe[0].value.columns  # this workspace has forecasters only: their own columns

@@ -36,6 +36,16 @@ def test_the_panel_says_what_a_sweep_costs_and_refuses_bad_input_with_a_sentence
     assert len(at.text_input(key="sw_learning_rate").value) and not at.exception
 
 
+def test_a_tiny_sweep_is_said_in_whole_units_never_zero():
+    """The panel's estimate for the smallest setups: at least "about 1 s", and "under 1 MB" rather than "0 MB"."""
+    at = open_page("pages/sweeps.py", rnn_units="4", embedding_dim="2", batch_size="1", seq_len="2",
+                   max_steps_per_epoch="1")
+    at.number_input(key="sw_epochs").set_value(1).run()
+    info = " ".join(i.value for i in at.info)
+    assert "about 1 s if every trial" in info and "under 1 MB of training memory" in info, info
+    assert " 0 s" not in info and " 0 MB" not in info
+
+
 def test_the_sweeps_page_is_listed_after_runs():
     source = open(APP).read()
     assert source.index('"pages/runs.py"') < source.index('"pages/sweeps.py"') < source.index('"pages/generate.py"')
