@@ -15,9 +15,10 @@ from tests.browser.servers import POLL_MS, goto, no_exception, start_server
 from tests.helpers import until
 
 pytestmark = pytest.mark.browser
-# 20 epochs of 200 steps of a 16-unit model: epoch 1 comes within seconds even with the suite's other servers busy,
-# and Stop comes long before epoch 20 (with 40 steps and Stop after epoch 2, all 20 ended once before Stop took effect)
-SMALL = "rnn_units=16&embedding_dim=8&batch_size=8&seq_len=16&max_steps_per_epoch=200&epochs=20"
+# 20 epochs of 1,000 steps of a 16-unit model: epoch 1 comes within seconds even with the suite's other servers busy,
+# and Stop comes long before epoch 20 (with 40 steps and Stop after epoch 2, all 20 ended once before Stop took effect;
+# with 200, a less busy suite reached epoch 13 before Stop took effect)
+SMALL = "rnn_units=16&embedding_dim=8&batch_size=8&seq_len=16&max_steps_per_epoch=1000&epochs=20"
 # Every page by its address (app.py's url_path) and heading; tests/unit/test_pages_route.py checks it lists them all
 PAGES = {"": "RNN Playground", "text": "Text", "model": "Model", "train": "Train", "runs": "Runs",
          "generate": "Generate", "hidden_states": "Hidden states", "connectivity": "Connectivity", "gradients": "Gradients",
@@ -119,8 +120,8 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
         pg.reload()
         pg.get_by_text("Stopped by you").first.wait_for()
         assert pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text() == where
-        # once: while a rerun replaces the page, a moved element can sit in it twice for a moment
-        expect(pg.get_by_text("Sample after epoch 1")).to_have_count(1, timeout=15_000)
+        # once (exact: "Sample after epoch 1" is also the start of "... epoch 10"); a rerun's page settles first
+        expect(pg.get_by_text("Sample after epoch 1", exact=True)).to_have_count(1, timeout=15_000)
         no_exception(pg)
 
         _kill_9_leaves_nothing(proc, tmp_path / "first.log")
