@@ -29,6 +29,11 @@ def status(p) -> None:
                 help="Training speed over the last 30 batches, pauses and epoch ends left out.")
 
 
+STATEFUL_EPOCHS = ("Stateful: each batch goes on from the hidden state the previous one left, and every epoch starts "
+                   "the text again from a zero state. So the loss jumps at the first batches of each epoch, before the "
+                   "state has read enough to carry context; that is the model, not a fault.")
+
+
 def charts(trainer, p) -> None:
     """The loss and layer-norm charts (figures reused while the history they draw is unchanged), the epochs' samples."""
     ss = st.session_state
@@ -43,6 +48,8 @@ def charts(trainer, p) -> None:
     right.plotly_chart(figs[2], width="stretch", key="tr_norms_chart")
     if p.fast_path:
         st.caption("Trained with the fused SimpleRNN step (same weights and results as Keras' SimpleRNN, faster).")
+    if getattr(getattr(trainer, "config", None), "stateful", False) and p.epochs > 1:
+        st.caption(STATEFUL_EPOCHS)
     for epoch, sample in reversed(p.samples):
         st.markdown(f"**Sample after epoch {epoch}**")
         st.code(sample, language=None, wrap_lines=True)

@@ -1,6 +1,7 @@
 """AppTest for every page: presets, a bad upload that keeps the text, a tiny training, generation."""
 
 from tests.helpers import open_page, server_full, train_tiny, until, wait_for_step, wait_for_training
+from ui.training_views import STATEFUL_EPOCHS
 
 
 def test_home_explains_and_quick_demo_starts_training():
@@ -117,6 +118,7 @@ def test_train_then_generate_a_tiny_model():
     assert any("Training finished" in s.value for s in at.success)
     progress = at.session_state["run"].trainer.progress()
     assert progress.step == 15 and progress.loss[-1] < progress.loss[0]
+    assert STATEFUL_EPOCHS not in [c.value for c in at.caption]  # one epoch: no epoch start to explain
     at.switch_page("pages/generate.py").run()
     at.slider(key="g_length").set_value(50).run()
     at.button(key="g_generate").click().run()

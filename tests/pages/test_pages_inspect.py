@@ -19,6 +19,7 @@ from core.race.race import Race, RaceConfig
 from core.nn.language_model import build_model
 from tests import helpers
 from tests.helpers import ROOT, TINY, arr, chart, described, until
+from ui.training_views import STATEFUL_EPOCHS
 
 PAGE_MODEL = replace(TINY, embedding_dim=4, rnn_units=8, batch_size=4, seq_len=8)  # the page sets the vocabulary's size
 TINY_RACE = RaceConfig(units=6, embedding_dim=3, batch_size=8, steps=3, eval_every=2, eval_lines=40, grad_lines=2)
@@ -86,6 +87,8 @@ def test_training_then_both_pages_show_the_trained_model():
     wait_for(run.trainer)
     progress = run.trainer.progress()
     assert progress.status == "finished" and len(progress.grad_curves) == 2
+    at.run()  # a stateful model over two epochs: the page says why the loss jumps at each epoch's start
+    assert [c.value for c in at.caption].count(STATEFUL_EPOCHS) == 1
 
     at.switch_page("pages/hidden_states.py").run()
     assert not at.exception
