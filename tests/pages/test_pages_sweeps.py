@@ -1,5 +1,7 @@
 """AppTest for the Sweeps page's panel: the plan's numbers before anything starts, and a sentence for each bad input."""
 
+import re
+
 from core import settings
 from core.config import QUICK_DEMO
 from tests.helpers import APP, open_page
@@ -19,7 +21,8 @@ def test_the_panel_says_what_a_sweep_costs_and_refuses_bad_input_with_a_sentence
     at.text_input(key="sw_learning_rate").set_value("0.001..0.03:3").run()
     at.text_input(key="sw_units").set_value("64, 128").run()
     info = " ".join(i.value for i in at.info)
-    assert "**6 trials**" in info and "can run at once" in info and "MB of training memory" in info, info
+    assert "**6 trials**" in info and "can run at once" in info and "), at most " in info, info
+    assert re.search(r"at most [\d,]+ MB of training memory each", info), info
     assert not at.button(key="sw_start").disabled
 
     at.text_input(key="sw_units").set_value("").run()  # missing
@@ -42,7 +45,7 @@ def test_a_tiny_sweep_is_said_in_whole_units_never_zero():
                    max_steps_per_epoch="1")
     at.number_input(key="sw_epochs").set_value(1).run()
     info = " ".join(i.value for i in at.info)
-    assert "about 1 s if every trial" in info and "under 1 MB of training memory" in info, info
+    assert "about 1 s if every trial" in info and "), under 1 MB of training memory" in info, info
     assert " 0 s" not in info and " 0 MB" not in info
 
 
