@@ -74,7 +74,8 @@ def roll_forward(model, window: np.ndarray, steps: int) -> np.ndarray:
     """Forecast `steps` values by feeding each first forecast back in as the newest input (scaled values).
 
     One step is a graph call (`tf.function`, traced once): called eagerly, a recurrent layer runs its loop op by op,
-    and a year of steps took 12.8 s of CPU in the web server instead of 0.4 s (a 32-unit SimpleRNN, lookback 30).
+    and a year of steps took 12.8 s of CPU in the web server instead of 0.6 s, tracing included (a 32-unit SimpleRNN,
+    lookback 30; `bench/forecast_report.py`).
     """
     from core.nn.tf import tf
 
