@@ -46,8 +46,8 @@ def panel(live: bool) -> None:
     if planned is not None:
         e = planned.estimate
         mb = e.largest_gb * 1024
-        st.info(f"**{e.trials} trial{'s' if e.trials != 1 else ''}**, about {duration(e.seconds)} if every trial trains "
-                f"to the end ({'ASHA usually saves much of it' if asha else 'no early stopping'}), "
+        st.info(f"**{e.trials} trial{'s' if e.trials != 1 else ''}**, about {duration(e.seconds)} if every trial "
+                f"trains to the end ({'ASHA usually saves much of it' if asha else 'no early stopping'}), "
                 f"{f'at most {mb:,.0f} MB' if mb >= 1 else 'under 1 MB'} of training memory each; {e.at_once} can run "
                 "at once on this server.",
                 icon=":material/tune:")
@@ -96,7 +96,8 @@ def _board(sweep: dict, runner) -> None:
         trace["name"] = ("★ " if top is not None and run["id"] == top["id"] else "") + board.label(run, spec)
         traces.append(trace)
     st.plotly_chart(overlay_figure(traces, "steps"), width="stretch", key="sw_overlay")
-    st.dataframe(df.drop(columns=["id"]), hide_index=True, width="stretch", key="sw_table", placeholder=controls.MISSING,
+    st.dataframe(df.drop(columns=["id"]), hide_index=True, width="stretch", key="sw_table",
+                 placeholder=controls.MISSING,
                  column_config={"best val. loss": st.column_config.NumberColumn(format="%.3f")})
     numeric = {SETTINGS[a.key].label: ("log10 " if SETTINGS[a.key].log else "") + SETTINGS[a.key].label
                for a in spec.axes if SETTINGS[a.key].kind is not str}
