@@ -58,7 +58,12 @@ def pytest_collection_modifyitems(config, items):
         for mark in _MARKS.get(folder, ()):
             item.add_marker(mark)
     rank = {name: i for i, name in enumerate(FIRST)}
-    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).relative_to(ROOT / "tests").as_posix(), len(FIRST)))
+
+    def order(item) -> int:
+        path, tests = Path(str(item.fspath)), ROOT / "tests"
+        return rank.get(path.relative_to(tests).as_posix(), len(FIRST)) if path.is_relative_to(tests) else len(FIRST)
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session", autouse=True)

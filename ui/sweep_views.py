@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import streamlit as st
 
@@ -48,8 +49,8 @@ def panel(live: bool) -> None:
         mb = e.largest_gb * 1024
         st.info(f"**{e.trials} trial{'s' if e.trials != 1 else ''}**, about {duration(e.seconds)} if every trial "
                 f"trains to the end ({'ASHA usually saves much of it' if asha else 'no early stopping'}), "
-                f"{f'at most {mb:,.0f} MB' if mb >= 1 else 'under 1 MB'} of training memory each; {e.at_once} can run "
-                "at once on this server.",
+                f"{f'at most {math.ceil(mb):,} MB' if mb >= 1 else 'under 1 MB'} of training memory each; "
+                f"{e.at_once} can run at once on this server.",
                 icon=":material/tune:")
     if st.button("Start sweep", key="sw_start", type="primary", disabled=planned is None or live,
                  help="A sweep of this workspace is running; stop it first." if live else None):

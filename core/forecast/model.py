@@ -73,9 +73,9 @@ def predict(model, x: np.ndarray, batch: int = 1024) -> np.ndarray:
 def roll_forward(model, window: np.ndarray, steps: int) -> np.ndarray:
     """Forecast `steps` values by feeding each first forecast back in as the newest input (scaled values).
 
-    One step is a graph call (`tf.function`, traced once): called eagerly, a recurrent layer runs its loop op by op,
-    and a year of steps took 12.8 s of CPU in the web server instead of 0.6 s, tracing included (a 32-unit SimpleRNN,
-    lookback 30; `bench/forecast_report.py`).
+    One step is a graph call (a `tf.function`, traced once per call of roll_forward): called eagerly, a recurrent
+    layer runs its loop op by op, and a year of steps took 12.8 s of CPU in the web server instead of 0.6 s, tracing
+    included (a 32-unit SimpleRNN, lookback 30; `bench/forecast_report.py`).
     """
     from core.nn.tf import tf
 
@@ -83,7 +83,7 @@ def roll_forward(model, window: np.ndarray, steps: int) -> np.ndarray:
     history = list(np.asarray(window, np.float64))
     out = []
     for _ in range(steps):
-        nxt = float(one(np.asarray(history[-len(window):], np.float32)[None, :, None])[0, 0])
+        nxt = float(one(np.asarray(history[-len(window):], np.float32)[None, :, None]).numpy()[0, 0])
         out.append(nxt)
         history.append(nxt)
     return np.array(out)

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.browser
 SMALL = "rnn_units=16&embedding_dim=8&batch_size=8&seq_len=16&max_steps_per_epoch=1000&epochs=20"
 # Every page by its address (app.py's url_path) and heading; tests/unit/test_pages_route.py checks it lists them all
 PAGES = {"": "RNN Playground", "text": "Text", "model": "Model", "train": "Train", "runs": "Runs",
-         "generate": "Generate", "hidden_states": "Hidden states", "connectivity": "Connectivity", "gradients": "Gradients",
-         "race": "Long-range race", "series": "Time series", "sweeps": "Sweeps", "class": "Class"}
+         "generate": "Generate", "hidden_states": "Hidden states", "connectivity": "Connectivity",
+         "gradients": "Gradients", "race": "Long-range race", "series": "Time series", "sweeps": "Sweeps",
+         "class": "Class"}
 
 
 def _names(procs) -> list[str]:
@@ -67,16 +68,20 @@ def _sigterm_leaves_nothing(proc) -> None:
     assert alive == [], f"still running after SIGTERM of the server: {_names(alive)}"
 
 
-def _routed(pg, heading: str) -> None:
+def _routed(pg, heading: str, address: str) -> None:
     """The page came through the router: its heading, the router's menu with titles, no traceback, no file names, and
-    app.py's address sync ran (the saved link's settings and workspace kept, the unknown key dropped)."""
+    app.py's address sync ran: the address matches the regular expression `address` (the link's setting, and the
+    workspace or none) and the unknown key is dropped."""
     pg.get_by_role("heading", name=heading, exact=True).first.wait_for()
     pg.get_by_role("link", name="Long-range race", exact=True).wait_for()
     no_exception(pg)
     assert pg.get_by_text("Page not found").count() == 0, f"{heading}: Streamlit's Page not found dialog"
     assert pg.get_by_role("link", name="hidden states", exact=True).count() == 0
-    pg.wait_for_function("() => /[?&]epochs=20(&|$)/.test(location.search) && /[?&]ws=/.test(location.search)"
-                         " && !/stale=/.test(location.search)", polling=POLL_MS)
+    pg.wait_for_function(f"() => /{address}/.test(location.search) && !/stale=/.test(location.search)", polling=POLL_MS)
+
+
+SAVED = r"^(?=.*[?&]epochs=20(&|$))(?=.*[?&]ws=)"  # the saved link's setting and its workspace
+FRESH = r"^(?=.*[?&]epochs=7(&|$))(?!.*[?&]ws=)"  # a new visitor's link: its setting, and no workspace yet (N19)
 
 
 def _tabs_reconnect(browser, url: str, query: str) -> tuple:
@@ -85,13 +90,16 @@ def _tabs_reconnect(browser, url: str, query: str) -> tuple:
     Streamlit's frontend looked its address up among the pages/ files before the router answered, and showed "Page not
     found" over the page while the file was pages/classroom.py (its address is /class: the join and board links).
     Streamlit's old pages/ mode ran such pages without app.py: a traceback, and raw file names as the menu; with
-    several tabs at once, all but the first still did after the first fix. Returns (context, [(tab, heading)])."""
+    several tabs at once, all but the first still did after the first fix. One more tab is a new visitor's link,
+    without a workspace. Returns (context, [(tab, heading, what its address must show)])."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(120_000)
     tabs = []
     for path in ["class"] + [p for p in PAGES if p not in ("class", "train")]:
-        tabs.append((context.new_page(), PAGES[path]))
+        tabs.append((context.new_page(), PAGES[path], SAVED))
         tabs[-1][0].goto(f"{url}/{path}?{query}&stale=1")
+    tabs.append((context.new_page(), "Model", FRESH))
+    tabs[-1][0].goto(f"{url}/model?epochs=7&stale=1")
     return context, tabs
 
 
@@ -110,7 +118,7 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
     try:
         pg.goto(f"{url}/train?{SMALL}")  # a saved link with a small model: the store, not the training, is under test
         pg.get_by_role("button", name="Start training").click()
-        pg.get_by_text("Sample after epoch 1").wait_for(timeout=240_000)  # a cold server: Ray and its workers start
+        pg.get_by_text("Sample after epoch 1", exact=True).wait_for(timeout=240_000)  # a cold server: Ray starts
         pg.get_by_role("button", name="Stop").click()
         pg.get_by_text("Stopped by you").first.wait_for()
         where = pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text()
@@ -127,13 +135,13 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
         _kill_9_leaves_nothing(proc, tmp_path / "first.log")
         proc, url = start_server(tmp_path / "second.log", env=env)
         context, tabs = _tabs_reconnect(browser, url, address.split("?", 1)[1])
-        pg.goto(url + address[address.index("/", len("http://")):])
+        pg.goto(url + address[address.index("/", len("http://")):] + "&stale=1")  # Train: this tab, reconnecting too
         try:
-            for tab, heading in tabs:
-                _routed(tab, heading)
+            for tab, heading, shows in tabs:
+                _routed(tab, heading, shows)
         finally:
             context.close()
-        pg.get_by_role("heading", name="Train", exact=True).wait_for()
+        _routed(pg, "Train", SAVED)
         pg.get_by_text("Stopped by you").first.wait_for()
         assert pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text() == where
         pg.locator(".js-plotly-plot").first.wait_for()
@@ -146,8 +154,9 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
         pg.wait_for_function("() => location.search.includes('rnn_units=64')", polling=POLL_MS)
         goto(pg, "Train")
         pg.get_by_role("button", name="Start training").click()
-        pg.get_by_text("Sample after epoch 1").wait_for(state="detached")  # the new run's page, without the old samples
-        pg.get_by_text("Sample after epoch 1").wait_for()
+        # the new run's page, without the old samples
+        pg.get_by_text("Sample after epoch 1", exact=True).wait_for(state="detached")
+        pg.get_by_text("Sample after epoch 1", exact=True).wait_for()
         pg.get_by_role("button", name="Stop").click()
         pg.get_by_text("Stopped by you").first.wait_for()
 

@@ -56,7 +56,8 @@ def test_the_app_trains_on_the_cluster_named_by_ray_address(head, tmp_path):
     address, head_proc = head
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     # one warm worker: it trains one model (a second would import TensorFlow for nothing)
-    env |= {"RAY_ADDRESS": address, "RAY_AUTH_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1", "RNN_PLAYGROUND_WARM_WORKERS": "1"}
+    env |= {"RAY_ADDRESS": address, "RAY_AUTH_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1",
+            "RNN_PLAYGROUND_WARM_WORKERS": "1"}
     out = subprocess.run([sys.executable, str(ROOT / "tests" / "workers" / "cluster_client.py")], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=400)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
