@@ -48,7 +48,7 @@ def charts(trainer, p) -> None:
     right.plotly_chart(figs[2], width="stretch", key="tr_norms_chart")
     if p.fast_path:
         st.caption("Trained with the fused SimpleRNN step (same weights and results as Keras' SimpleRNN, faster).")
-    if getattr(getattr(trainer, "config", None), "stateful", False) and p.epochs > 1:
+    if trainer.config.stateful and p.epochs > 1:
         st.caption(STATEFUL_EPOCHS)
     for epoch, sample in reversed(p.samples):
         st.markdown(f"**Sample after epoch {epoch}**")
