@@ -58,7 +58,8 @@ except StoreError as err:
     log.exception("The runs' curves could not be read")
     st.error(str(err))
     st.stop()
-st.plotly_chart(overlay_figure(traces, x), width="stretch", key="runs_overlay")
+st.plotly_chart(overlay_figure(traces, x, "loss (MSE, scaled values)" if kind == "series" else "loss (cross-entropy)"),
+                width="stretch", key="runs_overlay")
 if len(df) >= 2:
     st.plotly_chart(parallel_figure(df, NUMERIC if kind == "text" else SERIES_NUMERIC), width="stretch", key="runs_parallel")
 

@@ -18,12 +18,13 @@ SERIES_NUMERIC = {"U": "units U", "B": "batch B", "lookback": "lookback", "horiz
                   "learning rate": "log10 learning rate", "epochs done": "epochs done"}
 
 
-def overlay_figure(runs: Sequence[dict], x_title: str) -> go.Figure:
+def overlay_figure(runs: Sequence[dict], x_title: str, y_title: str = "loss (cross-entropy)") -> go.Figure:
     """Training loss (lines) and validation loss (dots) of several runs, one colour and legend entry per run.
 
     Args:
         runs: dicts with name, x, loss, val_x and val_loss arrays (as `core.runs.reopen.curves` gives them).
         x_title: the x axis' title.
+        y_title: the y axis' title: the loss the runs were trained on.
     """
     fig = go.Figure()
     for i, run in enumerate(runs):
@@ -35,7 +36,7 @@ def overlay_figure(runs: Sequence[dict], x_title: str) -> go.Figure:
             fig.add_trace(go.Scatter(x=run["val_x"], y=run["val_loss"], name=f"{name} (validation)", legendgroup=str(i),
                                      mode="markers", marker=dict(color=color, size=9, symbol="diamond"), showlegend=False))
     fig.update_layout(**_layout("Loss of each run (lines: training; diamonds: validation)", 430),
-                      xaxis=_axis(x_title), yaxis=_axis("loss (cross-entropy)"))
+                      xaxis=_axis(x_title), yaxis=_axis(y_title))
     return fig
 
 

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import settings
 
-from tests.helpers import APP, TIMEOUT, open_page, reopened, train_tiny, wait_for_training
+from tests.helpers import APP, TIMEOUT, chart, open_page, reopened, train_tiny, wait_for_training
 from ui import workspace
 
 
@@ -63,6 +63,7 @@ def test_runs_lists_overlays_opens_renames_and_deletes():
     table = at.dataframe[0].value
     assert list(table["U"]) == [24, 16] and list(table["status"]) == ["finished", "finished"]
     assert at.dataframe[0].proto.placeholder == "–"  # a run without a value (no validation yet) shows a dash
+    assert chart(at, "runs_overlay")["layout"]["yaxis"]["title"]["text"] == "loss (cross-entropy)"
     assert len(at.get("plotly_chart")) == 2  # the overlay and the parallel coordinates
     at.radio(key="runs_x").set_value("seconds").run()
     assert not at.exception

@@ -3,7 +3,7 @@ baselines, and settings that cannot make windows."""
 
 import numpy as np
 
-from tests.helpers import described, open_page, reopened, until
+from tests.helpers import chart, described, open_page, reopened, until
 from ui import workspace
 
 
@@ -34,6 +34,7 @@ def test_seattle_temperature_trains_and_is_measured_against_the_baselines():
     assert not at.exception
     assert "lookback" in at.dataframe[0].value.columns  # this workspace has forecasters only: their own columns
     assert list(at.dataframe[0].value["status"]) == ["finished"]
+    assert chart(at, "runs_overlay")["layout"]["yaxis"]["title"]["text"] == "loss (MSE, scaled values)"  # not entropy
 
 
 def test_a_lookback_too_long_for_the_series_is_a_sentence():
