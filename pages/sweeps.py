@@ -30,7 +30,7 @@ runner = sweep_state.runner(sweep["id"]) if sweep else None
 live = runner is not None and runner.active()
 if sweep is not None:
     sweep_state.watch(sweep["id"])
-    sweep_views.show(sweep)
+    sweep_views.show(sweep, runner, live)
 
 with st.expander("A new sweep", expanded=sweep is None or not live):
     sweep_views.panel(live)

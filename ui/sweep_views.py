@@ -60,23 +60,24 @@ def panel(live: bool) -> None:
         st.rerun()
 
 
-def show(sweep: dict) -> None:
-    """The sweep's board, redrawn every second while this server runs it."""
-    runner = sweep_state.runner(sweep["id"])
-    active = runner is not None and runner.active()
+def show(sweep: dict, runner, live: bool) -> None:
+    """The sweep's board, redrawn every second while this server runs it (`live`: the page's reading of its runner)."""
 
-    @st.fragment(run_every=1.0 if active else None)
+    @st.fragment(run_every=1.0 if live else None)
     def sweep_board() -> None:
-        if active and not runner.active():
+        now = runner is not None and runner.active()  # one reading for the whole board: see _board
+        if live and not now:
             st.rerun()  # it just ended: the whole page, with the best trial's sentence and button
-        _board(sweep, runner)
+        _board(sweep, runner, now)
 
     sweep_board()
 
 
-def _board(sweep: dict, runner) -> None:
+def _board(sweep: dict, runner, active: bool) -> None:
+    """The board as of one reading of `active`. Reading it again here once let a sweep that ended in between draw
+    **Open the best** inside the ticking fragment, whose next run (the click's own) went to the `st.rerun` above and
+    dropped the click; now the button is drawn only by a board that no longer ticks."""
     spec, runs = sweep_state.spec_of(sweep), sweep_state.trial_runs(sweep["id"])
-    active = runner is not None and runner.active()
     status = runner.status if runner is not None else sweep["status"]
     done = sum(r["status"] in ("finished", "stopped", "failed", "interrupted", "lost") for r in runs)
     st.subheader(f"Sweep {sweep['id']}: {len(runs)} trials, {done} done")

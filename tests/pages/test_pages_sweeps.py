@@ -1,5 +1,6 @@
 """AppTest for the Sweeps page's panel: the plan's numbers before anything starts, and a sentence for each bad input."""
 
+import dataclasses
 import re
 
 from core import settings
@@ -52,3 +53,61 @@ def test_a_tiny_sweep_is_said_in_whole_units_never_zero():
 def test_the_sweeps_page_is_listed_after_runs():
     source = open(APP).read()
     assert source.index('"pages/runs.py"') < source.index('"pages/sweeps.py"') < source.index('"pages/generate.py"')
+
+
+class _Ending:
+    """A sweep runner whose sweep ends after `live` readings of `active()`: the moment the page reads it in between."""
+
+    status, message = "finished", ""
+
+    def __init__(self, live: int):
+        self.live = live
+
+    def active(self) -> bool:
+        self.live -= 1
+        return self.live >= 0
+
+    def paused(self) -> bool:
+        return False
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    keep_alive = set()
+
+
+def test_open_the_best_is_drawn_only_on_a_page_that_saw_the_sweep_ended(monkeypatch):
+    """A click on **Open the best** is lost when the button sits in the board that still ticks: the tick that carries
+    the click reruns the whole page instead. Whenever the sweep ends between the page's readings, the button must be
+    drawn only where the page as a whole has it ended (its Start sweep enabled again); a sweep still going draws the
+    board's live buttons and no Open the best."""
+    from core.sweeps.plan import make_spec
+    from tests.helpers import FOX, SHORT, SMALL
+    from ui import sweep_state, workspace
+
+    s = workspace.store()
+    ws = s.create_workspace()
+    spec = make_spec({"learning_rate": "0.001, 0.01"}, epochs=2, asha=False)
+    sweep_id = s.create_sweep(ws, spec.to_json())
+    text = s.put_text(FOX)
+    for i, (lr, val) in enumerate([(0.001, 2.5), (0.01, 1.75)]):
+        run_id = s.create_run(ws, f"sweep {sweep_id} · trial {i + 1}", text, "fox", SMALL,
+                              dataclasses.replace(SHORT, learning_rate=lr), None)
+        s.update_run(ws, run_id, sweep_id=sweep_id, status="finished", epoch=2, best_val=val)
+    seen, sentence = [], r"The best settings were learning rate 0\.01 \(trial 2\)"
+    for live in range(8):
+        monkeypatch.setitem(sweep_state._LIVE, sweep_id, _Ending(live))
+        at = open_page("pages/sweeps.py", ws=ws)
+        best, start = at.button(key="sw_open_best") if _has(at, "sw_open_best") else None, at.button(key="sw_start")
+        assert (best is not None) == (not start.disabled), (live, best, start.disabled)
+        assert (best is not None) != _has(at, "sw_stop"), live
+        assert (best is not None) == any(sentence in x.value for x in at.success), live
+        seen.append(best is not None)
+    assert seen[0] and not seen[-1], seen  # both boards were drawn: the ended one and the live one
+
+
+def _has(at, key: str) -> bool:
+    return any(b.key == key for b in at.button)
