@@ -46,6 +46,23 @@ def _ray_is_up(proc) -> list[psutil.Process]:
     return psutil.Process(proc.pid).children(recursive=True)
 
 
+def _stopped_at(pg) -> str:
+    """The "step N of M" a stopped run's Train page shows once it has settled. The page gets a rerun's elements one by
+    one: "Stopped by you" can be on screen a moment before the progress bar below it has its final step (CI read step
+    4,180 there, and 4,208 after the reload). So the text is read until it has stayed the same for a second."""
+    pg.get_by_text("Stopped by you").first.wait_for()
+    step = pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first
+    seen = [step.inner_text()]
+
+    def settled() -> bool:
+        seen.append(step.inner_text())
+        return seen[-1] == seen[-2]
+
+    time.sleep(1.0)
+    until(settled, 30, "the stopped run's step to stay the same for a second", every=1.0)
+    return seen[-1]
+
+
 def _kill_9_leaves_nothing(proc, log) -> None:
     """Issue 17 item 7: Ray's raylet and GCS die with the server, its agents and workers did not; the server's watchdog
     (`core.workers.watchdog`) ends them and says so in the log."""
@@ -120,14 +137,12 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
         pg.get_by_role("button", name="Start training").click()
         pg.get_by_text("Sample after epoch 1", exact=True).wait_for(timeout=240_000)  # a cold server: Ray starts
         pg.get_by_role("button", name="Stop").click()
-        pg.get_by_text("Stopped by you").first.wait_for()
-        where = pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text()
+        where = _stopped_at(pg)
         address = pg.url
         assert re.search(r"[?&]ws=[A-Za-z0-9_-]{32}", address) and "epochs=20" in address
 
         pg.reload()
-        pg.get_by_text("Stopped by you").first.wait_for()
-        assert pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text() == where
+        assert _stopped_at(pg) == where
         # once (exact: "Sample after epoch 1" is also the start of "... epoch 10"); a rerun's page settles first
         expect(pg.get_by_text("Sample after epoch 1", exact=True)).to_have_count(1, timeout=15_000)
         no_exception(pg)
@@ -142,8 +157,7 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
         finally:
             context.close()
         _routed(pg, "Train", SAVED)
-        pg.get_by_text("Stopped by you").first.wait_for()
-        assert pg.get_by_text(re.compile(r"^step [\d,]+ of [\d,]+")).first.inner_text() == where
+        assert _stopped_at(pg) == where
         pg.locator(".js-plotly-plot").first.wait_for()
         no_exception(pg)
 

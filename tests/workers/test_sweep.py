@@ -36,9 +36,23 @@ def sweep(tmp_path, texts, epochs=3, asha=None, at_once=None, model=SMALL):
     runner = SweepRunner(trainers, FOX_IDS, FOX_VOCAB, asha=asha, at_once=at_once, shuffle=False,
                          on_end=lambda status, message: store.update_sweep(ws, sweep_id, status=status, message=message))
     runner.start()
-    assert runner.join(240), "the sweep did not end within 240 s"
+    assert runner.join(240), f"the sweep did not end within 240 s: {_state(runner)}"
     rec.flush(ws)
     return store, ws, sweep_id, runner, run_ids
+
+
+def _state(runner) -> str:
+    """Where a sweep that did not end stands: its trials, and the server's training slots."""
+    from core.workers import admission
+
+    gate = admission.current_gate()
+    slots = f"slots {gate.running()} of {gate.capacity} held, queue {gate.queue()}" if gate else "no gate"
+    trials = "; ".join(f"trial {t.index + 1}: {t.progress().status} at step {t.progress().step} "
+                       f"(in sweep {t.in_sweep}, granted {t.granted}, wants {t.wanted()}): {t.progress().message}"
+                       for t in runner.trials)
+    import ray
+
+    return f"{runner.status} ({runner.message}); {trials}; {slots}; Ray's free resources {ray.available_resources()}"
 
 
 def test_a_tune_sweep_stores_every_trial_in_its_sweep_and_asha_stops_the_hopeless_one_early(tmp_path):
