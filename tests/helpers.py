@@ -17,6 +17,10 @@ from core.text.vocabulary import Vocabulary
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 TIMEOUT = 120  # AppTest's default_timeout: importing TensorFlow alone takes several seconds
+# The deadline of a wait that may include a new Ray worker's start (its TensorFlow import and first build). At the
+# suite's busiest, with three test files starting workers at once, one took 101 s (Ray's worker log: the client joined
+# at 06:08:07, the worker ran its first op at 06:09:48), and two tests failed at 120 s. A deadline only guards a hang.
+WORKER_START_S = 240
 
 # The one tiny model: 7 tokens, embedding 3, 4 units, batch 2, length 5. A test that needs another size says which
 # with dataclasses.replace(TINY, ...), so the difference shows where it matters.
@@ -158,7 +162,7 @@ def arr(value):
     return np.array(value, dtype=float)
 
 
-def wait_for_training(at, timeout: float = 120) -> None:
+def wait_for_training(at, timeout: float = WORKER_START_S) -> None:
     """Wait until the session's training ends, then rerun the page."""
     trainer = at.session_state["run"].trainer
     until(lambda: not trainer.active(), timeout, lambda: f"the training to end; it is {described(trainer)()}")
