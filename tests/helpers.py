@@ -19,7 +19,7 @@ APP = str(ROOT / "app.py")
 TIMEOUT = 120  # AppTest's default_timeout: importing TensorFlow alone takes several seconds
 # The deadline of a wait that may include a new Ray worker's start (its TensorFlow import and first build). At the
 # suite's busiest, with three test files starting workers at once, one took 101 s (Ray's worker log: the client joined
-# at 06:08:07, the worker ran its first op at 06:09:48), and two tests failed at 120 s. A deadline only guards a hang.
+# at 06:08:07, the worker ran its first op at 06:09:48), and three tests failed at 120 s. A deadline only guards a hang.
 WORKER_START_S = 240
 
 # The one tiny model: 7 tokens, embedding 3, 4 units, batch 2, length 5. A test that needs another size says which

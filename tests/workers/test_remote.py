@@ -13,7 +13,8 @@ from core.nn.language_model import build_model
 from core.training.trainer import Trainer
 from core.workers import cluster, pool
 from core.workers.remote_trainer import RemoteTrainer
-from tests.helpers import FOX_IDS, FOX_VOCAB, ROOT, SHORT, SMALL, WORKER_START_S, free_port, server_full, stays, until
+from tests.helpers import (FOX_IDS, FOX_VOCAB, ROOT, SHORT, SMALL, WORKER_START_S, free_port, server_full, stays, until,
+                           wait_for_step)
 
 VOCAB, IDS, CONFIG, TRAIN = FOX_VOCAB, FOX_IDS, SMALL, SHORT
 LONG = dataclasses.replace(TRAIN, epochs=1000, max_steps_per_epoch=10, sample_length=0)
@@ -59,7 +60,7 @@ def test_pause_while_waiting_for_a_slot_is_kept_and_resume_works():
 def _pause_while_waiting():
     first, second = remote(LONG), remote()
     first.start()
-    until(lambda: first.progress().step >= 1, WORKER_START_S, "the first training's first step")
+    wait_for_step(first, 1, WORKER_START_S)
     second.start()
     until(lambda: second.progress().status == "waiting" and "busy" in second.progress().message, 120, "second waits")
     second.pause()
@@ -78,7 +79,7 @@ def past_step_3():
     """A remote training of LONG, started and past its third step."""
     t = remote(LONG)
     t.start()
-    until(lambda: t.progress().step >= 3, WORKER_START_S, "step 3")
+    wait_for_step(t, 3, WORKER_START_S)
     return t
 
 
@@ -127,7 +128,7 @@ def test_a_killed_worker_leaves_the_last_epoch_end_and_others_go_on():
     before = other.progress().step
     until(lambda: other.progress().step > before + 5, 120, "the other session to go on")
     t.start()  # continues from the epoch end
-    until(lambda: t.progress().step > ckpt.step + 2, WORKER_START_S, "the continued training")
+    wait_for_step(t, ckpt.step + 3, WORKER_START_S)  # the continued training
     assert list(t.progress().steps) == list(range(1, t.progress().step + 1))
     finish(t, other)
 
@@ -136,7 +137,7 @@ def test_a_closed_tab_stops_its_training_within_ten_seconds():
     open_ = [True]
     t = remote(LONG, keep_alive=lambda: open_[0])
     t.start()
-    until(lambda: t.progress().step >= 2, WORKER_START_S, "step 2")
+    wait_for_step(t, 2, WORKER_START_S)
     open_[0] = False
     closed = time.monotonic()
     t.join(30)

@@ -66,14 +66,14 @@ def test_a_worker_answers_weights_only_for_the_job_it_runs_now():
 
     from core.nn.language_model import build_model
     from core.workers.remote_trainer import RemoteTrainer
-    from tests.helpers import FOX_IDS, FOX_VOCAB, SHORT, SMALL, until
+    from tests.helpers import FOX_IDS, FOX_VOCAB, SHORT, SMALL, WORKER_START_S, wait_for_step
 
     # one long epoch (about 15,000 steps): no epoch-end checkpoint comes in and changes the weights' version meanwhile
     long = dataclasses.replace(SHORT, epochs=1, max_steps_per_epoch=100_000, sample_length=0)
     t = RemoteTrainer(build_model(SMALL), SMALL, long, np.tile(FOX_IDS, 400), FOX_VOCAB)
     t.start()
     try:
-        until(lambda: t.progress().step >= 2, 120, "step 2")
+        wait_for_step(t, 2, WORKER_START_S)  # a new worker starts
         actor, job_id = t._current_worker()
         assert actor is not None and job_id
         group = actor.weights.options(concurrency_group=pool.WEIGHTS_GROUP)
