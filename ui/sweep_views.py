@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 ASHA_LINE = ("ASHA judges every trial after 3 epochs, then at 6, 12 and so on, against the trials that reached the same "
              "epoch, and stops the ones outside the better half, so their slots go to more promising settings.")
 
+NO_CURVES = "Each trial's loss curve is drawn here from its first steps."
+
 
 def panel(live: bool) -> None:
     """The sweep panel: what varies, how, early stopping, the plan's numbers, and **Start sweep**."""
@@ -97,13 +99,16 @@ def _board(sweep: dict, runner, active: bool) -> None:
         trace = curves(store(), run, "steps")
         trace["name"] = ("★ " if top is not None and run["id"] == top["id"] else "") + board.label(run, spec)
         traces.append(trace)
-    st.plotly_chart(overlay_figure(traces, "steps"), width="stretch", key="sw_overlay")
+    if any(len(trace["x"]) for trace in traces):
+        st.plotly_chart(overlay_figure(traces, "steps"), width="stretch", key="sw_overlay")
+    else:  # an empty chart drew axes from -1 to 6 while Ray Tune started
+        st.caption(NO_CURVES)
     st.dataframe(df.drop(columns=["id"]), hide_index=True, width="stretch", key="sw_table",
                  placeholder=controls.MISSING,
                  column_config={"best val. loss": st.column_config.NumberColumn(format="%.3f")})
     numeric = {SETTINGS[a.key].label: ("log10 " if SETTINGS[a.key].log else "") + SETTINGS[a.key].label
                for a in spec.axes if SETTINGS[a.key].kind is not str}
-    if numeric and len(df) >= 2:
+    if numeric and df["best val. loss"].notna().sum() >= 2:  # lines coloured by a loss two trials have, at least
         st.plotly_chart(parallel_figure(df, numeric | {"best val. loss": "best val. loss"}), width="stretch",
                         key="sw_parallel")
     if not active and top is not None:

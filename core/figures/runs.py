@@ -16,6 +16,8 @@ NUMERIC = {"E": "embedding E", "U": "units U", "B": "batch B", "S": "sequence S"
            "learning rate": "log10 learning rate", "epochs done": "epochs done"}
 SERIES_NUMERIC = {"U": "units U", "B": "batch B", "lookback": "lookback", "horizon": "horizon", "layers": "layers",
                   "learning rate": "log10 learning rate", "epochs done": "epochs done"}
+# room for the labels Plotly writes above the parallel axes: the first one, centred on the left edge, and the title
+PARALLEL_MARGIN = dict(l=90, r=40, t=110, b=30)
 
 
 def overlay_figure(runs: Sequence[dict], x_title: str, y_title: str = "loss (cross-entropy)") -> go.Figure:
@@ -53,5 +55,8 @@ def parallel_figure(table: pd.DataFrame, numeric: dict[str, str] = NUMERIC) -> g
     line = dict(color=best.fillna(best.max() if best.notna().any() else 0.0), colorscale="Viridis", showscale=True,
                 colorbar=dict(title=dict(text="best val. loss")))
     fig = go.Figure(go.Parcoords(line=line, dimensions=dims))
-    fig.update_layout(**_layout("Settings of each run, coloured by best validation loss (darker is better)", 380))
+    # Plotly writes each axis' label and top value above the axis, centred on it: the shared margins cut the first
+    # label at the left and put the labels under the chart's title (seen on the Sweeps and Runs pages)
+    fig.update_layout(**_layout("Settings of each run, coloured by best validation loss (darker is better)", 420))
+    fig.update_layout(margin=PARALLEL_MARGIN)
     return fig

@@ -152,6 +152,15 @@ def test_a_learning_rate_sweep_runs_live_and_its_best_trial_generates(page, serv
 
     pg.get_by_role("button", name="Open the best").wait_for(timeout=300_000)
     assert pg.get_by_text("The best settings were learning rate").count() == 1
+    pg.locator("[data-testid='stPlotlyChart'] .parcoords .axis-title").first.wait_for()
+    # the parallel axes' labels lie inside their chart and under its title (the first was cut at the left, and all
+    # were drawn over the title)
+    box = pg.evaluate("""() => { const chart = document.querySelector('.parcoords').closest('.js-plotly-plot');
+        const plot = chart.getBoundingClientRect(), title = chart.querySelector('.gtitle').getBoundingClientRect();
+        return {left: plot.left, right: plot.right, title: title.bottom, labels: [...chart.querySelectorAll(
+            '.axis-title')].map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.top]; })}; }""")
+    assert len(box["labels"]) == 2, box  # log10 learning rate and best val. loss
+    assert all(box["left"] <= a and b <= box["right"] and top >= box["title"] for a, b, top in box["labels"]), box
     pg.get_by_role("button", name="Open the best").click()
     pg.get_by_role("heading", name="Generate", exact=True).first.wait_for()
     pg.get_by_role("button", name="Generate", exact=True).click()

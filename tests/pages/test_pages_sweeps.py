@@ -111,3 +111,42 @@ def test_open_the_best_is_drawn_only_on_a_page_that_saw_the_sweep_ended(monkeypa
 
 def _has(at, key: str) -> bool:
     return any(b.key == key for b in at.button)
+
+
+def test_a_live_board_draws_no_empty_chart_before_the_first_steps(monkeypatch):
+    """While Ray Tune starts, every trial waits with no steps: the board drew a loss chart with empty axes from -1 to 6,
+    and parallel axes coloured by a loss no trial had. It says when the curves come instead, draws the loss chart from a
+    trial's first steps on, and the parallel axes once two trials have a validation loss to compare."""
+    from core.sweeps.plan import make_spec
+    from tests.helpers import FOX, SHORT, SMALL
+    from ui import sweep_state, workspace
+
+    s = workspace.store()
+    ws = s.create_workspace()
+    sweep_id = s.create_sweep(ws, make_spec({"learning_rate": "0.001, 0.01"}, epochs=2, asha=False).to_json())
+    text = s.put_text(FOX)
+    runs = [s.create_run(ws, f"sweep {sweep_id} · trial {i + 1}", text, "fox", SMALL,
+                         dataclasses.replace(SHORT, learning_rate=lr), None) for i, lr in enumerate((0.001, 0.01))]
+    for run_id in runs:
+        s.update_run(ws, run_id, sweep_id=sweep_id, status="waiting")
+    monkeypatch.setitem(sweep_state._LIVE, sweep_id, _Ending(10**6))  # live all through
+    at = open_page("pages/sweeps.py", ws=ws)
+    assert not at.exception and _has(at, "sw_stop")
+    assert _charts(at) == [] and _said_when_curves_come(at)
+
+    s.append_rows(ws, runs[1], 0, dict(steps=[1, 2], loss=[2.0, 1.5], accuracy=[0.1, 0.2], seconds=[0.1, 0.2],
+                                        norms=[[1.0], [1.0]]))
+    at.run()
+    assert _charts(at) == ["sw_overlay"] and not _said_when_curves_come(at)
+    for run_id, val in zip(runs, (2.5, 1.75)):  # both trials validated: their settings, coloured by that loss
+        s.update_run(ws, run_id, best_val=val)
+    at.run()
+    assert _charts(at) == ["sw_overlay", "sw_parallel"]
+
+
+def _charts(at) -> list[str]:
+    return [c.key for c in at.get("plotly_chart")]
+
+
+def _said_when_curves_come(at) -> bool:
+    return any("loss curve is drawn here from its first steps" in c.value for c in at.caption)
