@@ -23,6 +23,7 @@ from core import settings
 from core.training.progress import STOPPED_BY_YOU
 from core.workers import pool
 from core.workers.client import ALIVE_EVERY_S
+from core.workers.sweep_placement import Placement
 from core.workers.sweep_trial import POLL_S, SweepHub, SweepJob, early_message, run_trial
 from core.workers.trial_trainer import Asha, TrialTrainer
 
@@ -59,6 +60,7 @@ class SweepRunner:
         self._thread: threading.Thread | None = None
         self.started = time.monotonic()
         self.wall_s: float | None = None
+        self.placement = Placement(1)  # why trials wait for Ray, if they do
 
     # ---- requests (the page's thread) ----
     def start(self) -> None:
@@ -138,7 +140,7 @@ class SweepRunner:
         job = SweepJob(self.key, self.ids, self.vocab, tuple((t.config, t.train) for t in self.trials))
         s = settings.current()
         resources = {"cpu": s.worker_cpus, "gpu": s.worker_gpus or 0}
-        at_once = max(1, min(self.at_once or gate.capacity, len(self.trials)))
+        at_once = self.placement.at_once = max(1, min(self.at_once or gate.capacity, len(self.trials)))
         pump = threading.Thread(target=self._pump_loop, name="rnn-sweep-pump", daemon=True)
         pump.start()
         self.status, self.message = "running", ""
@@ -171,6 +173,9 @@ class SweepRunner:
         while not self._done.is_set():
             try:
                 self._pump()
+                said = self.placement.sentence(settings.current().worker_cpus, self.status == "running")
+                if said is not None:  # why trials wait for Ray to place their workers ("" once they run)
+                    self.message = said
             except Exception:  # a missed round is retried; the trials go on
                 log.exception("A sweep's progress could not be fetched")
             if self.keep_alive is not None and time.monotonic() - last_alive > ALIVE_EVERY_S:

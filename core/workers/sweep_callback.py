@@ -12,10 +12,15 @@ RUNNERS: dict = {}  # hub name -> core.workers.sweep.SweepRunner, while it runs
 
 
 class TrialEnds(tune.Callback):
-    """Tells the sweep named `key` which trial ended, and Tune's error when it failed."""
+    """Tells the sweep named `key` which trial ended, and Tune's error when it failed; and at every step of Tune's loop,
+    how many trials run and how many wait to be placed."""
 
     def __init__(self, key: str):
         self.key = key
+
+    def on_step_begin(self, iteration, trials, **info):
+        running = sum(t.status == "RUNNING" for t in trials)
+        RUNNERS[self.key].placement.step(running, sum(t.status == "PENDING" for t in trials))
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         RUNNERS[self.key].trial_ended(trial.config["index"], None)

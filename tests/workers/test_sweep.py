@@ -10,7 +10,7 @@ from core.runs.recorder import Recorder
 from core.runs.sqlite_store import RunStore
 from core.sweeps.plan import make_spec, plan
 from core.workers.sweep import Asha, SweepRunner, TrialTrainer
-from tests.helpers import FOX, FOX_IDS, FOX_VOCAB, SMALL
+from tests.helpers import FOX, FOX_IDS, FOX_VOCAB, SMALL, until
 
 QUICK = TrainConfig(epochs=3, learning_rate=0.01, max_steps_per_epoch=8)
 RELU = dataclasses.replace(SMALL, activation="relu")  # with a learning rate of 10: a non-finite loss at the second batch
@@ -94,3 +94,41 @@ def test_a_trial_whose_worker_is_lost_shows_failed_with_a_sentence_and_the_other
     assert lost.status == "failed" and not trainers[0].in_sweep
     assert lost.message.startswith("This trial failed and the sweep went on: its worker stopped unexpectedly (RayActorError")
     assert trainers[1].in_sweep and other.status == "waiting"
+
+
+def test_trials_that_ray_cannot_place_wait_with_a_sentence_and_start_once_cpus_are_free():
+    """Other work holds every free CPU of the cluster, so Ray cannot start a trial's worker and Tune waits without a
+    word: the board says why and what ends the wait. Once the CPUs are free the trial runs, the sentence goes, and the
+    sweep finishes."""
+    from core.workers import pool
+
+    pool.gate()  # this process' Ray (core.workers.cluster sets Ray's variables before it imports ray)
+    import ray
+
+    free = ray.available_resources().get("CPU", 0.0)
+    assert free >= 1, ray.available_resources()
+    holder = ray.remote(_Holder).options(num_cpus=free).remote()
+    ray.get(holder.ready.remote(), timeout=120)
+    trainers = [TrialTrainer(0, "trial 1", SMALL, dataclasses.replace(QUICK, epochs=1), FOX_IDS, FOX_VOCAB)]
+    runner = SweepRunner(trainers, FOX_IDS, FOX_VOCAB, asha=None, at_once=1, shuffle=False)
+    runner.placement.grace_s = 1.0
+    runner.start()
+    try:
+        until(lambda: "for Ray to start a worker" in runner.message, 60, lambda: _state(runner))
+        total = ray.cluster_resources()["CPU"]
+        assert runner.message == (f"1 trial waits for Ray to start a worker: 0 of the cluster's {total:g} CPUs are free, "
+                                  "and a trial needs 1. Trials start as trainings on this server end and give their "
+                                  "CPUs back; Stop ends the sweep."), runner.message
+        assert trainers[0].progress().step == 0
+    finally:
+        ray.kill(holder)
+    until(lambda: "for Ray" not in runner.message, 120, lambda: _state(runner))
+    assert runner.join(240), _state(runner)
+    assert runner.status == "finished" and trainers[0].progress().status == "finished", _state(runner)
+
+
+class _Holder:
+    """Other work on the cluster, holding the CPUs it was given."""
+
+    def ready(self) -> bool:
+        return True
