@@ -90,6 +90,13 @@ def _compiled(snap: Snapshot, n_layers: int, grad: bool) -> Callable:
         return fn
 
 
+def tracing_count() -> int:
+    """How many graphs the unrolls have traced in this process. Each costs about a second; new lengths and sizes of the
+    same cell kind and depth must not add one (tests/unit/test_inspect.py)."""
+    with _FN_LOCK:
+        return sum(fn.experimental_get_tracing_count() for fn in _FN_CACHE.values())
+
+
 def all_hidden_states(model: keras.Model | Snapshot, ids, num_layers: int | None = None) -> list[np.ndarray]:
     """Hidden states of the recurrent layers after each token, from a zero state.
 

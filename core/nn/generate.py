@@ -71,7 +71,7 @@ class Stepper:
         return self.last_logits
 
 
-def _distribution(logits: np.ndarray, temperature: float, top_k: int) -> np.ndarray:
+def next_token_probabilities(logits: np.ndarray, temperature: float, top_k: int) -> np.ndarray:
     """Next-token probabilities after temperature and top-k filtering."""
     z = logits / max(temperature, 1e-6)
     if 0 < top_k < len(z):
@@ -125,7 +125,7 @@ def generate(
     logits = stepper.last_logits
     out, steps = [], []
     for _ in range(length):
-        p = _distribution(logits, temperature, top_k)
+        p = next_token_probabilities(logits, temperature, top_k)
         token = int(rng.choice(len(p), p=p))
         top = np.argsort(-p)[:show_k]
         steps.append(StepGuess(vocab.tokens[token], tuple(vocab.tokens[j] for j in top), tuple(float(p[j]) for j in top)))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.config import ModelConfig
-from core.nn.generate import Stepper, _distribution, generate
+from core.nn.generate import Stepper, next_token_probabilities, generate
 from core.nn.language_model import build_model
 from core.text.vocabulary import Vocabulary
 
@@ -40,10 +40,10 @@ def test_generate_length_candidates_and_determinism():
 
 def test_distribution_temperature_and_top_k():
     logits = np.log(np.array([0.5, 0.3, 0.2]))
-    np.testing.assert_allclose(_distribution(logits, 1.0, 0), [0.5, 0.3, 0.2])
-    cold = _distribution(logits, 0.1, 0)
+    np.testing.assert_allclose(next_token_probabilities(logits, 1.0, 0), [0.5, 0.3, 0.2])
+    cold = next_token_probabilities(logits, 0.1, 0)
     assert cold[0] > 0.99
-    np.testing.assert_allclose(_distribution(logits, 1.0, 2), [0.625, 0.375, 0.0])
+    np.testing.assert_allclose(next_token_probabilities(logits, 1.0, 2), [0.625, 0.375, 0.0])
 
 
 def test_state_carries_between_calls_until_reset():
