@@ -127,6 +127,7 @@ def test_a_killed_worker_leaves_the_last_epoch_end_and_others_go_on():
         np.testing.assert_array_equal(a, b)
     before = other.progress().step
     until(lambda: other.progress().step > before + 5, 120, "the other session to go on")
+    other.stop()  # it went on; it would only take a core from the new worker's start
     t.start()  # continues from the epoch end
     wait_for_step(t, ckpt.step + 3, WORKER_START_S)  # the continued training
     assert list(t.progress().steps) == list(range(1, t.progress().step + 1))
