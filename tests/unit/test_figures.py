@@ -28,6 +28,23 @@ def test_the_decay_figure_draws_the_fits_it_is_given():
     assert lines["LSTM (×1 per step)"].line.color == COLORS["LSTM"]
 
 
+def test_a_short_range_of_norms_is_labelled_in_full_and_a_long_one_in_powers_of_ten():
+    """A fresh model's norms span less than a decade: Plotly labelled 0.5 as a bare "5" under the "1" (its short-range
+    log labels), which reads as 5 below 1. They are labelled 0.5 and 1 now; several decades keep 10^-n labels."""
+    def y_axis(norms):
+        curves = {"SimpleRNN": np.asarray(norms, float)}
+        return gradient_decay_figure(curves, fit_decays(curves)).layout.yaxis
+
+    short = y_axis(np.geomspace(1.2, 0.45, 100))
+    assert list(short.tickvals) == [0.5, 1.0] and list(short.ticktext) == ["0.5", "1"] and short.dtick is None
+    two_decades = y_axis(np.geomspace(0.9, 0.011, 100))
+    assert list(two_decades.ticktext) == ["0.02", "0.05", "0.1", "0.2", "0.5"]
+    narrow = y_axis(np.geomspace(3.9, 3.1, 50))  # no 1, 2, 5 or single digit twice inside: evenly spaced by Plotly
+    assert narrow.tickvals is None and narrow.tickformat == ".3~g"
+    long = y_axis(np.geomspace(1.0, 1e-9, 100))
+    assert long.dtick == 2 and long.exponentformat == "power" and long.tickvals is None
+
+
 def test_tokens_reach_plotly_labels_escaped():
     """N15: Plotly renders <b> and <a href> in tick labels and titles; a word-level text can hold them."""
     import numpy as np
