@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.style import token_label
+from core.figures.style import LOG_MARKS, token_label
 from core.text.vocabulary import display_token
 
 
@@ -88,18 +88,6 @@ def _time_ticks(shown: list[str], xcat: list[str], fits: int = 100) -> tuple[lis
     return vals, texts
 
 
-def log_ticks(low: float, high: float) -> list[float]:
-    """Tick values for a log axis over [low, high] (at most two decades): the 1, 2, 5 of each decade in range, or every
-    digit when fewer than two of those fall inside it; none when even those are fewer than two (Plotly's own ticks
-    then space such a narrow range evenly)."""
-    decades = range(int(np.floor(np.log10(low))), int(np.floor(np.log10(high))) + 1)
-    for digits in ((1, 2, 5), range(1, 10)):
-        ticks = [float(f"{d * 10.0 ** e:.12g}") for e in decades for d in digits if low <= d * 10.0 ** e <= high]
-        if len(ticks) >= 2:
-            return ticks
-    return []
-
-
 def gradient_decay_figure(curves: Mapping[str, np.ndarray], fits: Mapping, title: str = "Gradient norm vs lag",
                           dashed: Sequence[str] = (), mark: tuple[float, str] | None = None,
                           colors: Mapping[str, str] | None = None) -> go.Figure:
@@ -134,14 +122,12 @@ def gradient_decay_figure(curves: Mapping[str, np.ndarray], fits: Mapping, title
         fig.add_vline(x=mark[0], line=dict(color="gray", dash="dot"), annotation_text=mark[1], annotation_position="top left")
     positive = [v for n in curves.values() for v in np.asarray(n, dtype=float).ravel() if np.isfinite(v) and v > 0]
     decades = np.log10(max(positive) / min(positive)) if positive else 0.0
-    # Label whole decades only (minor labels crowd on a projector); a short range is labelled 0.5, 1, 2 and so on in
-    # full (Plotly's own short-range labels are bare digits: "5" under "1" for 0.5)
+    # Label whole decades only (minor labels crowd on a projector); a short range keeps its 2 and 5 marks, written in
+    # full (LOG_MARKS: Plotly's own are bare digits, a "5" under the "1" for 0.5)
     if decades > 2:
         fig.update_yaxes(type="log", title="‖dL/dh_t‖", exponentformat="power", dtick=max(1, int(np.ceil(decades / 6))))
     else:
-        ticks = log_ticks(min(positive), max(positive)) if positive else []
-        labels = dict(tickvals=ticks, ticktext=[f"{v:g}" for v in ticks]) if ticks else dict(tickformat=".3~g")
-        fig.update_yaxes(type="log", title="‖dL/dh_t‖", **labels)
+        fig.update_yaxes(type="log", title="‖dL/dh_t‖", **LOG_MARKS)
     fig.update_xaxes(title="lag (steps before the prediction)")
     rows = -(-len(curves) // 3)  # legend rows below the plot, about three entries to a row
     # The plot keeps 270 px whatever the legend; each legend row adds 24 px below it.

@@ -28,21 +28,25 @@ def test_the_decay_figure_draws_the_fits_it_is_given():
     assert lines["LSTM (×1 per step)"].line.color == COLORS["LSTM"]
 
 
-def test_a_short_range_of_norms_is_labelled_in_full_and_a_long_one_in_powers_of_ten():
-    """A fresh model's norms span less than a decade: Plotly labelled 0.5 as a bare "5" under the "1" (its short-range
-    log labels), which reads as 5 below 1. They are labelled 0.5 and 1 now; several decades keep 10^-n labels."""
+def test_log_axes_write_their_2_and_5_marks_in_full():
+    """Plotly labels a log axis' 2 and 5 marks with bare digits: on a fresh model's gradient chart 0.5 read as a "5"
+    under the "1", and so on the forecaster's MSE. Every log axis over a few decades now writes them in full (~g);
+    several decades of gradient norms keep 10^-n labels."""
+    from core.figures.forecast import series_loss_figure
+    from core.figures.style import LOG_MARKS
+    from core.figures.training import layer_norms_figure
+
     def y_axis(norms):
         curves = {"SimpleRNN": np.asarray(norms, float)}
         return gradient_decay_figure(curves, fit_decays(curves)).layout.yaxis
 
-    short = y_axis(np.geomspace(1.2, 0.45, 100))
-    assert list(short.tickvals) == [0.5, 1.0] and list(short.ticktext) == ["0.5", "1"] and short.dtick is None
-    two_decades = y_axis(np.geomspace(0.9, 0.011, 100))
-    assert list(two_decades.ticktext) == ["0.02", "0.05", "0.1", "0.2", "0.5"]
-    narrow = y_axis(np.geomspace(3.9, 3.1, 50))  # no 1, 2, 5 or single digit twice inside: evenly spaced by Plotly
-    assert narrow.tickvals is None and narrow.tickformat == ".3~g"
+    assert LOG_MARKS == dict(dtick="D2", tickformat="~g")
+    for axis in (y_axis(np.geomspace(1.2, 0.45, 100)), y_axis(np.geomspace(0.9, 0.011, 100)),
+                 series_loss_figure(np.arange(1, 4), np.array([1.0, 0.1, 0.01]), [], [])["layout"]["yaxis"],
+                 layer_norms_figure(np.arange(1, 3), np.ones((2, 1)), ["rnn"])["layout"]["yaxis"]):
+        assert (axis["type"], axis["dtick"], axis["tickformat"]) == ("log", "D2", "~g"), axis
     long = y_axis(np.geomspace(1.0, 1e-9, 100))
-    assert long.dtick == 2 and long.exponentformat == "power" and long.tickvals is None
+    assert long.dtick == 2 and long.exponentformat == "power" and long.tickformat is None
 
 
 def test_tokens_reach_plotly_labels_escaped():
