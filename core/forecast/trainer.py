@@ -27,9 +27,19 @@ class SeriesData:
 
 
 def series_steps_per_epoch(n_windows: int, config: SeriesModelConfig, train: TrainConfig) -> int:
-    """Batches in one epoch over `n_windows` training windows (the last one may be smaller), capped as `train` says."""
+    """Batches in one epoch over `n_windows` training windows (`full_batches`), capped as `train` says."""
     per_epoch = -(-n_windows // config.batch_size)
     return min(per_epoch, train.max_steps_per_epoch) if train.max_steps_per_epoch else per_epoch
+
+
+def full_batches(order: np.ndarray, size: int) -> list[np.ndarray]:
+    """`order` in batches of `size`, the last one topped up with the order's first windows, so every batch has `size`
+    windows (all of them when there are fewer). A small last batch made a spike or a dip in the loss curve at every
+    epoch's end, and its shape a graph of its own."""
+    chunks = [order[i:i + size] for i in range(0, len(order), size)]
+    if len(chunks) > 1 and len(chunks[-1]) < size:
+        chunks[-1] = np.concatenate([chunks[-1], order[:size - len(chunks[-1])]])
+    return chunks
 
 
 def series_planned(config: SeriesModelConfig, train: TrainConfig, data: SeriesData) -> Progress:
@@ -78,8 +88,7 @@ class SeriesTrainer(TrainingLoop):
 
     def _batches(self, epoch: int):
         order = np.random.default_rng(self.config.seed + epoch).permutation(len(self.data.x_train))
-        for i in range(0, len(order), self.config.batch_size):
-            idx = order[i:i + self.config.batch_size]
+        for idx in full_batches(order, self.config.batch_size):
             yield self.data.x_train[idx, :, None].astype(np.float32), self.data.y_train[idx].astype(np.float32)
 
     def _epoch_start(self) -> None:
