@@ -23,7 +23,7 @@ run_lifecycle.preset_confirmation("tr")
 
 active = session.training_active()
 c1, c2, c3, c4, c5 = st.columns(5)
-c1.number_input("Learning rate", 1e-5, 10.0, format="%.4f", step=0.0005, key="tr_lr", disabled=active)
+c1.number_input("Learning rate", 1e-5, 100.0, format="%.4f", step=0.0005, key="tr_lr", disabled=active)
 c2.selectbox("Optimizer", OPTIMIZERS, key="tr_optimizer", disabled=active)
 c3.number_input("Epochs", 1, 1000, key="tr_epochs", disabled=active)
 c4.number_input("Clip gradient norm (0 = off)", 0.0, 1e6, step=0.5, key="tr_clip", disabled=active)
@@ -73,7 +73,7 @@ st.button("Restart from the same initial weights", key="tr_restart", disabled=ac
 @controls.live_fragment(trainer, active, paused)
 def live_status(p) -> None:
     """Redraw the status and the numbers from the trainer's latest snapshot, twice a second."""
-    training_views.status(p)
+    training_views.status(p, trainer.config.vocab_size)
 
 
 @controls.live_fragment(trainer, active, paused, every=1.0, watch=False, queue=False)

@@ -12,9 +12,13 @@ from ui.controls import training_message
 from ui.store_access import store, token
 
 
-def status(p) -> None:
-    """The status sentence, the progress bar and the latest loss, accuracy, perplexity and speed."""
-    training_message(p, " Try the Generate page.")
+def status(p, vocab_size: int) -> None:
+    """The status sentence (and one when the loss diverged), the progress bar and the latest loss, accuracy, perplexity
+    and speed."""
+    diverged = p.divergence(vocab_size)
+    training_message(p, "" if diverged else " Try the Generate page.")
+    if diverged:
+        st.warning(diverged, icon=":material/trending_up:")
     frac = min(p.step / p.total_steps, 1.0) if p.total_steps else 0.0
     eta = f", about {p.eta_s:,.0f} s left" if p.eta_s and p.status == "running" else ""
     st.progress(frac, text=f"step {p.step:,} of {p.total_steps:,} · epoch {max(p.epoch, 1)} of {p.epochs}{eta}")
@@ -23,7 +27,8 @@ def status(p) -> None:
     m[1].metric("Val. loss", f"{p.val_loss[-1]:.3f}" if p.val_loss else "–",
                 help="On the held-out end of the text, measured at the end of every epoch.")
     m[2].metric("Accuracy", f"{p.accuracy[-1]:.1%}" if len(p.accuracy) else "–")
-    m[3].metric("Perplexity", f"{p.perplexity:.1f}" if p.perplexity else "–")
+    m[3].metric("Perplexity", "–" if not p.perplexity else f"{p.perplexity:,.1f}" if p.perplexity < 1e6 else f"{p.perplexity:.1e}",
+                help="exp(loss): how many tokens the model is choosing between, on average; guessing scores the vocabulary's size.")
     rate = p.tokens_per_s
     m[4].metric("Tokens / s", ("–" if not rate else f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}"),
                 help="Training speed over the last 30 batches, pauses and epoch ends left out.")

@@ -15,6 +15,7 @@ import numpy as np
 
 STOPPED_BY_YOU = "Stopped by you. The weights so far are kept; Start continues from here."
 TAB_CLOSED = "Stopped because the browser tab was closed."
+DIVERGE_AFTER = 30  # steps a training has to bring its loss below guessing before `Progress.divergence` speaks
 STATUSES = ("idle", "waiting", "running", "paused", "finished", "stopped", "failed", "lost")  # `lost`: the worker died
 
 _EMPTY = np.zeros(0)
@@ -56,7 +57,22 @@ class Progress:
     @property
     def perplexity(self) -> float | None:
         """exp(last training loss): how many tokens the model is choosing between, on average."""
-        return math.exp(min(float(self.loss[-1]), 50)) if len(self.loss) else None
+        return math.exp(min(float(self.loss[-1]), 700)) if len(self.loss) else None  # 700: exp() overflows past 709
+
+    def divergence(self, vocab_size: int) -> str | None:
+        """A sentence while the training loss, over its last points, is above what guessing scores (ln V: every token
+        equally likely), once it has had DIVERGE_AFTER steps to fall: the learning rate is too high for the model (a
+        loss of 83 ended with "Training finished." and nothing more). None while it is below."""
+        guess = math.log(max(vocab_size, 2))
+        recent = self.loss[-20:]
+        if self.step < DIVERGE_AFTER or not len(recent) or not np.all(np.isfinite(recent)):
+            return None
+        now = float(np.mean(recent))
+        if now <= guess + 0.5:
+            return None
+        return (f"Over its last steps the loss averaged {now:,.1f}, above the {guess:.2f} that guessing scores (every one of the {vocab_size:,} "
+                "tokens equally likely): the training diverged. Lower the learning rate (0.003 suits most models here) "
+                "or clip the gradient norm (5 is the default), then train again.")
 
 
 class Column:

@@ -192,3 +192,24 @@ def test_a_worker_gives_its_weights_only_to_its_own_job():
     finally:
         worker.release()
     assert worker.weights("mine") is None  # given back: nobody's
+
+
+def test_a_loss_above_guessing_is_called_diverged_and_perplexity_is_not_capped():
+    """A learning rate of 10 without clipping ended at a loss of 83 with "Training finished." and nothing more, and
+    a perplexity capped at exp(50) for losses of 72 and 83 alike. Above ln V (guessing) over the last points, once the
+    training had 30 steps to fall, a sentence says it diverged and what to change."""
+    import math
+
+    from core.training.progress import DIVERGE_AFTER, Progress
+
+    def snap(losses, step=DIVERGE_AFTER):
+        return Progress(status="finished", step=step, loss=np.asarray(losses, float))
+
+    said = snap([4.0] * 10 + [83.0] * 20).divergence(65)
+    assert said.startswith("Over its last steps the loss averaged 83.0, above the 4.17 that guessing scores (every one of the 65 tokens"), said
+    assert "Lower the learning rate" in said and "clip the gradient norm" in said
+    assert snap([4.0] * 10 + [83.0] * 20, step=DIVERGE_AFTER - 1).divergence(65) is None  # too early to say
+    assert snap([4.3] * 20).divergence(65) is None  # near guessing (ln 65 = 4.17), as a fresh model starts
+    assert snap([1.2] * 20).divergence(65) is None
+    assert snap([83.0] * 19 + [float("nan")]).divergence(65) is None  # a non-finite loss has its own sentence
+    assert snap([72.0]).perplexity == math.exp(72.0) != snap([83.0]).perplexity
