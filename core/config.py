@@ -70,7 +70,7 @@ class TrainConfig:
     grad_curve_len: int = 100  # steps of the gradient-vs-lag curve recorded at each epoch end; 0 skips it
 
     def __post_init__(self) -> None:
-        check_float("learning_rate", self.learning_rate, 0.0, 100.0, low_open=True)
+        check_float("learning_rate", self.learning_rate, 1e-5, 100.0)  # the Train page's range
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_int("epochs", self.epochs, 1, 1000)
         check_float("clip_norm", self.clip_norm, 0.0, 1e6)

@@ -241,3 +241,14 @@ def _shows_the_wait(at, trainer):
     trainer.stop()
     trainer.join(30)
     assert trainer.progress().status == "stopped" and trainer.progress().step == 0
+
+
+def test_a_links_learning_rate_is_the_train_pages_own_from_its_smallest_to_its_largest():
+    """A link with learning_rate=100 passed the settings' check but not the Train page's field (at most 10), which
+    showed 0.0000 and trained at its own minimum without a word. The field takes what the settings take, and a link
+    below their range gets a sentence naming it."""
+    at = open_page("pages/train.py", learning_rate="100")
+    assert at.number_input(key="tr_lr").value == 100.0 and at.session_state["train_config"].learning_rate == 100.0
+    at = open_page(learning_rate="1e-6")
+    assert any("`learning_rate`" in w.value and "1e\\-05 to 100" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.session_state["train_config"].learning_rate == 0.003
