@@ -34,14 +34,14 @@ class Setting:
     kind: type  # int, float or str
     low: float = 0.0  # the smallest value accepted (numbers)
     high: float = 0.0  # the largest value accepted (numbers)
-    low_open: bool = False  # the low end itself is not accepted (the learning rate must be above 0)
+    low_open: bool = False  # the low end itself is not accepted
     log: bool = False  # ranges are spaced and drawn on a log scale
     choices: tuple[str, ...] = ()  # accepted values (kind str)
     example: str = ""  # a good value list, shown as the starting text
 
 
 SETTINGS = {s.key: s for s in (
-    Setting("learning_rate", "learning rate", "train", "learning_rate", float, 0.0, 10.0, low_open=True, log=True,
+    Setting("learning_rate", "learning rate", "train", "learning_rate", float, 1e-5, 10.0, log=True,
             example="0.001..0.03"),
     Setting("units", "units", "model", "rnn_units", int, 1, 4096, example="64, 128, 256"),
     Setting("embedding", "embedding", "model", "embedding_dim", int, 1, 4096, example="16, 32, 64"),
