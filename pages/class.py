@@ -30,5 +30,9 @@ if cls is not None:
 
 st.title("Class")
 workspace.show_notices()  # a join link that did not work says so here, where the student landed
-class_views.joined_note()
-class_views.teacher_panel()
+if st.session_state.get("class_joined"):  # a student who just joined: their welcome, not the teacher's panel
+    class_views.joined_note()
+    with st.expander("Teaching? Start a class of your own"):
+        class_views.teacher_panel()
+else:
+    class_views.teacher_panel()

@@ -59,6 +59,10 @@ def test_students_join_with_their_own_workspaces_and_names_are_unique():
     assert ws and ws != teacher.session_state["ws_token"] and ada.query_params.get("ws") in (ws, [ws])
     assert "join" not in ada.query_params
     assert any("Welcome, Ada" in s.value for s in ada.success)
+    # the teacher's panel is folded away under her welcome (a student saw Start a class right below it), and open
+    # for the teacher
+    assert [e.label for e in ada.expander][:1] == ["Teaching? Start a class of your own"]
+    assert ada.button(key="cl_start") in ada.expander[0].button and teacher.expander[0].label.startswith("Class ")
     state = store().workspace_state(ws)
     assert state["model"] == cls["setup"]["model"] and state["train"] == cls["setup"]["train"]
     assert asdict(ada.session_state["model_config"]) == cls["setup"]["model"] and cls["setup"]["model"]["rnn_units"] == 48
