@@ -4,7 +4,7 @@ import logging
 
 import streamlit as st
 
-from core.figures.runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure
+from core.figures.runs import NUMERIC, SERIES_NUMERIC, overlay_figure, parallel_figure, varying
 from core.runs.compare import curves, table
 from core.runs.sqlite_store import StoreError
 from ui import controls, run_lifecycle, run_views, session, through_router, workspace
@@ -60,8 +60,9 @@ except StoreError as err:
     st.stop()
 st.plotly_chart(overlay_figure(traces, x, "loss (MSE, scaled values)" if kind == "series" else "loss (cross-entropy)"),
                 width="stretch", key="runs_overlay")
-if len(df) >= 2:
-    st.plotly_chart(parallel_figure(df, NUMERIC if kind == "text" else SERIES_NUMERIC), width="stretch", key="runs_parallel")
+axes = varying(df, NUMERIC if kind == "text" else SERIES_NUMERIC)  # the settings that differ between the runs
+if len(df) >= 2 and axes:
+    st.plotly_chart(parallel_figure(df, axes), width="stretch", key="runs_parallel")
 
 st.subheader("One run")
 ids = [int(i) for i in df["id"]]

@@ -7,7 +7,7 @@ import math
 
 import streamlit as st
 
-from core.figures.runs import overlay_figure, parallel_figure
+from core.figures.runs import overlay_figure, parallel_figure, varying
 from core.runs.compare import curves
 from core.sweeps import board
 from core.sweeps.space import SETTINGS, SweepError
@@ -106,8 +106,8 @@ def _board(sweep: dict, runner, active: bool) -> None:
     st.dataframe(df.drop(columns=["id"]), hide_index=True, width="stretch", key="sw_table",
                  placeholder=controls.MISSING,
                  column_config={"best val. loss": st.column_config.NumberColumn(format="%.3f")})
-    numeric = {SETTINGS[a.key].label: ("log10 " if SETTINGS[a.key].log else "") + SETTINGS[a.key].label
-               for a in spec.axes if SETTINGS[a.key].kind is not str}
+    numeric = varying(df, {SETTINGS[a.key].label: ("log10 " if SETTINGS[a.key].log else "") + SETTINGS[a.key].label
+                           for a in spec.axes if SETTINGS[a.key].kind is not str})
     if numeric and df["best val. loss"].notna().sum() >= 2:  # lines coloured by a loss two trials have, at least
         st.plotly_chart(parallel_figure(df, numeric | {"best val. loss": "best val. loss"}), width="stretch",
                         key="sw_parallel")

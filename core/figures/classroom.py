@@ -108,6 +108,9 @@ def class_parallel(rows: Sequence) -> dict:
         if all(name in r.best_settings for r in scored):
             dim = _numeric([r.best_settings[name] for r in scored], name)
             dims += [dim] if dim else []
+    if not dims:  # one axis of losses, no line to follow (seen on a board where everyone kept the class's settings)
+        return _message("The settings chart appears once students train with settings of their own: so far everyone "
+                        "kept the class's.", 420)
     best = np.asarray([r.best_val for r in scored], float)
     dims.append(dict(label="best val. loss", values=best))
     line = dict(color=best, colorscale="Viridis", showscale=True, colorbar=dict(title=dict(text="best val. loss")))

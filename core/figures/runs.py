@@ -42,6 +42,13 @@ def overlay_figure(runs: Sequence[dict], x_title: str, y_title: str = "loss (cro
     return fig
 
 
+def varying(table: pd.DataFrame, numeric: dict[str, str]) -> dict[str, str]:
+    """The columns of `numeric` (column -> axis label) whose values differ between the table's runs: a setting that
+    every run shares drew an axis with every line through one point ("layers" from 0.9 to 1.1)."""
+    return {column: label for column, label in numeric.items()
+            if column in table and table[column].astype(float).nunique(dropna=True) > 1}
+
+
 def parallel_figure(table: pd.DataFrame, numeric: dict[str, str] = NUMERIC) -> go.Figure:
     """The numeric settings of each run on parallel axes (`numeric`: column -> axis label), each line coloured by its
     best validation loss."""

@@ -203,3 +203,10 @@ def test_fewer_than_two_best_losses_is_a_titled_figure():
     fig = class_parallel([row("a", 1.0), row("b", None)])
     assert fig["data"][0]["type"] != "parcoords" and "two students" in fig["layout"]["title"]["text"]
     go.Figure(fig)
+
+
+def test_students_who_all_kept_the_class_settings_get_a_sentence_not_a_lone_axis():
+    """Two students on the class's settings: the chart was one axis of losses with no line (seen on a board)."""
+    fig = class_parallel([row("a", 1.6), row("b", 1.6)])
+    assert fig["data"][0]["type"] != "parcoords" and "kept the class's" in fig["layout"]["title"]["text"]
+    go.Figure(fig)

@@ -106,3 +106,15 @@ def test_a_live_chart_sent_unchecked_reaches_the_browser_exactly_as_plotly_would
     for name, figure in _live_figures().items():
         go.Figure(figure)  # valid
         assert json.loads(sent(unchecked(figure))) == json.loads(sent(figure)), name
+
+
+def test_parallel_axes_are_the_settings_that_differ_between_the_runs():
+    """Runs that share a setting drew an axis with every line through one point ("layers" from 0.9 to 1.1)."""
+    import pandas as pd
+
+    from core.figures.runs import NUMERIC, varying
+
+    table = pd.DataFrame({"U": [16, 64], "layers": [1, 1], "learning rate": [0.003, 0.003], "B": [8, None],
+                          "best val. loss": [2.0, 1.5]})
+    assert varying(table, NUMERIC) == {"U": "units U"}  # B: one value and a gap; E, S: not in the table
+    assert varying(table.iloc[:1], NUMERIC) == {}
