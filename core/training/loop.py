@@ -194,6 +194,9 @@ class TrainingLoop(BackgroundJob):
         if not self._pace.publish_due(b + 1 == self.steps_per_epoch):
             return
         per_step = self._pace.per_step_s()
+        if per_step is None:  # not measured yet: no speed and no time left rather than a wrong one
+            self._publish(status="running", epoch=epoch + 1, tokens_per_s=0.0, eta_s=None)
+            return
         ends_left = self.train.epochs - epoch  # this epoch's end included
         self._publish(status="running", epoch=epoch + 1, tokens_per_s=self.tokens_per_step / per_step,
                       eta_s=(self._progress.total_steps - self._step) * per_step + ends_left * self._pace.epoch_end_s)

@@ -54,3 +54,12 @@ def test_absurd_settings_are_refused_naming_the_limit_and_the_fix():
     huge_weights = dataclasses.replace(ARTICLE, vocab_size=50_000, rnn_units=4096, embedding_dim=4096, batch_size=1, seq_len=1)
     with pytest.raises(ValueError, match="lower the RNN units"):
         check_fits(huge_weights, limit=GIB)
+
+
+def test_tiny_batches_cost_their_steps_not_only_their_arithmetic():
+    """Batch 1 and sequence 1 over the Lighthouse text: 170,584 steps, each about a millisecond whatever the sizes; the
+    estimate said 11 s for an epoch that took about 230 s."""
+    from core.nn.estimate import STEP_S
+
+    tiny = estimate(dataclasses.replace(QUICK_DEMO, batch_size=1, seq_len=1, vocab_size=65), 170_584, gflops=100)
+    assert tiny.seconds_per_epoch >= 170_584 * STEP_S > 150

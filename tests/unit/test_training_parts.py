@@ -213,3 +213,17 @@ def test_a_loss_above_guessing_is_called_diverged_and_perplexity_is_not_capped()
     assert snap([1.2] * 20).divergence(65) is None
     assert snap([83.0] * 19 + [float("nan")]).divergence(65) is None  # a non-finite loss has its own sentence
     assert snap([72.0]).perplexity == math.exp(72.0) != snap([83.0]).perplexity
+
+
+def test_the_speed_leaves_out_the_first_step_that_traces_the_graph():
+    """The first step of a run also traces its graph (seconds, against milliseconds for the next ones): at its speed,
+    a run that ended within 4 s said "about 969 s left". No speed until two later steps are measured."""
+    from core.training.pace import Pace
+
+    pace = Pace()
+    pace.stepped(0.0, 3.0)  # the first step: 3 s of tracing
+    assert pace.per_step_s() is None
+    pace.stepped(3.0, 3.01)
+    assert pace.per_step_s() is None
+    pace.stepped(3.01, 3.03)
+    assert pace.per_step_s() == pytest.approx(0.015)
