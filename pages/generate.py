@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.figures.training import topk_figure
 from core.text.vocabulary import display_token
-from ui import session, through_router
+from ui import run_views, session, through_router
 from ui.controls import plain
 
 through_router()
@@ -13,8 +13,7 @@ st.title("Generate")
 ss = st.session_state
 run = session.run()
 if run is None or run.trained_steps == 0:
-    st.info("There is no trained model yet. Train one first; even a minute of training makes a difference.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    run_views.no_trained_model()
     st.stop()
 
 st.session_state.setdefault("g_prompt", run.vocab.decode(session.encoded()[1][:20]) if run.vocab == session.encoded()[0] else "")

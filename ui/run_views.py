@@ -18,14 +18,33 @@ CODE_HELP = ("train.py and train.ipynb that train this run again in plain Keras 
              "optimizer, so the same losses), with its data, pinned requirements and latest weights.")
 
 
+def no_trained_model() -> None:
+    """What Generate says without a trained model open: open a trained run of this workspace, or train one (after the
+    open run was deleted it said "no trained model yet" while trained runs were still there)."""
+    from ui.store_access import store, token
+
+    s, ws = store(), token()
+    trained = [r for r in s.runs(ws) if r["kind"] == "text" and r["step"] > 0] if s is not None and ws else []
+    if trained:
+        st.info(f"No trained model is open. Open one of this workspace's {len(trained):,} trained run"
+                f"{'s' if len(trained) != 1 else ''} on the Runs page, or train a new one.")
+        st.page_link("pages/runs.py", label="Go to Runs", icon=":material/stacked_line_chart:")
+    else:
+        st.info("There is no trained model yet. Train one first; even a minute of training makes a difference.")
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+
+
 def name_and_note(store, run: dict, pick: int) -> None:
     """A run's name and note, saved with one button."""
     n1, n2, n3 = st.columns([2, 3, 1], vertical_alignment="bottom")
     name = n1.text_input("Name", run["name"], max_chars=80, key=f"runs_name_{pick}")
     note = n2.text_input("Note", run["note"], max_chars=500, key=f"runs_note_{pick}", placeholder="What you tried, what you saw")
-    if n3.button("Save", key="runs_save", width="stretch", disabled=(name, note) == (run["name"], run["note"])):
-        store.update_run(run["workspace"], pick, name=name.strip() or run["name"], note=note.strip())
+    blank = not name.strip()
+    if n3.button("Save", key="runs_save", width="stretch", disabled=blank or (name, note) == (run["name"], run["note"])):
+        store.update_run(run["workspace"], pick, name=name.strip(), note=note.strip())
         st.rerun()
+    if blank:  # Save kept the old name without a word
+        st.caption(f"A run needs a name: type one to save. Until then it stays “{plain(run['name'])}”.")
 
 
 def downloads(store, run: dict, pick: int) -> None:

@@ -126,3 +126,20 @@ def test_a_data_folder_that_cannot_be_written_is_a_sentence_and_training_still_w
     assert at.session_state["run"].trained_steps == 5 and at.session_state["run"].run_id is None
     at.switch_page("pages/runs.py").run()
     assert not at.exception and any("not being saved" in i.value for i in at.info)
+
+
+def test_a_blank_name_is_not_saved_without_a_word_and_generate_points_to_the_runs_left():
+    """Save with an empty name kept the old one without a word; after the open run was deleted, Generate said "no
+    trained model yet" while a trained run was still in the workspace."""
+    at = open_page()
+    train_tiny(at)
+    first = at.session_state["run"]
+    at.switch_page("pages/runs.py").run()
+    at.selectbox(key="runs_pick").set_value(first.run_id).run()
+    at.text_input(key=f"runs_name_{first.run_id}").input("   ").run()
+    assert at.button(key="runs_save").disabled
+    assert any("A run needs a name" in c.value for c in at.caption)
+    at.session_state["run"] = None  # as after deleting the open run: nothing open, the trained run still stored
+    at.switch_page("pages/generate.py").run()
+    assert any("Open one of this workspace's 1 trained run on the Runs page" in i.value for i in at.info), \
+        [i.value for i in at.info]
