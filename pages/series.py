@@ -54,7 +54,7 @@ c[0].selectbox("Cell", CELLS, key="ts_cell", format_func=CELL_NAMES.get, disable
 c[1].number_input("Units U", 1, 1024, key="ts_units", disabled=running)
 c[2].number_input("Layers", 1, 4, key="ts_layers", disabled=running)
 c[3].number_input("Batch size", 1, 4096, key="ts_batch", disabled=running)
-c[4].number_input("Learning rate", 1e-5, 1.0, format="%.4f", step=0.0005, key="ts_lr", disabled=running)
+c[4].number_input("Learning rate", 1e-5, 1.0, format="%g", step=0.0005, key="ts_lr", disabled=running)  # "0.0030" did not fit
 c[5].number_input("Epochs", 1, 1000, key="ts_epochs", disabled=running)
 c[6].selectbox("Optimizer", OPTIMIZERS, key="ts_optimizer", disabled=running)
 config = SeriesModelConfig(ss.ts_cell, int(ss.ts_units), int(ss.ts_layers), batch_size=int(ss.ts_batch))

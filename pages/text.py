@@ -84,7 +84,8 @@ with c2:
     m1.metric("Loaded", ss.text_name if len(ss.text_name) < 24 else ss.text_name[:21] + "…")
     m2.metric("Length in tokens", f"{len(ids):,}")
     m3.metric("Vocabulary size", f"{len(vocab):,}")
-    st.caption(f"{len(text):,} characters. Every token gets an id from 0 to {len(vocab) - 1}; the model sees only ids.")
+    st.caption(f"{plain(ss.text_name)}: {len(text):,} characters. Every token gets an id from 0 to {len(vocab) - 1}; "
+               "the model sees only ids.")  # the whole name: the metric cuts a long one at a narrow width
 
 config = ss.model_config
 try:

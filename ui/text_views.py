@@ -16,8 +16,10 @@ def tokens_and_window(vocab, ids, config) -> None:
         st.subheader("Most frequent tokens")
         freq = vocab.frequencies().head(15)
         freq["token"] = freq["token"].map(display_token)
+        freq["share"] = 100 * freq["share"]  # one decimal for every row (the "percent" format wrote 18.5%, 10.29%)
         st.dataframe(freq, hide_index=True, width="stretch",
-                     column_config={"share": st.column_config.NumberColumn("share", format="percent")})
+                     column_config={"count": st.column_config.NumberColumn("count", format="localized"),
+                                    "share": st.column_config.NumberColumn("share", format="%.1f%%")})
     with right:
         st.subheader("One training window")
         st.markdown("The model reads the **input** row and, at every position, must predict the **target** below it: "
