@@ -79,8 +79,9 @@ def test_gradients_match_finite_differences(model):
     close(I.gradient_norms(m, ids), fd_norms(m, ids))
 
 
-def test_two_layer_model(model):
-    kind, m1 = model
+@pytest.mark.parametrize("kind", ["simple_rnn", pytest.param("lstm", marks=pytest.mark.slow),  # the fast tier keeps
+                                  pytest.param("gru", marks=pytest.mark.slow)])  # one two-layer case, as connectivity's
+def test_two_layer_model(kind):
     m = built(replace(TINY, cell=kind, num_layers=2))
     ref = np_states(m, IDS)
     close(I.hidden_states(m, IDS), ref[0])
