@@ -158,7 +158,9 @@ def eigenvalue_figure(eigenvalues: Mapping[str, np.ndarray], title: str = "Eigen
                                  hovertemplate="re %{x:.3f}<br>im %{y:.3f}<extra>" + html.escape(str(name)) + "</extra>"))
     fig.update_xaxes(title="real", zeroline=True)
     fig.update_yaxes(title="imaginary", zeroline=True, scaleanchor="x", scaleratio=1)
-    fig.update_layout(title=title, height=450, margin=dict(l=50, r=20, t=50, b=40))
+    # the legend under the plot: beside it, it took half of each of the three narrow charts on the Gradients page
+    fig.update_layout(title=title, height=480, margin=dict(l=50, r=20, t=50, b=40),
+                      legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"))
     return fig
 
 

@@ -118,3 +118,11 @@ def test_parallel_axes_are_the_settings_that_differ_between_the_runs():
                           "best val. loss": [2.0, 1.5]})
     assert varying(table, NUMERIC) == {"U": "units U"}  # B: one value and a gap; E, S: not in the table
     assert varying(table.iloc[:1], NUMERIC) == {}
+
+
+def test_the_eigenvalue_legend_sits_under_the_plot():
+    """Beside the plot, the legend took half of each of the Gradients page's three narrow eigenvalue charts."""
+    from core.figures.inspection import eigenvalue_figure
+
+    legend = eigenvalue_figure({"i": np.array([0.5 + 0.1j]), "f": np.array([0.4])}, "LSTM").layout.legend
+    assert legend.orientation == "h" and legend.y < 0
