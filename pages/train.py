@@ -65,9 +65,9 @@ if workspace.recorder() is not None and workspace.recorder().error_for(workspace
     st.warning(workspace.recorder().error_for(workspace.token()))
 trainer = run.trainer if run is not None else None
 paused = controls.training_buttons("tr", trainer, active, run_lifecycle.start_training, on_step=run_lifecycle.step_training)
-st.button("Restart from the same initial weights", key="tr_restart", disabled=active, on_click=run_lifecycle.restart_run,
-          help="A new run from the weights the seed gives: two students with the same settings and seed see the same "
-               "numbers, step for step. The run before stays on the Runs page.")
+st.button("Restart from the same initial weights", key="tr_restart", disabled=active, on_click=run_lifecycle.restart_run)
+st.caption("Restart: a new run from the weights the seed gives, so two students with the same settings and seed see "
+           "the same numbers, step for step. The run before stays on the Runs page.")  # as a tooltip it covered Start
 
 
 @controls.live_fragment(trainer, active, paused)

@@ -252,3 +252,10 @@ def test_a_links_learning_rate_is_the_train_pages_own_from_its_smallest_to_its_l
     at = open_page(learning_rate="1e-6")
     assert any("`learning_rate`" in w.value and "1e\\-05 to 100" in w.value for w in at.warning), [w.value for w in at.warning]
     assert at.session_state["train_config"].learning_rate == 0.003
+
+
+def test_restart_explains_itself_in_a_caption_not_a_tooltip_over_start():
+    """The Restart button's tooltip opened over Start, Pause and Stop, and took the next click (UX review)."""
+    at = open_page("pages/train.py")
+    assert not at.button(key="tr_restart").help
+    assert any(c.value.startswith("Restart: a new run from the weights the seed gives") for c in at.caption)
