@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.export.bundle import NO_WEIGHTS, TEXT_GONE, ExportError, run_zip, zip_name
 from core.runs.compare import history_csv
-from ui import forecaster_state, run_lifecycle, stored_runs
+from ui import forecaster_state, run_lifecycle, store_access, stored_runs
 from ui.controls import plain
 
 log = logging.getLogger(__name__)
@@ -21,9 +21,7 @@ CODE_HELP = ("train.py and train.ipynb that train this run again in plain Keras 
 def no_trained_model() -> None:
     """What Generate says without a trained model open: open a trained run of this workspace, or train one (after the
     open run was deleted it said "no trained model yet" while trained runs were still there)."""
-    from ui.store_access import store, token
-
-    s, ws = store(), token()
+    s, ws = store_access.store(), store_access.token()
     trained = [r for r in s.runs(ws) if r["kind"] == "text" and r["step"] > 0] if s is not None and ws else []
     if trained:
         st.info(f"No trained model is open. Open one of this workspace's {len(trained):,} trained run"

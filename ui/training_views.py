@@ -27,8 +27,10 @@ def status(p, vocab_size: int) -> None:
     m[1].metric("Val. loss", f"{p.val_loss[-1]:.3f}" if p.val_loss else "–",
                 help="On the held-out end of the text, measured at the end of every epoch.")
     m[2].metric("Accuracy", f"{p.accuracy[-1]:.1%}" if len(p.accuracy) else "–")
-    m[3].metric("Perplexity", "–" if not p.perplexity else f"{p.perplexity:,.1f}" if p.perplexity < 1e6 else f"{p.perplexity:.1e}",
-                help="exp(loss): how many tokens the model is choosing between, on average; guessing scores the vocabulary's size.")
+    ppl = p.perplexity
+    m[3].metric("Perplexity", "–" if not ppl else f"{ppl:,.1f}" if ppl < 1e6 else f"{ppl:.1e}",
+                help="exp(loss): how many tokens the model is choosing between, on average; guessing scores the "
+                     "vocabulary's size.")
     rate = p.tokens_per_s
     m[4].metric("Tokens / s", ("–" if not rate else f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}"),
                 help="Training speed over the last 30 batches, pauses and epoch ends left out.")

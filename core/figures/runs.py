@@ -64,6 +64,6 @@ def parallel_figure(table: pd.DataFrame, numeric: dict[str, str] = NUMERIC) -> g
     fig = go.Figure(go.Parcoords(line=line, dimensions=dims))
     # Plotly writes each axis' label and top value above the axis, centred on it: the shared margins cut the first
     # label at the left and put the labels under the chart's title (seen on the Sweeps and Runs pages)
-    fig.update_layout(**_layout("Settings of each run, coloured by best validation loss (darker is better)", 420))
-    fig.update_layout(margin=PARALLEL_MARGIN)
+    fig.update_layout({**_layout("Settings of each run, coloured by best validation loss (darker is better)", 420),
+                       "margin": PARALLEL_MARGIN})
     return fig

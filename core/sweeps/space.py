@@ -34,7 +34,6 @@ class Setting:
     kind: type  # int, float or str
     low: float = 0.0  # the smallest value accepted (numbers)
     high: float = 0.0  # the largest value accepted (numbers)
-    low_open: bool = False  # the low end itself is not accepted
     log: bool = False  # ranges are spaced and drawn on a log scale
     choices: tuple[str, ...] = ()  # accepted values (kind str)
     example: str = ""  # a good value list, shown as the starting text
@@ -158,10 +157,8 @@ def _value(s: Setting, part: str, exact: bool = True):
         raise SweepError(f"The {s.label} value \"{part}\" is not a finite number; write a list like \"{s.example}\".")
     if s.kind is int and exact and number != int(number):
         raise SweepError(f"The {s.label} must be a whole number, not {part}.")
-    above = number > s.low if s.low_open else number >= s.low
-    if not (above and number <= s.high):
-        bound = f"above {s.low:g}" if s.low_open else f"from {s.low:g}"
-        raise SweepError(f"The {s.label} value {part} is out of range: it must be {bound} to {s.high:g}.")
+    if not s.low <= number <= s.high:
+        raise SweepError(f"The {s.label} value {part} is out of range: it must be from {s.low:g} to {s.high:g}.")
     return int(number) if s.kind is int and exact else float(number) if s.kind is float else number
 
 

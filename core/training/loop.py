@@ -193,13 +193,11 @@ class TrainingLoop(BackgroundJob):
         """Publish the speed and the time left, every PUBLISH_EVERY_S and at the epoch's last batch."""
         if not self._pace.publish_due(b + 1 == self.steps_per_epoch):
             return
-        per_step = self._pace.per_step_s()
-        if per_step is None:  # not measured yet: no speed and no time left rather than a wrong one
-            self._publish(status="running", epoch=epoch + 1, tokens_per_s=0.0, eta_s=None)
-            return
+        per_step = self._pace.per_step_s()  # None until measured: no speed and no time left rather than a wrong one
         ends_left = self.train.epochs - epoch  # this epoch's end included
-        self._publish(status="running", epoch=epoch + 1, tokens_per_s=self.tokens_per_step / per_step,
-                      eta_s=(self._progress.total_steps - self._step) * per_step + ends_left * self._pace.epoch_end_s)
+        left = (self._progress.total_steps - self._step) * per_step + ends_left * self._pace.epoch_end_s if per_step else None
+        self._publish(status="running", epoch=epoch + 1, tokens_per_s=self.tokens_per_step / per_step if per_step else 0.0,
+                      eta_s=left)
 
     def _end_epoch(self, epoch: int) -> None:
         """After epoch `epoch`'s last batch (from 0): the epoch-end work, then a checkpoint."""

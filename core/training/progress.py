@@ -70,9 +70,9 @@ class Progress:
         now = float(np.mean(recent))
         if now <= guess + 0.5:
             return None
-        return (f"Over its last steps the loss averaged {now:,.1f}, above the {guess:.2f} that guessing scores (every one of the {vocab_size:,} "
-                "tokens equally likely): the training diverged. Lower the learning rate (0.003 suits most models here) "
-                "or clip the gradient norm (5 is the default), then train again.")
+        return (f"Over its last steps the loss averaged {now:,.1f}, above the {guess:.2f} that guessing scores (every one "
+                f"of the {vocab_size:,} tokens equally likely): the training diverged. Lower the learning rate (0.003 "
+                "suits most models here) or clip the gradient norm (5 is the default), then train again.")
 
 
 class Column:
