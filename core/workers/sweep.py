@@ -132,7 +132,7 @@ class SweepRunner:
         import ray
         from ray import tune
 
-        from core.workers.sweep_callback import RUNNERS, TrialEnds
+        from core.workers.sweep_callback import RUNNERS, StopWhenAsked, TrialEnds
 
         RUNNERS[self.key] = self
         logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)  # no result files: expected
@@ -150,7 +150,8 @@ class SweepRunner:
             param_space={"index": tune.grid_search(self._order())},
             tune_config=tune.TuneConfig(metric="val_loss", mode="min", scheduler=self.asha.scheduler(max(t.train.epochs for t in self.trials)) if self.asha else None,
                                         max_concurrent_trials=at_once, reuse_actors=True),
-            run_config=tune.RunConfig(storage_path=storage, name="sweep", verbose=0, callbacks=[TrialEnds(self.key)]))
+            run_config=tune.RunConfig(storage_path=storage, name="sweep", verbose=0, callbacks=[TrialEnds(self.key)],
+                                      stop=StopWhenAsked(self.key)))
         try:
             tuner.fit()
         finally:

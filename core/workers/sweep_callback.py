@@ -28,3 +28,19 @@ class TrialEnds(tune.Callback):
     def on_trial_error(self, iteration, trials, trial, **info):
         error = getattr(trial, "error_msg", None) or "Tune marked it as an error"
         RUNNERS[self.key].trial_ended(trial.config["index"], str(error).splitlines()[0][:200])
+
+
+class StopWhenAsked(tune.Stopper):
+    """Ends the sweep named `key` once every trial still in it was asked to stop and none runs. A trial reads its stop
+    only once it has started, so trials that Ray could not place kept Tune (and the sweep) waiting after Stop."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __call__(self, trial_id, result) -> bool:
+        return False  # a running trial stops through the hub, with its own sentence and checkpoint
+
+    def stop_all(self) -> bool:
+        runner = RUNNERS.get(self.key)
+        return (runner is not None and runner.placement.running == 0
+                and all(t.wanted()[1] is not None for t in runner.trials if t.in_sweep))

@@ -14,8 +14,10 @@ PLACE_GRACE_S = 20.0  # how long trials may wait for Ray to place their workers 
 def unplaced_sentence(waiting: int, free: float, total: float, need: float) -> str:
     """Why `waiting` trials do not start, and what ends the wait."""
     trials = "1 trial waits" if waiting == 1 else f"{waiting} trials wait"
+    then = ("Trials start as trainings on this server end and give their CPUs back" if need <= total else
+            "That is more than the cluster has: lower RNN_PLAYGROUND_WORKER_CPUS or add CPUs to the cluster")
     return (f"{trials} for Ray to start a worker: {free:g} of the cluster's {total:g} CPUs are free, and a trial needs "
-            f"{need:g}. Trials start as trainings on this server end and give their CPUs back; Stop ends the sweep.")
+            f"{need:g}. {then}; Stop ends the sweep.")
 
 
 class Placement:
