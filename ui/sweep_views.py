@@ -101,7 +101,7 @@ def _board(sweep: dict, runner, active: bool) -> None:
         traces.append(trace)
     if any(len(trace["x"]) for trace in traces):
         st.plotly_chart(overlay_figure(traces, "steps"), width="stretch", key="sw_overlay")
-    else:  # an empty chart drew axes from -1 to 6 while Ray Tune started
+    elif active:  # an empty chart drew axes from -1 to 6 while Ray Tune started (an ended sweep's curves never come)
         st.caption(NO_CURVES)
     st.dataframe(df.drop(columns=["id"]), hide_index=True, width="stretch", key="sw_table",
                  placeholder=controls.MISSING,
