@@ -79,7 +79,7 @@ def roll_forward(model, window: np.ndarray, steps: int) -> np.ndarray:
     """
     from core.nn.tf import tf
 
-    one = tf.function(lambda x: model(x, training=False))
+    one = tf.function(lambda x: model(x, training=False), autograph=False)
     history = list(np.asarray(window, np.float64))
     out = []
     for _ in range(steps):

@@ -54,7 +54,7 @@ def _compiled(snap: Snapshot, n_layers: int) -> Callable:
         spec = tf.TensorSpec
         sig = [spec([None, None]), layer_specs(n_layers), spec([None, None]), spec([None]), spec([None], tf.int32),
                spec([], tf.int32)]
-        _FNS[key] = tf.function(fn, input_signature=sig, reduce_retracing=True)
+        _FNS[key] = tf.function(fn, input_signature=sig, reduce_retracing=True, autograph=False)
         return _FNS[key]
 
 

@@ -85,7 +85,7 @@ def _compiled(snap: Snapshot, n_layers: int, grad: bool) -> Callable:
                 return run(x, layers, zeros_for(x, layers))
 
             sig = [spec([None, None]), layer_specs(n_layers)]
-        fn = tf.function(fn, input_signature=sig, reduce_retracing=True)
+        fn = tf.function(fn, input_signature=sig, reduce_retracing=True, autograph=False)
         _FN_CACHE[key] = fn
         return fn
 

@@ -86,7 +86,7 @@ def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig,
     forward = make_forward(model, config, fast)
     optimizer, variables, group_of, n_groups, clip = _prepared(model, train)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def step(x, y):
         with tf.GradientTape() as tape:
             logits = forward(x)  # (batch, time, vocab)
@@ -128,7 +128,7 @@ def make_regression_step(model: keras.Model, train: TrainConfig):
     """
     optimizer, variables, group_of, n_groups, clip = _prepared(model, train)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
@@ -145,7 +145,7 @@ class Evaluator:
         self.x, self.y = eval_rows(val_ids, config.batch_size, VAL_MAX_TOKENS)  # (rows, row length)
         self.model = build_model(config, stateful=False)
 
-        @tf.function(reduce_retracing=True)
+        @tf.function(reduce_retracing=True, autograph=False)
         def evaluate(x, y):
             logits = self.model(x, training=False)
             return mean_cross_entropy(y, logits), mean_accuracy(y, logits)

@@ -98,7 +98,7 @@ def make_key_step(model, learning_rate: float, clip_norm: float) -> Callable:
     variables = model.trainable_variables
     optimizer.build(variables)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def step(x, last, y):
         with tf.GradientTape() as tape:
             logits = tf.gather(model(x, training=True), last, batch_dims=1)  # (lines, vocab) at each line's ">"
