@@ -101,23 +101,38 @@ SAVED = r"^(?=.*[?&]epochs=20(&|$))(?=.*[?&]ws=)"  # the saved link's setting an
 FRESH = r"^(?=.*[?&]epochs=7(&|$))(?!.*[?&]ws=)"  # a new visitor's link: its setting, and no workspace yet (N19)
 
 
+# The tabs that reconnect at once when the server comes back; every other page is then opened from the menu in the
+# first of them. Each tab loads Streamlit's whole frontend: fourteen at once cost Chromium 93 CPU-s and took 79 s alone
+# (one third of this story's CPU); five still race each other to the new server.
+AT_ONCE = ("class", "runs", "generate")
+
+
 def _tabs_reconnect(browser, url: str, query: str) -> tuple:
-    """Every page but Train opened as the restarted server's first requests, all at once, as open tabs reconnect (with
-    an unknown key a saved link may carry). The Class page comes first: opened as a fresh server's very first request,
-    Streamlit's frontend looked its address up among the pages/ files before the router answered, and showed "Page not
-    found" over the page while the file was pages/classroom.py (its address is /class: the join and board links).
-    Streamlit's old pages/ mode ran such pages without app.py: a traceback, and raw file names as the menu; with
-    several tabs at once, all but the first still did after the first fix. One more tab is a new visitor's link,
-    without a workspace. Returns (context, [(tab, heading, what its address must show)])."""
+    """The Class page, two more pages and a new visitor's link open as the restarted server's first requests, all at
+    once, as open tabs reconnect (with an unknown key a saved link may carry; the Train tab reconnects beside them). The
+    Class page comes first: opened as a fresh server's very first request, Streamlit's frontend looked its address up
+    among the pages/ files before the router answered, and showed "Page not found" over the page while the file was
+    pages/classroom.py (its address is /class: the join and board links). Streamlit's old pages/ mode ran such pages
+    without app.py: a traceback, and raw file names as the menu; with several tabs at once, all but the first still
+    did after the first fix. Returns (context, [(tab, heading, what its address must show)])."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(120_000)
     tabs = []
-    for path in ["class"] + [p for p in PAGES if p not in ("class", "train")]:
+    for path in AT_ONCE:
         tabs.append((context.new_page(), PAGES[path], SAVED))
         tabs[-1][0].goto(f"{url}/{path}?{query}&stale=1")
     tabs.append((context.new_page(), "Model", FRESH))
     tabs[-1][0].goto(f"{url}/model?epochs=7&stale=1")
     return context, tabs
+
+
+def _every_other_page(tab) -> None:
+    """Every page not opened at once, from the menu of a reconnected tab: each routed, with the saved link's setting
+    and workspace in its address."""
+    for path in [p for p in PAGES if p not in (*AT_ONCE, "train")]:
+        tab.locator("[data-testid='stSidebarNav']").get_by_role("link", name=PAGES[path] if path else "Home",
+                                                                 exact=True).click()
+        _routed(tab, PAGES[path], SAVED)
 
 
 def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_no_server_leaves_a_process(tmp_path,
@@ -154,6 +169,7 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
         try:
             for tab, heading, shows in tabs:
                 _routed(tab, heading, shows)
+            _every_other_page(tabs[0][0])
         finally:
             context.close()
         _routed(pg, "Train", SAVED)
