@@ -117,12 +117,12 @@ class SweepRunner:
                 sys.modules["core.workers.sweep_callback"].RUNNERS.pop(self.key, None)
             self.status, self.message = status, message
             self.wall_s = time.monotonic() - self.started
-            self._done.set()
-            if self.on_end is not None:
+            if self.on_end is not None:  # before `join` returns: whoever waited reads the sweep's end in the store
                 try:
                     self.on_end(status, message)
                 except Exception:  # the sweep itself is over; only its record failed
                     log.exception("A sweep's end could not be recorded")
+            self._done.set()
 
     def _fit(self) -> None:
         os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # no TensorBoard/CSV/JSON files per trial
