@@ -152,6 +152,11 @@ class RemoteJob(BackgroundJob):
         """Seconds this job should train once it starts (None: not known), for the queue's estimates."""
         return None
 
+    def worker(self) -> object | None:
+        """The Ray actor running this job now (None between runs): for an operator's tool, or a test, that ends it as a
+        crash would (`ray.kill`); the job then reports its worker lost."""
+        return self._current_worker()[0]
+
     def _current_worker(self) -> tuple[object | None, str | None]:
         """(the worker, the id of its job) of this job now, both of the same moment; (None, None) between runs."""
         with self._holding:

@@ -118,7 +118,7 @@ def test_a_killed_worker_leaves_the_last_epoch_end_and_others_go_on():
           WORKER_START_S, "an epoch end and a few steps")
     import ray
 
-    ray.kill(t._actor, no_restart=True)  # as `kill -9` on its process
+    ray.kill(t.worker(), no_restart=True)  # as `kill -9` on its process
     t.join(60)
     p, ckpt = t.progress(), t.checkpoint
     assert p.status == "lost" and "stopped unexpectedly" in p.message and f"step {ckpt.step:,}" in p.message
