@@ -1,6 +1,6 @@
 """What AutoGraph costs a fresh process: a training worker's warm-up and its first real step, with and without it.
 
-Every `tf.function` in core passes `autograph=False` (see core/nn/tf.py). This starts fresh processes, alternating
+Every graph in core is compiled with `core.nn.tf.graph`, `tf.function` without AutoGraph (see core/nn/tf.py). This starts fresh processes, alternating
 the code as it is and the code with AutoGraph forced back on, and in each times (process CPU) the worker's warm-up
 (`core.workers.actor._warm_up`) and then the first step of a 16-unit model; it prints the medians and their ratio, and
 checks that both give the same loss. The import of TensorFlow is not counted.
@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import json, os, sys, time
 sys.path.insert(0, sys.argv[1])
+import core.nn.tf
 from core.nn.tf import tf
-if sys.argv[2] == "on":  # the code as it was: tf.function's default AutoGraph
-    plain = tf.function
-    tf.function = lambda *a, **k: plain(*a, **{**k, "autograph": True})
+if sys.argv[2] == "on":  # the code as it was: tf.function's default AutoGraph (before the modules below take `graph`)
+    core.nn.tf.graph = tf.function
 from core.config import ModelConfig, TrainConfig
 from core.nn.language_model import build_model
 from core.nn.train_step import make_train_step

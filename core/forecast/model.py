@@ -77,9 +77,9 @@ def roll_forward(model, window: np.ndarray, steps: int) -> np.ndarray:
     layer runs its loop op by op, and a year of steps took 12.8 s of CPU in the web server instead of 0.6 s, tracing
     included (a 32-unit SimpleRNN, lookback 30; `bench/forecast_report.py`).
     """
-    from core.nn.tf import tf
+    from core.nn.tf import graph
 
-    one = tf.function(lambda x: model(x, training=False), autograph=False)
+    one = graph(lambda x: model(x, training=False))
     history = list(np.asarray(window, np.float64))
     out = []
     for _ in range(steps):

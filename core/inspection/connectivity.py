@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from core.inspection.snapshot import Snapshot, cell_step, check_ids, layer_args, layer_specs, snapshot
-from core.nn.tf import tf
+from core.nn.tf import graph, tf
 
 CHUNK = 100  # targets per batch of copies: smaller skips more of the square, larger runs fewer, wider steps (bench/)
 _FNS: dict[tuple, Callable] = {}
@@ -54,7 +54,7 @@ def _compiled(snap: Snapshot, n_layers: int) -> Callable:
         spec = tf.TensorSpec
         sig = [spec([None, None]), layer_specs(n_layers), spec([None, None]), spec([None]), spec([None], tf.int32),
                spec([], tf.int32)]
-        _FNS[key] = tf.function(fn, input_signature=sig, reduce_retracing=True, autograph=False)
+        _FNS[key] = graph(fn, input_signature=sig, reduce_retracing=True)
         return _FNS[key]
 
 

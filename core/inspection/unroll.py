@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from core.inspection.snapshot import Snapshot, cell_step, check_ids, layer_args, layer_specs, snapshot
-from core.nn.tf import keras, tf
+from core.nn.tf import graph, keras, tf
 
 _FN_CACHE: dict[tuple, Callable] = {}
 _FN_LOCK = threading.Lock()
@@ -85,7 +85,7 @@ def _compiled(snap: Snapshot, n_layers: int, grad: bool) -> Callable:
                 return run(x, layers, zeros_for(x, layers))
 
             sig = [spec([None, None]), layer_specs(n_layers)]
-        fn = tf.function(fn, input_signature=sig, reduce_retracing=True, autograph=False)
+        fn = graph(fn, input_signature=sig, reduce_retracing=True)
         _FN_CACHE[key] = fn
         return fn
 

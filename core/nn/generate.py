@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.nn.language_model import rnn_layers
-from core.nn.tf import keras, tf
+from core.nn.tf import graph, keras, tf
 from core.text.vocabulary import Vocabulary, tokenize
 
 
@@ -46,7 +46,7 @@ class Stepper:
             [layer.cell.units] * (2 if isinstance(layer.cell, keras.layers.LSTMCell) else 1) for layer in self.rnns
         ]
         spec = [tf.TensorSpec((1, n), tf.float32) for sizes in self.state_sizes for n in sizes]
-        self._step = tf.function(self._step_impl, autograph=False, input_signature=[tf.TensorSpec((1,), tf.int32), spec])
+        self._step = graph(self._step_impl, input_signature=[tf.TensorSpec((1,), tf.int32), spec])
         self.reset()
 
     def reset(self) -> None:

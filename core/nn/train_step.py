@@ -9,7 +9,7 @@ import numpy as np
 from core.config import ModelConfig, TrainConfig
 from core.text.batches import eval_rows
 from core.nn.language_model import build_model
-from core.nn.tf import keras, tf
+from core.nn.tf import graph, keras, tf
 
 VAL_MAX_TOKENS = 20_000  # validation reads at most this many tokens from the end of the text
 
@@ -86,7 +86,7 @@ def make_train_step(model: keras.Model, config: ModelConfig, train: TrainConfig,
     forward = make_forward(model, config, fast)
     optimizer, variables, group_of, n_groups, clip = _prepared(model, train)
 
-    @tf.function(reduce_retracing=True, autograph=False)
+    @graph(reduce_retracing=True)
     def step(x, y):
         with tf.GradientTape() as tape:
             logits = forward(x)  # (batch, time, vocab)
@@ -128,7 +128,7 @@ def make_regression_step(model: keras.Model, train: TrainConfig):
     """
     optimizer, variables, group_of, n_groups, clip = _prepared(model, train)
 
-    @tf.function(reduce_retracing=True, autograph=False)
+    @graph(reduce_retracing=True)
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
@@ -145,7 +145,7 @@ class Evaluator:
         self.x, self.y = eval_rows(val_ids, config.batch_size, VAL_MAX_TOKENS)  # (rows, row length)
         self.model = build_model(config, stateful=False)
 
-        @tf.function(reduce_retracing=True, autograph=False)
+        @graph(reduce_retracing=True)
         def evaluate(x, y):
             logits = self.model(x, training=False)
             return mean_cross_entropy(y, logits), mean_accuracy(y, logits)

@@ -92,13 +92,13 @@ def mean_gradient_curve(model, ids: np.ndarray, positions: np.ndarray, lags: np.
 def make_key_step(model, learning_rate: float, clip_norm: float) -> Callable:
     """A compiled step: Adam on the cross-entropy of the copied key only; step(x, last, y) -> loss."""
     from core.nn.train_step import densify_gradient, make_optimizer, mean_cross_entropy
-    from core.nn.tf import tf
+    from core.nn.tf import graph, tf
 
     optimizer = make_optimizer(TrainConfig(learning_rate=learning_rate, clip_norm=clip_norm))
     variables = model.trainable_variables
     optimizer.build(variables)
 
-    @tf.function(reduce_retracing=True, autograph=False)
+    @graph(reduce_retracing=True)
     def step(x, last, y):
         with tf.GradientTape() as tape:
             logits = tf.gather(model(x, training=True), last, batch_dims=1)  # (lines, vocab) at each line's ">"

@@ -13,7 +13,7 @@ from core.nn import fused_rnn as fastrnn
 from core.config import ModelConfig, TrainConfig
 from core.nn.language_model import build_model, rnn_layers, twin
 from core.nn.train_step import make_train_step
-from core.nn.tf import keras, tf
+from core.nn.tf import graph, keras, tf
 from tests import reference as R
 from tests.helpers import TINY
 from tests.reference import rel_err
@@ -236,7 +236,7 @@ def test_lanes_match_keras(layout, fold, monkeypatch):
     stock = build_model(config)
     fast_model = twin(stock, config)
     forward = fastmodel.make_forward(fast_model, config)
-    in_graph = tf.function(_loss_and_grads(forward, fast_model), autograph=False)  # in the graph, as in the trainer
+    in_graph = graph(_loss_and_grads(forward, fast_model))  # in the graph, as in the trainer
     _check_against_keras(stock, fast_model, in_graph, config, seed=5)
 
 

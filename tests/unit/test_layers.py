@@ -129,20 +129,21 @@ def test_figures_take_arrays():
                       and not target.startswith(allowed)) == []
 
 
-def _autograph_on(source: str, where: str = "<test>") -> list[str]:
-    """The lines of `source` that compile with `tf.function` without `autograph=False` (a bare decorator included)."""
+def _tf_function_calls(source: str, where: str = "<test>") -> list[str]:
+    """The lines of `source` that compile with `tf.function` itself (a decorator, called or bare, or a call)."""
     out = []
     for node in ast.walk(ast.parse(source, where)):
         bare = [d for d in getattr(node, "decorator_list", []) if ast.unparse(d) == "tf.function"]
-        called = isinstance(node, ast.Call) and ast.unparse(node.func) == "tf.function"
-        if bare or (called and not any(k.arg == "autograph" and ast.unparse(k.value) == "False" for k in node.keywords)):
+        if bare or (isinstance(node, ast.Call) and ast.unparse(node.func) == "tf.function"):
             out.append(f"{where}:{node.lineno}")
     return out
 
 
 def test_every_graph_skips_autograph():
     """A process's first AutoGraph conversion costs 2.3 s of CPU (a worker's warm-up 3.7 s against 1.1 s, bench/autograph.py),
-    and nothing here needs it (core/nn/tf.py); so every tf.function passes autograph=False."""
-    assert _autograph_on("@tf.function\ndef f(): pass\ng = tf.function(f, reduce_retracing=True)\n"
-                         "h = tf.function(f, autograph=False)") == ["<test>:2", "<test>:3"]
-    assert [line for name, path in MODULES.items() for line in _autograph_on(path.read_text(), str(path.relative_to(ROOT)))] == []
+    and nothing here needs it; so every graph is compiled with `core.nn.tf.graph` (tf.function without AutoGraph), the
+    one place that calls tf.function."""
+    assert _tf_function_calls("@tf.function\ndef f(): pass\ng = tf.function(f, reduce_retracing=True)\n"
+                              "@graph(reduce_retracing=True)\ndef h(): pass") == ["<test>:2", "<test>:3"]
+    assert [line for name, path in MODULES.items() if name != "core.nn.tf"
+            for line in _tf_function_calls(path.read_text(), str(path.relative_to(ROOT)))] == []
