@@ -1,4 +1,5 @@
-"""Text generation: one compiled step at a time, carrying the hidden state between calls."""
+"""Text generation: the prompt is fed and the continuation drawn in one compiled loop, carrying the hidden state
+between calls (one graph call per step cost 1.7 ms of overhead each: 0.35 of the 0.38 CPU-s of a 200-token sample)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,9 @@ class Stepper:
             [layer.cell.units] * (2 if isinstance(layer.cell, keras.layers.LSTMCell) else 1) for layer in self.rnns
         ]
         spec = [tf.TensorSpec((1, n), tf.float32) for sizes in self.state_sizes for n in sizes]
+        self._spec = spec
         self._step = graph(self._step_impl, input_signature=[tf.TensorSpec((1,), tf.int32), spec])
+        self._writers: dict[int, object] = {}  # `_write_impl` compiled per number of candidates shown
         self.reset()
 
     def reset(self) -> None:
@@ -69,6 +72,67 @@ class Stepper:
         logits, self.states = self._step(tf.constant([token_id], tf.int32), self.states)
         self.last_logits = logits.numpy().astype(np.float64)
         return self.last_logits
+
+    def write(self, prompt_ids: list[int], uniforms: np.ndarray, temperature: float, top_k: int,
+              show_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Feed `prompt_ids`, then draw one token per uniform number and feed it back, all in one graph call.
+
+        Each draw is numpy's `Generator.choice(len(p), p=p)` with `p = next_token_probabilities(...)`: the first
+        index whose cumulative probability passes the uniform number. Given `Generator.random(n)`, it draws what
+        `n` calls of `choice` would (a float rounding at a boundary aside).
+
+        Returns:
+            The tokens drawn (n,), and per draw the `show_k` most likely candidates (n, k) and their probabilities.
+
+        Raises:
+            ValueError: the probabilities hold NaN (as numpy's `choice` raises).
+        """
+        if self.last_logits is None and not prompt_ids:
+            raise ValueError("Received no prompt and no carried prediction to write from.")
+        k = min(show_k, self.dense.units)
+        if k not in self._writers:
+            self._writers[k] = graph(lambda *args: self._write_impl(*args, show_k=k), input_signature=[
+                tf.TensorSpec((None,), tf.float32), self._spec, tf.TensorSpec((None,), tf.int32),
+                tf.TensorSpec((None,), tf.float64), tf.TensorSpec((), tf.float64), tf.TensorSpec((), tf.int32)])
+        last = np.zeros(self.dense.units, np.float32) if self.last_logits is None else self.last_logits
+        tokens, candidates, probs, finite, logits, self.states = self._writers[k](
+            tf.constant(last, tf.float32), self.states, tf.constant(prompt_ids, tf.int32),
+            tf.constant(uniforms, tf.float64), tf.constant(max(temperature, 1e-6), tf.float64), tf.constant(top_k, tf.int32))
+        self.last_logits = logits.numpy().astype(np.float64)
+        if not finite:
+            raise ValueError("probabilities contain NaN")
+        return tokens.numpy(), candidates.numpy(), probs.numpy()
+
+    def _write_impl(self, logits, flat_states, prompt_ids, uniforms, temperature, top_k, show_k: int):
+        """Step i feeds prompt token i while there is one, else draws from the last logits (`write`)."""
+        vocab, n_prompt = tf.shape(logits)[0], tf.shape(prompt_ids)[0]
+        steps = n_prompt + tf.shape(uniforms)[0]
+        feed = tf.concat([prompt_ids, [0]], 0)  # both padded: never indexed out of range, even when empty
+        draws = tf.concat([uniforms, tf.zeros((1,), tf.float64)], 0)
+        keep = tf.where((top_k > 0) & (top_k < vocab), top_k, vocab)  # how many logits top-k keeps
+
+        def body(i, logits, states, tokens, candidates, probs, finite):
+            z = tf.cast(logits, tf.float64) / temperature  # next_token_probabilities, in float64 as there
+            z = tf.where(z >= tf.math.top_k(z, keep).values[-1], z, tf.constant(-np.inf, tf.float64))
+            p = tf.exp(z - tf.reduce_max(z))
+            p = p / tf.reduce_sum(p)
+            cdf = tf.cumsum(p)
+            cdf = cdf / cdf[-1]  # numpy's choice: the first index whose cumulative probability passes u
+            u = draws[tf.maximum(i - n_prompt, 0)][None]
+            drawn = tf.minimum(tf.cast(tf.searchsorted(cdf, u, side="right")[0], tf.int32), vocab - 1)
+            fed = i < n_prompt
+            token = tf.where(fed, feed[tf.minimum(i, n_prompt)], drawn)
+            top = tf.math.top_k(p, show_k)
+            finite = finite & (fed | tf.reduce_all(tf.math.is_finite(p)))
+            logits, states = self._step_impl(token[None], states)
+            return (i + 1, logits, states, tokens.write(i, token), candidates.write(i, top.indices),
+                    probs.write(i, top.values), finite)
+
+        arrays = [tf.TensorArray(dtype, size=steps) for dtype in (tf.int32, tf.int32, tf.float64)]
+        _, logits, states, tokens, candidates, probs, finite = tf.while_loop(
+            lambda i, *_: i < steps, body, (tf.constant(0), logits, list(flat_states), *arrays, tf.constant(True)))
+        return (tokens.stack()[n_prompt:], candidates.stack()[n_prompt:], probs.stack()[n_prompt:], finite, logits,
+                states)
 
 
 def next_token_probabilities(logits: np.ndarray, temperature: float, top_k: int) -> np.ndarray:
@@ -120,18 +184,11 @@ def generate(
         prompt = vocab.decode(prompt_ids)  # the prompt as the model read it, skipped tokens left out
     if not prompt_ids and stepper.last_logits is None:  # nothing to continue from: start at a line break
         prompt_ids = [index.get("\n", int(np.argmax(vocab.counts)))]
-    for i in prompt_ids:
-        stepper(i)
-    logits = stepper.last_logits
-    out, steps = [], []
-    for _ in range(length):
-        p = next_token_probabilities(logits, temperature, top_k)
-        token = int(rng.choice(len(p), p=p))
-        top = np.argsort(-p)[:show_k]
-        steps.append(StepGuess(vocab.tokens[token], tuple(vocab.tokens[j] for j in top), tuple(float(p[j]) for j in top)))
-        out.append(token)
-        logits = stepper(token)
+    out, candidates, probs = stepper.write(prompt_ids, rng.random(length), temperature, top_k, show_k)
+    out = out.tolist()
+    steps = tuple(StepGuess(vocab.tokens[t], tuple(vocab.tokens[j] for j in top), tuple(float(q) for q in ps))
+                  for t, top, ps in zip(out, candidates.tolist(), probs.tolist()))
     text = vocab.decode(out)
     if vocab.level == "word" and out and prompt:
         text = " " + text if vocab.decode([out[0]])[:1] not in ".,;:!?)\n" else text
-    return Generation(prompt, text, tuple(steps))
+    return Generation(prompt, text, steps)

@@ -64,3 +64,55 @@ def test_the_prompt_shown_is_the_prompt_read():
     out = generate(Stepper(model), vocab, "a😀b", 5, 1.0)
     assert out.prompt == "ab" and len(out.text) == 5
     assert generate(Stepper(model), vocab, "abc", 5, 1.0).prompt == "abc"
+
+
+def _one_step_at_a_time(stepper, prompt_ids, length, temperature, top_k, seed):
+    """The sampler as numpy writes it: feed each token, draw the next with `Generator.choice`, feed it back."""
+    rng = np.random.default_rng(seed)
+    logits = stepper.last_logits
+    for i in prompt_ids:
+        logits = stepper(i)
+    out, tops = [], []
+    for _ in range(length):
+        p = next_token_probabilities(logits, temperature, top_k)
+        out.append(int(rng.choice(len(p), p=p)))
+        tops.append(sorted(p, reverse=True)[:5])
+        logits = stepper(out[-1])
+    return out, tops, logits
+
+
+@pytest.mark.parametrize("cell, temperature, top_k", [("simple_rnn", 0.8, 0), ("lstm", 1.5, 3), ("gru", 0.3, 0),
+                                                      ("simple_rnn", 1.0, 1)])
+def test_one_graph_call_draws_what_numpy_draws_one_step_at_a_time(cell, temperature, top_k):
+    """`generate` feeds the prompt and draws the whole continuation in one graph call; given the same seed it
+    writes the tokens, candidates and final state of numpy's per-step `choice`, and continues from that state."""
+    config = dataclasses.replace(CONFIG, cell=cell, num_layers=2)
+    model = build_model(config)
+    graph_stepper, step_stepper = Stepper(model), Stepper(model)
+    for seed in range(3):
+        graph_stepper.reset(), step_stepper.reset()
+        got = generate(graph_stepper, VOCAB, "abc", 60, temperature, top_k, seed=seed)
+        want, tops, logits = _one_step_at_a_time(step_stepper, list(VOCAB.encode("abc")), 60, temperature, top_k, seed)
+        assert got.text == VOCAB.decode(want)
+        np.testing.assert_allclose([s.probs for s in got.steps], tops, rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(graph_stepper.last_logits, logits, rtol=1e-5, atol=1e-6)
+        # no prompt: it continues from the carried state, as the Generate page's next click does
+        more = generate(graph_stepper, VOCAB, "", 20, temperature, top_k, seed=seed + 10)
+        assert more.text == VOCAB.decode(_one_step_at_a_time(step_stepper, [], 20, temperature, top_k, seed + 10)[0])
+
+
+def test_a_nan_prediction_raises_as_numpy_does_and_length_zero_only_reads_the_prompt():
+    model = build_model(CONFIG)
+    stepper = Stepper(model)
+    assert generate(stepper, VOCAB, "ab", 0, seed=1).text == ""
+    np.testing.assert_allclose(stepper.last_logits, _fed(model, VOCAB.encode("ab")), rtol=1e-5, atol=1e-6)
+    model.get_layer("logits").bias.assign(np.full(len(VOCAB), np.nan, np.float32))
+    with pytest.raises(ValueError, match="NaN"):
+        generate(Stepper(model), VOCAB, "a", 5, seed=1)
+
+
+def _fed(model, ids):
+    stepper = Stepper(model)
+    for i in ids:
+        logits = stepper(i)
+    return logits
