@@ -7,7 +7,7 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.style import COLORS, LOG_MARKS, axis as _axis, layout as _layout, thin as _thin
+from core.figures.style import COLORS, axis as _axis, log_marks, layout as _layout, thin as _thin
 
 PART_COLORS = {"validation": "rgba(0,121,140,0.08)", "test": "rgba(209,73,91,0.10)"}
 
@@ -38,7 +38,7 @@ def series_loss_figure(steps: np.ndarray, loss: np.ndarray, val_steps, val_loss)
     data = [dict(type="scatter", mode="lines", x=steps[keep], y=loss[keep], name="train MSE", line=dict(color=COLORS["train"], width=1.5)),
             dict(type="scatter", mode="lines+markers", x=list(val_steps), y=list(val_loss), name="validation MSE",
                  line=dict(color=COLORS["val"], width=2), marker=dict(size=7))]
-    layout = _layout("Mean squared error (scaled values)", 340, xaxis=_axis("step (batch)"), yaxis=_axis("MSE", type="log", **LOG_MARKS))
+    layout = _layout("Mean squared error (scaled values)", 340, xaxis=_axis("step (batch)"), yaxis=_axis("MSE", type="log", **log_marks(loss[keep], val_loss)))
     return dict(data=data, layout=layout)
 
 

@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.style import LOG_MARKS, token_label
+from core.figures.style import log_marks, token_label
 from core.text.vocabulary import display_token
 
 
@@ -120,14 +120,7 @@ def gradient_decay_figure(curves: Mapping[str, np.ndarray], fits: Mapping, title
                                      name=f"{name} fit", showlegend=False, hoverinfo="skip"))
     if mark is not None:
         fig.add_vline(x=mark[0], line=dict(color="gray", dash="dot"), annotation_text=mark[1], annotation_position="top left")
-    positive = [v for n in curves.values() for v in np.asarray(n, dtype=float).ravel() if np.isfinite(v) and v > 0]
-    decades = np.log10(max(positive) / min(positive)) if positive else 0.0
-    # Label whole decades only (minor labels crowd on a projector); a short range keeps its 2 and 5 marks, written in
-    # full (LOG_MARKS: Plotly's own are bare digits, a "5" under the "1" for 0.5)
-    if decades > 2:
-        fig.update_yaxes(type="log", title="‖dL/dh_t‖", exponentformat="power", dtick=max(1, int(np.ceil(decades / 6))))
-    else:
-        fig.update_yaxes(type="log", title="‖dL/dh_t‖", **LOG_MARKS)
+    fig.update_yaxes(type="log", title="‖dL/dh_t‖", **log_marks(*curves.values()))  # whole decades over a long range
     fig.update_xaxes(title="lag (steps before the prediction)")
     rows = -(-len(curves) // 3)  # legend rows below the plot, about three entries to a row
     # The plot keeps 270 px whatever the legend; each legend row adds 24 px below it.

@@ -15,8 +15,34 @@ LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font
 
 # A log axis' labels written in full (0.05, 0.1, 0.2), at the spacing Plotly picks for the range. Its default labels
 # of the 2 and 5 marks are bare digits, so 0.5 read as a "5" under the "1"; a fixed "D2" spacing stacked 27 labels
-# over the nine decades of a diverged training's gradient norms (both seen in Chromium).
+# over the nine decades of a diverged training's gradient norms (both seen in Chromium). `log_marks` picks by range.
 LOG_MARKS = dict(tickformat="~g")
+
+
+def log_marks(*values) -> dict:
+    """A log axis' marks for the plotted `values` (arrays; only their positive finite numbers count).
+
+    Over more than 2 decades, whole decades only, about six of them, as 10^n (minor labels crowd on a projector).
+    Over less, the 1, 2 and 5 of each decade, written in full: Plotly's own spacing there is every digit, and over
+    1.5 decades of gradient norms its "0.08", "0.09" and "0.1" were drawn over each other. A range holding fewer
+    than two of those marks (or nothing yet) keeps Plotly's spacing, written in full (LOG_MARKS).
+    """
+    import numpy as np
+
+    flat = np.concatenate([np.asarray(v, dtype=float).ravel() for v in values] or [np.zeros(0)])
+    flat = flat[np.isfinite(flat) & (flat > 0)]
+    if not flat.size:
+        return dict(LOG_MARKS)
+    lo, hi = float(flat.min()), float(flat.max())
+    decades = np.log10(hi / lo)
+    if decades > 2:
+        return dict(dtick=max(1, int(np.ceil(decades / 6))), exponentformat="power")
+    first, last = int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi)))
+    marks = [m * 10.0**e for e in range(first, last + 1) for m in (1, 2, 5)]
+    shown = [v for v in marks if lo <= v * (1 + 1e-9) and v <= hi * (1 + 1e-9)]
+    if len(shown) < 2:
+        return dict(LOG_MARKS)
+    return dict(tickvals=shown, ticktext=[f"{v:g}" for v in shown])
 
 # The live charts carry no plotly template: Streamlit's theme styles them in the browser, and the default template
 # is a large dict that plotly validates and deep-copies on every redraw (about half of a redraw's cost).

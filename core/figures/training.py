@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.figures.style import COLORS, LAYOUT, LOG_MARKS, axis, layout, thin, token_label
+from core.figures.style import COLORS, LAYOUT, axis, layout, log_marks, thin, token_label
 
 
 def loss_figure(steps: np.ndarray, loss: np.ndarray, accuracy: np.ndarray,
@@ -56,7 +56,7 @@ def layer_norms_figure(steps: np.ndarray, layer_norms: np.ndarray, layer_names: 
         data = [dict(type="scatter", x=[], y=[], showlegend=False)]
     return dict(data=data, layout=layout(
         "Gradient norm per layer (before clipping)", 320,
-        xaxis=axis("step (batch)"), yaxis=axis("‖∂L/∂W‖", type="log", **LOG_MARKS),
+        xaxis=axis("step (batch)"), yaxis=axis("‖∂L/∂W‖", type="log", **log_marks(rows)),
     ))
 
 

@@ -28,26 +28,34 @@ def test_the_decay_figure_draws_the_fits_it_is_given():
     assert lines["LSTM (×1 per step)"].line.color == COLORS["LSTM"]
 
 
-def test_log_axes_write_their_2_and_5_marks_in_full():
-    """Plotly labels a log axis' 2 and 5 marks with bare digits: on a fresh model's gradient chart 0.5 read as a "5"
-    under the "1", and so on the forecaster's MSE. Every log axis over a few decades now writes them in full (~g);
-    several decades of gradient norms keep 10^-n labels."""
+def test_log_axes_write_their_marks_in_full_and_never_crowd_them():
+    """Plotly labels a log axis' 2 and 5 marks with bare digits (0.5 read as a "5" under the "1"), and over 1.5
+    decades it marks every digit: the Train page's "0.08", "0.09" and "0.1" were drawn over each other. Every log
+    axis now marks 1, 2 and 5 per decade in full over up to 2 decades, and whole decades, as 10^n, over more."""
     from core.figures.forecast import series_loss_figure
-    from core.figures.style import LOG_MARKS
+    from core.figures.style import LOG_MARKS, log_marks
     from core.figures.training import layer_norms_figure
 
     def y_axis(norms):
         curves = {"SimpleRNN": np.asarray(norms, float)}
-        return gradient_decay_figure(curves, fit_decays(curves)).layout.yaxis
+        return gradient_decay_figure(curves, fit_decays(curves)).layout.yaxis.to_plotly_json()
 
-    assert LOG_MARKS == dict(tickformat="~g")  # Plotly's spacing (a fixed D2 stacked 27 labels over nine decades)
-    for axis in (y_axis(np.geomspace(1.2, 0.45, 100)), y_axis(np.geomspace(0.9, 0.011, 100)),
-                 series_loss_figure(np.arange(1, 4), np.array([1.0, 0.1, 0.01]), [], [])["layout"]["yaxis"],
-                 layer_norms_figure(np.arange(1, 3), np.ones((2, 1)), ["rnn"])["layout"]["yaxis"]):
-        axis = axis if isinstance(axis, dict) else axis.to_plotly_json()  # a live chart's dict, or a figure's axis
-        assert (axis["type"], axis.get("dtick"), axis["tickformat"]) == ("log", None, "~g"), axis
+    one_and_a_half = np.geomspace(0.0035, 0.11, 50)  # the Train page's crowded range
+    assert log_marks(one_and_a_half) == dict(tickvals=[0.005, 0.01, 0.02, 0.05, 0.1],
+                                             ticktext=["0.005", "0.01", "0.02", "0.05", "0.1"])
+    for axis in (y_axis(one_and_a_half), layer_norms_figure(np.arange(50), one_and_a_half[:, None], ["rnn"])["layout"]["yaxis"],
+                 series_loss_figure(np.arange(50), one_and_a_half, [], [])["layout"]["yaxis"]):
+        assert axis["type"] == "log" and axis["ticktext"] == ["0.005", "0.01", "0.02", "0.05", "0.1"], axis
+    assert log_marks([1.2, 0.45], [np.nan, -1.0, 0.0]) == dict(tickvals=[0.5, 1.0], ticktext=["0.5", "1"])
+    assert log_marks(np.geomspace(0.9, 0.011, 9)) == dict(tickvals=[0.02, 0.05, 0.1, 0.2, 0.5],
+                                                          ticktext=["0.02", "0.05", "0.1", "0.2", "0.5"])
+    # fewer than two such marks in range, or nothing plotted yet: Plotly's spacing, written in full
+    assert log_marks([0.11, 0.13]) == log_marks([]) == log_marks([np.nan]) == LOG_MARKS == dict(tickformat="~g")
+    assert layer_norms_figure(np.arange(1, 3), np.ones((2, 1)), ["rnn"])["layout"]["yaxis"]["tickformat"] == "~g"
+    # nine decades (a diverged training): whole decades, every second one
     long = y_axis(np.geomspace(1.0, 1e-9, 100))
-    assert long.dtick == 2 and long.exponentformat == "power" and long.tickformat is None
+    assert (long["dtick"], long["exponentformat"], long.get("tickvals")) == (2, "power", None)
+    assert log_marks(np.geomspace(1e-3, 10, 5)) == dict(dtick=1, exponentformat="power")
 
 
 def test_tokens_reach_plotly_labels_escaped():
