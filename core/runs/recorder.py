@@ -14,6 +14,7 @@ checkpoint).
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import threading
@@ -74,6 +75,7 @@ class Recorder:
         self._runs: dict[int, _Tracked] = {}
         self._lock = threading.Lock()  # guards the tracked runs and the errors
         self._thread: threading.Thread | None = None
+        self._closing = threading.Event()
 
     def error_for(self, workspace: str | None) -> str | None:
         """The sentence for the latest failed write of `workspace`'s runs (None when they are all written)."""
@@ -96,6 +98,9 @@ class Recorder:
                     self.errors[workspace] = str(err)
                 self._runs[run_id] = _Tracked(trainer, workspace, rows, checkpoint=trainer.checkpoint)
             if self._thread is None or not self._thread.is_alive():
+                if self._thread is None:
+                    atexit.register(self.close)
+                self._closing.clear()
                 self._thread = threading.Thread(target=self._loop, name="rnn-recorder", daemon=True)
                 self._thread.start()
 
@@ -145,9 +150,18 @@ class Recorder:
                 else:
                     self.errors.pop(ws, None)
 
+    def close(self, timeout: float = 60.0) -> None:
+        """Let the recording thread finish the write under way and end, then write what is new once more (run at
+        the process's exit: a daemon thread still inside Keras when the interpreter ends aborted the whole process,
+        and the runs' last steps were not written)."""
+        self._closing.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self.flush()
+
     def _loop(self) -> None:
-        while True:
-            time.sleep(self.every_s)
+        while not self._closing.wait(self.every_s):
             self.flush()
 
     def _write(self, run_id: int, entry: _Tracked) -> None:

@@ -184,3 +184,39 @@ def test_a_training_runs_newest_checkpoint_is_written_at_most_every_weights_ever
     assert written == [1, 4, 5]
     rec.flush()
     assert written == [1, 4, 5]  # and only once
+
+
+def test_close_lets_the_write_under_way_finish_ends_the_thread_and_writes_what_is_new(two, monkeypatch):
+    """At the process's exit (`close` is registered with atexit): the recording thread was a daemon, and one still
+    inside Keras when the interpreter ended aborted the whole process (seen in the cluster test), leaving the last
+    steps unwritten. `close` waits for the write under way, ends the thread and writes once more."""
+    import atexit
+
+    store, rec, (a, ra), (b, rb) = two
+    assert rec._thread.is_alive()
+    started, release = threading.Event(), threading.Event()
+    real = store.append_rows
+
+    def slow_append(ws, *args):  # the thread's write is under way when close is called
+        started.set()
+        release.wait(10)
+        return real(ws, *args)
+
+    monkeypatch.setattr(store, "append_rows", slow_append)
+    writer = threading.Thread(target=rec.flush)
+    writer.start()
+    assert started.wait(10)
+    closer = threading.Thread(target=rec.close)
+    closer.start()
+    closer.join(0.3)
+    assert closer.is_alive(), "close returned while a write was under way"
+    release.set()
+    closer.join(10)
+    writer.join(10)
+    assert not closer.is_alive() and not rec._thread.is_alive()
+    assert len(store.rows(a, ra)["steps"]) == 3 and len(store.rows(b, rb)["steps"]) == 3
+    monkeypatch.setattr(atexit, "register", lambda fn: pytest.fail("registered twice"))
+    rec.track(ra, FakeTrainer(steps=4), a)  # tracked again: a new thread, no second atexit hook
+    assert rec._thread.is_alive()
+    rec.close()
+    assert not rec._thread.is_alive() and len(store.rows(a, ra)["steps"]) == 4
