@@ -41,7 +41,7 @@ test: setup-dev chromium
 	$(VENV)/bin/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -m "not known_bug" --durations=15
 
 # The fast tier for the edit loop (under a minute on 2 cores): tests/unit without the slow ones; no Ray, AppTest or browser.
-# Two pytest workers, one per core: 38 s against 52-60 s in one process for the same 435 tests on this machine; they
+# Two pytest workers, one per core (at stop 22: 38 s against 52-60 s in one process for the same 435 tests); they
 # steal work from each other (--dist worksteal), so neither ends with a queue of slow tests while the other idles. Only
 # tests/unit is collected: importing the other folders' modules (AppTest, Ray, Playwright) cost each worker 2.3 s.
 check: setup-dev

@@ -112,7 +112,10 @@ class Stepper:
         keep = tf.where((top_k > 0) & (top_k < vocab), top_k, vocab)  # how many logits top-k keeps
 
         def body(i, logits, states, tokens, candidates, probs, finite):
+            fed = i < n_prompt
             z = tf.cast(logits, tf.float64) / temperature  # next_token_probabilities, in float64 as there
+            # numpy's p is all NaN once one logit is NaN or +inf (z - z.max()), and its choice raises: so do we
+            finite = finite & (fed | tf.reduce_all(tf.math.is_finite(tf.where(z == -np.inf, tf.zeros_like(z), z))))
             z = tf.where(z >= tf.math.top_k(z, keep).values[-1], z, tf.constant(-np.inf, tf.float64))
             p = tf.exp(z - tf.reduce_max(z))
             p = p / tf.reduce_sum(p)
@@ -120,7 +123,6 @@ class Stepper:
             cdf = cdf / cdf[-1]  # numpy's choice: the first index whose cumulative probability passes u
             u = draws[tf.maximum(i - n_prompt, 0)][None]
             drawn = tf.minimum(tf.cast(tf.searchsorted(cdf, u, side="right")[0], tf.int32), vocab - 1)
-            fed = i < n_prompt
             token = tf.where(fed, feed[tf.minimum(i, n_prompt)], drawn)
             top = tf.math.top_k(p, show_k)
             finite = finite & (fed | tf.reduce_all(tf.math.is_finite(p)))

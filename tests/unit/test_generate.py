@@ -76,7 +76,7 @@ def _one_step_at_a_time(stepper, prompt_ids, length, temperature, top_k, seed):
     for _ in range(length):
         p = next_token_probabilities(logits, temperature, top_k)
         out.append(int(rng.choice(len(p), p=p)))
-        tops.append(sorted(p, reverse=True)[:5])
+        tops.append(np.argsort(-p, kind="stable")[:5])  # ties (the zeros top-k leaves) lowest id first, as top_k
         logits = stepper(out[-1])
     return out, tops, logits
 
@@ -94,7 +94,8 @@ def test_one_graph_call_draws_what_numpy_draws_one_step_at_a_time(cell, temperat
         got = generate(graph_stepper, VOCAB, "abc", 60, temperature, top_k, seed=seed)
         want, tops, logits = _one_step_at_a_time(step_stepper, list(VOCAB.encode("abc")), 60, temperature, top_k, seed)
         assert got.text == VOCAB.decode(want)
-        np.testing.assert_allclose([s.probs for s in got.steps], tops, rtol=1e-9, atol=1e-15)
+        assert [s.candidates for s in got.steps] == [tuple(VOCAB.tokens[j] for j in top) for top in tops]
+        assert all(list(s.probs) == sorted(s.probs, reverse=True) for s in got.steps)
         np.testing.assert_allclose(graph_stepper.last_logits, logits, rtol=1e-5, atol=1e-6)
         # no prompt: it continues from the carried state, as the Generate page's next click does
         more = generate(graph_stepper, VOCAB, "", 20, temperature, top_k, seed=seed + 10)
@@ -106,9 +107,13 @@ def test_a_nan_prediction_raises_as_numpy_does_and_length_zero_only_reads_the_pr
     stepper = Stepper(model)
     assert generate(stepper, VOCAB, "ab", 0, seed=1).text == ""
     np.testing.assert_allclose(stepper.last_logits, _fed(model, VOCAB.encode("ab")), rtol=1e-5, atol=1e-6)
-    model.get_layer("logits").bias.assign(np.full(len(VOCAB), np.nan, np.float32))
-    with pytest.raises(ValueError, match="NaN"):
-        generate(Stepper(model), VOCAB, "a", 5, seed=1)
+    bias = model.get_layer("logits").bias
+    for bad in (np.nan, np.inf):  # one bad logit is enough: numpy's probabilities were all NaN then
+        bias.assign(np.where(np.arange(len(VOCAB)) == 3, bad, 0.0).astype(np.float32))
+        with pytest.raises(ValueError, match="NaN"):
+            generate(Stepper(model), VOCAB, "a", 5, seed=1)
+    bias.assign(np.where(np.arange(len(VOCAB)) == 3, -np.inf, 0.0).astype(np.float32))  # -inf is a token never drawn
+    assert VOCAB.tokens[3] not in generate(Stepper(model), VOCAB, "a", 40, seed=1).text
 
 
 def _fed(model, ids):
