@@ -19,6 +19,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,13 @@ log = logging.getLogger(__name__)
 EVERY_S = 1.0
 WEIGHTS_EVERY_S = 10.0  # while a run trains, its newest checkpoint is written at most this often
 TRIES = 5  # failed writes after which a finished run is no longer kept in memory for the store
+_OPEN: "weakref.WeakSet[Recorder]" = weakref.WeakSet()  # recorders whose thread ran: closed at exit
+
+
+@atexit.register
+def _close_all() -> None:
+    for recorder in list(_OPEN):
+        recorder.close()
 
 
 def run_extras(p) -> dict:
@@ -98,8 +106,7 @@ class Recorder:
                     self.errors[workspace] = str(err)
                 self._runs[run_id] = _Tracked(trainer, workspace, rows, checkpoint=trainer.checkpoint)
             if self._thread is None or not self._thread.is_alive():
-                if self._thread is None:
-                    atexit.register(self.close)
+                _OPEN.add(self)
                 self._closing.clear()
                 self._thread = threading.Thread(target=self._loop, name="rnn-recorder", daemon=True)
                 self._thread.start()
@@ -152,12 +159,15 @@ class Recorder:
 
     def close(self, timeout: float = 60.0) -> None:
         """Let the recording thread finish the write under way and end, then write what is new once more (run at
-        the process's exit: a daemon thread still inside Keras when the interpreter ends aborted the whole process,
-        and the runs' last steps were not written)."""
+        the process's exit for every recorder whose thread ran: a daemon thread still inside Keras when the
+        interpreter ends aborted the whole process, and the runs' last steps were not written)."""
         self._closing.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+            if thread.is_alive():  # a write that hangs (a stuck disk): do not hang the exit behind it too
+                log.error("The recorder's write did not end within %.0f s; the newest steps may be unsaved", timeout)
+                return
         self.flush()
 
     def _loop(self) -> None:

@@ -4,6 +4,7 @@ TensorFlow, no Ray."""
 
 import errno
 import threading
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,6 +15,7 @@ from core.runs import recorder as recorder_module
 from core.runs.recorder import TRIES, Recorder
 from core.runs.sqlite_store import Limits, RunStore
 from core.runs.store import StoreError
+from tests.helpers import until
 
 
 class FakeTrainer:
@@ -186,37 +188,49 @@ def test_a_training_runs_newest_checkpoint_is_written_at_most_every_weights_ever
     assert written == [1, 4, 5]  # and only once
 
 
-def test_close_lets_the_write_under_way_finish_ends_the_thread_and_writes_what_is_new(two, monkeypatch):
-    """At the process's exit (`close` is registered with atexit): the recording thread was a daemon, and one still
-    inside Keras when the interpreter ended aborted the whole process (seen in the cluster test), leaving the last
-    steps unwritten. `close` waits for the write under way, ends the thread and writes once more."""
-    import atexit
-
-    store, rec, (a, ra), (b, rb) = two
-    assert rec._thread.is_alive()
+def test_close_lets_the_threads_write_finish_ends_the_thread_and_writes_what_is_new(tmp_path, monkeypatch):
+    """At the process's exit (`close` runs for every recorder whose thread ran): the recording thread was a daemon,
+    and one still inside Keras when the interpreter ended aborted the whole process (seen in the cluster test),
+    leaving the last steps unwritten. `close` waits for the thread's write under way, ends it and writes once more."""
+    store = RunStore(tmp_path, Limits(runs=10, megabytes=100, keep=2))
+    a = store.create_workspace()
+    ra = new_run(store, a)
     started, release = threading.Event(), threading.Event()
     real = store.append_rows
 
-    def slow_append(ws, *args):  # the thread's write is under way when close is called
+    def slow_append(ws, *args):  # the recording thread's own write is under way when close is called
         started.set()
         release.wait(10)
         return real(ws, *args)
 
     monkeypatch.setattr(store, "append_rows", slow_append)
-    writer = threading.Thread(target=rec.flush)
-    writer.start()
-    assert started.wait(10)
+    rec = Recorder(store, every_s=0.05)
+    rec.track(ra, FakeTrainer(), a)
+    assert rec in recorder_module._OPEN and started.wait(10)
+    writer = rec._thread
     closer = threading.Thread(target=rec.close)
     closer.start()
     closer.join(0.3)
-    assert closer.is_alive(), "close returned while a write was under way"
+    assert closer.is_alive() and writer.is_alive(), "close returned while the thread was writing"
     release.set()
     closer.join(10)
-    writer.join(10)
-    assert not closer.is_alive() and not rec._thread.is_alive()
-    assert len(store.rows(a, ra)["steps"]) == 3 and len(store.rows(b, rb)["steps"]) == 3
-    monkeypatch.setattr(atexit, "register", lambda fn: pytest.fail("registered twice"))
-    rec.track(ra, FakeTrainer(steps=4), a)  # tracked again: a new thread, no second atexit hook
-    assert rec._thread.is_alive()
+    assert not closer.is_alive() and not writer.is_alive()
+    assert len(store.rows(a, ra)["steps"]) == 3
+    rec.track(ra, FakeTrainer(steps=4), a)  # tracked again: a new thread, closed again at exit
+    assert rec._thread.is_alive() and rec._thread is not writer
     rec.close()
     assert not rec._thread.is_alive() and len(store.rows(a, ra)["steps"]) == 4
+
+
+def test_close_does_not_hang_behind_a_write_that_never_ends(two, monkeypatch):
+    store, rec, (a, ra), _ = two
+    stuck = threading.Event()
+    monkeypatch.setattr(store, "append_rows", lambda *args: stuck.wait(30))
+    rec.every_s = 0.01
+    rec._closing.set(), rec._thread.join(5)  # restart the thread at the new pace
+    rec.track(ra, FakeTrainer(steps=5), a)
+    until(lambda: rec._runs[ra].writing.locked(), 10, "the thread's write to start")
+    t = time.monotonic()
+    rec.close(timeout=0.5)
+    assert time.monotonic() - t < 5
+    stuck.set()
