@@ -130,6 +130,7 @@ def test_snapshots_share_the_history_instead_of_copying_it():
     assert not a.loss.flags.writeable
 
 
+@pytest.mark.slow  # a stress test: it presses pause and resume as fast as it can for thirty snapshots
 def test_snapshots_are_never_torn():
     """Every snapshot read while the thread appends has as many steps as losses, accuracies and norms rows, also
     while pause and resume are pressed over and over (they used to publish from this thread, mid-append)."""
