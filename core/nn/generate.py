@@ -114,9 +114,8 @@ class Stepper:
         def body(i, logits, states, tokens, candidates, probs, finite):
             fed = i < n_prompt
             z = tf.cast(logits, tf.float64) / temperature  # next_token_probabilities, in float64 as there
-            # numpy's p is all NaN once one logit is NaN or +inf (z - z.max()), and its choice raises: so do we
-            finite = finite & (fed | tf.reduce_all(tf.math.is_finite(tf.where(z == -np.inf, tf.zeros_like(z), z))))
-            z = tf.where(z >= tf.math.top_k(z, keep).values[-1], z, tf.constant(-np.inf, tf.float64))
+            # the mask cuts only what is below the cut, so a NaN stays, and p turns NaN as numpy's does (the check below)
+            z = tf.where(z < tf.math.top_k(z, keep).values[-1], tf.constant(-np.inf, tf.float64), z)
             p = tf.exp(z - tf.reduce_max(z))
             p = p / tf.reduce_sum(p)
             cdf = tf.cumsum(p)
