@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+WORKERS = ("ray", "inline")
 
 
 class SettingsError(ValueError):
@@ -43,6 +44,7 @@ class ServerSettings:
     max_trials: int  # trials one sweep may have
     max_students: int  # students one class may have
     log_level: str  # the server's log level
+    workers: str  # where trainings run: "ray" (worker processes) or "inline" (threads of the server)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,12 @@ def _positive_finite(raw: str) -> float:
 
 def _address(raw: str) -> str | None:
     return raw or None  # empty means unset, as for Ray itself; the format is checked on connecting (a sentence on Train)
+
+
+def _workers(raw: str) -> str:
+    if raw.lower() not in WORKERS:
+        raise ValueError(raw)
+    return raw.lower()
 
 
 def _level(raw: str) -> str:
@@ -118,6 +126,10 @@ VARIABLES = (
              "trials one sweep may have (the Sweeps page refuses more with a sentence)"),
     Variable("RNN_PLAYGROUND_MAX_STUDENTS", "max_students", 60, "a whole number from 1 to 1000", _whole(1, 1000),
              "students one class may have (joining a full class is refused with a sentence)"),
+    Variable("RNN_PLAYGROUND_WORKERS", "workers", "ray", "ray or inline", _workers,
+             "where trainings run: `ray`, in Ray worker processes; `inline`, in threads of the server itself (no Ray "
+             "and no worker to start, for one user on a small machine; a crash of a training is then the server's; "
+             "sweeps still start Ray)"),
     Variable("RNN_PLAYGROUND_LOG_LEVEL", "log_level", "INFO", "one of " + ", ".join(LOG_LEVELS), _level,
              "how much the server logs to its stderr"),
 )

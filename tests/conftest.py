@@ -34,8 +34,14 @@ def _init_as_a_server_does(self, *args, **kwargs):
 
 PagesManager.__init__ = _init_as_a_server_does
 
-# A test's folder says what it needs; its markers follow, so nobody can forget one.
-_MARKS = {"unit": (), "workers": ("ray",), "pages": ("apptest", "ray"), "browser": ("browser", "ray")}
+# A test's folder says what it needs; its markers follow, so nobody can forget one. The pages train in this process
+# (tests/pages/conftest.py), the browser tests' servers and tests/workers on Ray.
+_MARKS = {"unit": (), "workers": ("ray",), "pages": ("apptest",), "browser": ("browser", "ray")}
+# The files that start this pytest process's own Ray (and its warm workers): under `make test`'s `--dist loadgroup`
+# they run on one pytest worker, one after the other, so the suite runs one such Ray instead of one per worker (an idle
+# embedded Ray with its two warm workers takes about 6% of a core, and starting one about 8 CPU-s). The cluster test
+# runs Ray in processes of its own.
+OWN_RAY = ("workers/test_remote.py", "workers/test_worker_faults.py", "workers/test_sweep.py")
 
 
 # The files that take longest (each 40-180 s of `make test`'s 6 minutes) start first, the longest first; the rest follow
@@ -47,16 +53,20 @@ FIRST = ("browser/test_home_flow.py", "browser/test_run_store.py", "workers/test
 
 
 def pytest_configure(config):
-    missing = [name for name in FIRST if not (ROOT / "tests" / name).exists()]
+    missing = [name for name in (*FIRST, *OWN_RAY) if not (ROOT / "tests" / name).exists()]
     if missing:  # a file renamed or removed: say so, rather than quietly start it late
-        raise pytest.UsageError(f"tests/conftest.py FIRST names files that do not exist: {missing}")
+        raise pytest.UsageError(f"tests/conftest.py FIRST or OWN_RAY names files that do not exist: {missing}")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
+    own_ray = {ROOT / "tests" / name for name in OWN_RAY}
     for item in items:
         folder = Path(str(item.fspath)).parent.name
         for mark in _MARKS.get(folder, ()):
             item.add_marker(mark)
+        if Path(str(item.fspath)) in own_ray:
+            item.add_marker(pytest.mark.xdist_group("own-ray"))
     rank = {name: i for i, name in enumerate(FIRST)}
 
     def order(item) -> int:

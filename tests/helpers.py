@@ -93,6 +93,29 @@ def wait_for_status(trainer, status: str, timeout: float = 120, step: int | None
           lambda: f"{status}{'' if step is None else f' at step {step}'}; the trainer is {described(trainer)()}")
 
 
+def trains_as_this_process(far) -> None:
+    """Train SMALL on the fox with SHORT here, and `far` (a `RemoteTrainer` of the same) in its worker: the same losses,
+    layer norms, validation, samples and, in the server's copy of the model, final weights."""
+    import numpy as np
+
+    from core.nn.language_model import build_model
+    from core.training.trainer import Trainer
+
+    local_model = build_model(SMALL)
+    local = Trainer(local_model, SMALL, SHORT, FOX_IDS, FOX_VOCAB)
+    local.start()
+    local.join(120)
+    far.start()
+    far.join(120)
+    p, q = far.progress(), local.progress()
+    assert p.status == "finished" and p.step == 40 and list(p.steps) == list(range(1, 41))
+    np.testing.assert_array_equal(p.loss, q.loss)
+    np.testing.assert_array_equal(p.layer_norms, q.layer_norms)
+    assert p.val_loss == q.val_loss and list(p.samples) == list(q.samples)
+    for a, b in zip(far.model.get_weights(), local_model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 @contextmanager
 def server_full(leave: int = 0) -> Iterator[int]:
     """Hold every training slot of this process's server but `leave`, through the public `training_slot`, as other

@@ -111,14 +111,21 @@ def delta(job, rows: int, vals: int, samples: int, curves: int, version: int) ->
 class TrainWorker:
     """A warm worker: TensorFlow is imported when it starts, so a training begins at once."""
 
+    shares_process = False  # True in the server's own process (`core.workers.inline`)
+
     def __init__(self):
         from core import logs, settings
 
+        # in the server's own process, Keras' global state is the server's (never cleared here), and so is TensorFlow's
+        # set-up (no warm-up)
+        self.shares_process = settings.current().workers == "inline"
+        self.job = None  # the Trainer or Race running here
+        self.job_id: str | None = None  # the server's id of that job: `weights` answers only for it
+        if self.shares_process:
+            return
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         logs.configure(settings.current().log_level)
         use_granted_cpus()
-        self.job = None  # the Trainer or Race running here
-        self.job_id: str | None = None  # the server's id of that job: `weights` answers only for it
         _warm_up()
 
     def ready(self) -> int:
@@ -184,6 +191,8 @@ class TrainWorker:
             if job.alive():
                 log.error("A job did not stop within %d s; this worker retires (pid %d)", JOIN_S, os.getpid())
                 raise WorkerRetired(f"the last job did not stop within {JOIN_S} s")
+        if self.shares_process:
+            return
         from core.nn.tf import keras
 
         keras.backend.clear_session()

@@ -167,14 +167,10 @@ class RemoteJob(BackgroundJob):
 
 
 def call_worker(ref, timeout: float = CALL_TIMEOUT_S):
-    """ray.get with the worker's death (or silence) turned into `WorkerLost`."""
-    import ray
-    from ray.exceptions import GetTimeoutError, RayError
-
+    """The value of a worker's call (`ray.get`, or an inline worker's), its death or silence turned into `WorkerLost`."""
     try:
-        return ray.get(ref, timeout=timeout)
-    except GetTimeoutError:
+        return pool.result(ref, timeout)
+    except pool.CallTimeout:
         raise WorkerLost(f"the worker did not answer for {timeout:.0f} s") from None
-    except RayError as err:
+    except pool.CallFailed as err:
         raise WorkerLost(str(err).splitlines()[0][:200]) from None
-

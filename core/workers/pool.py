@@ -2,7 +2,8 @@
 
 A training takes a worker and gives it back when it ends; a worker that fails is ended and replaced. The gate
 (`core.workers.admission.Gate`) is opened after connecting, so it is sized by the cluster Ray reports, never by
-this machine's cores while Ray is not up yet.
+this machine's cores while Ray is not up yet. With `RNN_PLAYGROUND_WORKERS=inline` the workers are threads of this
+process (`core.workers.inline`), no Ray is started, and the gate is sized by this machine's cores.
 """
 
 from __future__ import annotations
@@ -13,26 +14,38 @@ import time
 from typing import Callable
 
 from core import settings
-from core.workers import admission, cluster
+from core.workers import admission, cluster, inline
+from core.workers.inline import CallFailed, CallTimeout
 
 START_TRIES = 3  # workers that die while starting, one after the other, before a training gives up
 WEIGHTS_GROUP = "weights"  # the actor's concurrency group for `weights`, so a poll never queues behind it
 log = logging.getLogger(__name__)
-_POOL: list = []  # the process's one WorkerPool, made on first use (after connecting)
+_POOLS: dict = {}  # the process's WorkerPool per kind of worker ("ray", "inline"), made on first use
 _POOL_LOCK = threading.Lock()
 
 
-def gate() -> admission.Gate:
-    """The server's training gate, opened on the first call with the cluster's size (connects first).
+def inline_workers() -> bool:
+    """True when trainings run in this process (`RNN_PLAYGROUND_WORKERS=inline`)."""
+    return settings.current().workers == "inline"
+
+
+def gate(ray: bool = False) -> admission.Gate:
+    """The server's training gate, opened on the first call with the cluster's size.
+
+    Args:
+        ray: connect to Ray even when the workers are inline (a sweep: Ray Tune runs its trials); it connects anyway
+            with Ray's workers.
 
     Raises:
         cluster.ClusterError: Ray could not start, or `RAY_ADDRESS` cannot be reached.
     """
-    cluster.connect()
+    if ray or not inline_workers():
+        cluster.connect()
     opened = admission.current_gate()
     if opened is not None:
         return opened
-    cpus = None if cluster.embedded() else cluster.cluster_cpus()  # embedded Ray counts warm workers' CPUs too
+    # embedded Ray counts the warm workers' CPUs too; inline workers have this machine's cores
+    cpus = None if inline_workers() or cluster.embedded() else cluster.cluster_cpus()
     capacity = admission.max_trainings(cpus)
     log.info("Up to %d trainings at once (%s)", capacity, f"{cpus} CPUs in the cluster" if cpus else "this machine's cores")
     return admission.open_gate(capacity)
@@ -45,11 +58,12 @@ def workers() -> "WorkerPool":
         cluster.ClusterError: Ray could not start, or `RAY_ADDRESS` cannot be reached.
     """
     opened = gate()
+    kind = settings.current().workers
     with _POOL_LOCK:
-        if not _POOL:
-            _POOL.append(WorkerPool(settings.current().warm_workers, capacity=opened.capacity))
-            _POOL[0].warm()
-        return _POOL[0]
+        if kind not in _POOLS:
+            _POOLS[kind] = WorkerPool(settings.current().warm_workers, capacity=opened.capacity)
+            _POOLS[kind].warm()
+        return _POOLS[kind]
 
 
 class WorkerPool:
@@ -67,16 +81,19 @@ class WorkerPool:
     """
 
     def __init__(self, size: int, worker_cls: type | None = None, capacity: int | None = None):
-        import ray
-
         from core.workers.actor import TrainWorker
 
-        s = settings.current()
-        gpus = s.worker_gpus
-        if gpus is None:
-            gpus = 1 if cluster.address() and ray.cluster_resources().get("GPU") else 0
-        actor = ray.remote(concurrency_groups={WEIGHTS_GROUP: 1})(worker_cls or TrainWorker)
-        self._cls = actor.options(num_cpus=s.worker_cpus, num_gpus=gpus, max_restarts=0)
+        if inline_workers():
+            self._new = lambda: inline.InlineWorker(worker_cls or TrainWorker)
+        else:
+            import ray
+
+            s = settings.current()
+            gpus = s.worker_gpus
+            if gpus is None:
+                gpus = 1 if cluster.address() and ray.cluster_resources().get("GPU") else 0
+            actor = ray.remote(concurrency_groups={WEIGHTS_GROUP: 1})(worker_cls or TrainWorker)
+            self._new = actor.options(num_cpus=s.worker_cpus, num_gpus=gpus, max_restarts=0).remote
         self.size = size
         self.capacity = capacity
         self._idle: list = []
@@ -88,8 +105,7 @@ class WorkerPool:
         with self._lock:
             short = self.size - len(self._idle)
             for _ in range(short if most is None else min(most, short)):
-                actor = self._cls.remote()
-                self._idle.append((actor, actor.ready.remote()))
+                self._idle.append(self._start())
 
     def acquire(self, keep_waiting: Callable[[], bool], on_wait: Callable[[str], None]) -> object | None:
         """A ready worker, or None when `keep_waiting` turns False first.
@@ -101,9 +117,6 @@ class WorkerPool:
         Raises:
             cluster.ClusterError: START_TRIES fresh workers in a row died while starting.
         """
-        import ray
-        from ray.exceptions import RayError
-
         with self._lock:
             actor, ready = self._idle.pop(0) if self._idle else (None, None)
             self._out += 1
@@ -117,11 +130,11 @@ class WorkerPool:
         started, failures = time.monotonic(), 0
         while True:
             try:
-                ray.get(ready, timeout=1.0)
+                result(ready, 1.0)
                 return actor
-            except ray.exceptions.GetTimeoutError:
+            except CallTimeout:
                 pass
-            except RayError as err:  # it died while starting, or a warm one was retired: end it, try a fresh one
+            except CallFailed as err:  # it died while starting, or a warm one was retired: end it, try a fresh one
                 self._end(actor)
                 failures += fresh
                 log.warning("A training worker failed before it was ready (%d of %d): %s", failures, START_TRIES,
@@ -139,20 +152,18 @@ class WorkerPool:
             on_wait(f"Starting a training worker ({time.monotonic() - started:.0f} s)…")
 
     def _start(self) -> tuple:
-        actor = self._cls.remote()
+        actor = self._new()
         return actor, actor.ready.remote()
 
     def release(self, actor) -> None:
         """Take a worker back from a training: kept for the next one while fewer than `size` are idle, else ended."""
-        import ray
-
         with self._lock:
             self._out = max(self._out - 1, 0)
             keep = len(self._idle) < self.size
             if keep:
                 self._idle.append((actor, actor.release.remote()))  # a worker that cannot clear itself fails here
         if not keep:
-            ray.kill(actor, no_restart=True)
+            kill(actor)
 
     def discard(self, actor) -> None:
         """End a worker that failed while a training had it."""
@@ -162,9 +173,37 @@ class WorkerPool:
 
     @staticmethod
     def _end(actor) -> None:
-        import ray
-
         try:
-            ray.kill(actor, no_restart=True)
+            kill(actor)
         except Exception:  # already gone: nothing to end
             log.debug("Ending a failed worker", exc_info=True)
+
+
+def result(ref, timeout: float):
+    """The value of a worker's call `ref` (`ray.get`, or an inline worker's), waiting at most `timeout` seconds.
+
+    Raises:
+        CallTimeout: no answer yet.
+        CallFailed: the call raised, or the worker died; the cause is the original error.
+    """
+    if isinstance(ref, inline.Future):
+        return inline.get(ref, timeout)
+    import ray
+    from ray.exceptions import GetTimeoutError, RayError
+
+    try:
+        return ray.get(ref, timeout=timeout)
+    except GetTimeoutError:
+        raise CallTimeout(f"no answer within {timeout} s") from None
+    except RayError as err:
+        raise CallFailed(str(err).splitlines()[0][:300]) from err
+
+
+def kill(actor) -> None:
+    """End a worker at once (`ray.kill`, or an inline worker's `kill`)."""
+    if isinstance(actor, inline.InlineWorker):
+        actor.kill()
+        return
+    import ray
+
+    ray.kill(actor, no_restart=True)

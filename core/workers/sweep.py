@@ -128,7 +128,7 @@ class SweepRunner:
         os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # no TensorBoard/CSV/JSON files per trial
         os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # the server's thread, not Tune, owns Ctrl-C
         os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-        gate = pool.gate()  # connects to Ray (embedded or RAY_ADDRESS) and sizes the gate
+        gate = pool.gate(ray=True)  # connects to Ray (embedded or RAY_ADDRESS), even with inline workers
         import ray
         from ray import tune
 

@@ -10,11 +10,10 @@ import time
 import numpy as np
 
 from core.nn.language_model import build_model
-from core.training.trainer import Trainer
 from core.workers import cluster, pool
 from core.workers.remote_trainer import RemoteTrainer
-from tests.helpers import (FOX_IDS, FOX_VOCAB, ROOT, SHORT, SMALL, WORKER_START_S, free_port, server_full, stays, until,
-                           wait_for_step)
+from tests.helpers import (FOX_IDS, FOX_VOCAB, ROOT, SHORT, SMALL, WORKER_START_S, free_port, server_full, stays,
+                           trains_as_this_process, until, wait_for_step)
 
 VOCAB, IDS, CONFIG, TRAIN = FOX_VOCAB, FOX_IDS, SMALL, SHORT
 LONG = dataclasses.replace(TRAIN, epochs=1000, max_steps_per_epoch=10, sample_length=0)
@@ -34,20 +33,7 @@ def finish(*trainers) -> None:
 
 def test_a_worker_trains_exactly_as_this_process_would():
     """Same seed, same losses and weights: the worker runs the same code on plain data sent to it."""
-    local_model = build_model(CONFIG)
-    local = Trainer(local_model, CONFIG, TRAIN, IDS, VOCAB)
-    local.start()
-    local.join(120)
-    far = remote()
-    far.start()
-    far.join(120)
-    p, q = far.progress(), local.progress()
-    assert p.status == "finished" and p.step == 40 and list(p.steps) == list(range(1, 41))
-    np.testing.assert_array_equal(p.loss, q.loss)
-    np.testing.assert_array_equal(p.layer_norms, q.layer_norms)
-    assert p.val_loss == q.val_loss and [s for s in p.samples] == [s for s in q.samples]
-    for a, b in zip(far.model.get_weights(), local_model.get_weights()):  # the server's copy got the final weights
-        np.testing.assert_array_equal(a, b)
+    trains_as_this_process(remote())
 
 
 def test_pause_while_waiting_for_a_slot_is_kept_and_resume_works():
