@@ -37,9 +37,9 @@ run: setup
 
 # The whole suite: the gate CI runs, on three pytest workers (much of it waits on servers, Ray workers and Chromium).
 # A file's tests stay on one worker, as they share its server, and the files that start the worker's own Ray run on
-# one worker (`--dist loadgroup`; tests/conftest.py OWN_RAY). Prints its slowest tests, so one that creeps up shows.
+# one worker (tests/conftest.py OWN_RAY). Prints its slowest tests, so one that creeps up shows.
 test: setup-dev chromium
-	$(VENV)/bin/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder -m "not known_bug" --durations=15
+	$(VENV)/bin/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -m "not known_bug" --durations=15
 
 # The fast tier for the edit loop (under a minute on 2 cores): tests/unit without the slow ones; no Ray, AppTest or browser.
 # Two pytest workers, one per core (at stop 22: 38 s against 52-60 s in one process for the same 435 tests); they

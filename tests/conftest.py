@@ -37,10 +37,11 @@ PagesManager.__init__ = _init_as_a_server_does
 # A test's folder says what it needs; its markers follow, so nobody can forget one. The pages train in this process
 # (tests/pages/conftest.py), the browser tests' servers and tests/workers on Ray.
 _MARKS = {"unit": (), "workers": ("ray",), "pages": ("apptest",), "browser": ("browser", "ray")}
-# The files that start this pytest process's own Ray (and its warm workers): under `make test`'s `--dist loadgroup`
-# they run on one pytest worker, one after the other, so the suite runs one such Ray instead of one per worker (an idle
-# embedded Ray with its two warm workers takes about 6% of a core, and starting one about 8 CPU-s). The cluster test
-# runs Ray in processes of its own.
+# `make test` (`--dist loadfile`) runs each file's tests on one pytest worker (a browser file's tests share its server),
+# and the files that start this pytest process's own Ray (and its warm workers) together on one, one after the other
+# (`pytest_xdist_make_scheduler` below). So the suite runs one such Ray instead of one per worker: an idle embedded Ray
+# with its two warm workers takes about 6% of a core, and starting one about 8 CPU-s. The cluster test runs Ray in
+# processes of its own.
 OWN_RAY = ("workers/test_remote.py", "workers/test_worker_faults.py", "workers/test_sweep.py")
 
 
@@ -58,15 +59,28 @@ def pytest_configure(config):
         raise pytest.UsageError(f"tests/conftest.py FIRST or OWN_RAY names files that do not exist: {missing}")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, with the OWN_RAY files as one file. (Not `--dist loadgroup` with marks: xdist 3.8 groups by
+    rewriting `item._nodeid`, which pytest 9.2 no longer reads, so its groups silently became one test each.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None  # xdist's own choice (make check steals work)
+    from xdist.scheduler import LoadFileScheduling
+
+    own_ray = {f"tests/{name}" for name in OWN_RAY}
+
+    class OwnRayTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return "own-ray" if scope in own_ray else scope
+
+    return OwnRayTogether(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    own_ray = {ROOT / "tests" / name for name in OWN_RAY}
     for item in items:
         folder = Path(str(item.fspath)).parent.name
         for mark in _MARKS.get(folder, ()):
             item.add_marker(mark)
-        if Path(str(item.fspath)) in own_ray:
-            item.add_marker(pytest.mark.xdist_group("own-ray"))
     rank = {name: i for i, name in enumerate(FIRST)}
 
     def order(item) -> int:
