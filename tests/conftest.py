@@ -59,6 +59,7 @@ def pytest_configure(config):
         raise pytest.UsageError(f"tests/conftest.py FIRST or OWN_RAY names files that do not exist: {missing}")
 
 
+@pytest.hookimpl(optionalhook=True)  # a run without xdist (-p no:xdist) has no such hook
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadfile`, with the OWN_RAY files as one file. (Not `--dist loadgroup` with marks: xdist 3.8 groups by
     rewriting `item._nodeid`, which pytest 9.2 no longer reads, so its groups silently became one test each.)"""
@@ -92,7 +93,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_ray_at_the_end():
-    """The pages start an embedded Ray in this process on their first training; stop it, and all it started, at the end
+    """The worker tier's tests start an embedded Ray in this process; stop it, and all it started, at the end
     (a process that never imported Ray, as in `make check`, skips it: importing Ray to stop nothing cost 0.8 s)."""
     yield
     if "ray" in sys.modules:

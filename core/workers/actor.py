@@ -113,12 +113,12 @@ class TrainWorker:
 
     shares_process = False  # True in the server's own process (`core.workers.inline`)
 
-    def __init__(self):
+    def __init__(self, shares_process: bool = False):
+        """`shares_process`: made in the server's own process (`core.workers.inline`): Keras' global state is the
+        server's (never cleared here), and so is TensorFlow's set-up (no warm-up)."""
         from core import logs, settings
 
-        # in the server's own process, Keras' global state is the server's (never cleared here), and so is TensorFlow's
-        # set-up (no warm-up)
-        self.shares_process = settings.current().workers == "inline"
+        self.shares_process = shares_process
         self.job = None  # the Trainer or Race running here
         self.job_id: str | None = None  # the server's id of that job: `weights` answers only for it
         if self.shares_process:

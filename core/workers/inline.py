@@ -4,7 +4,9 @@ Ray (`RNN_PLAYGROUND_WORKERS=inline`).
 A method's `.remote(...)` returns a reference at once and `get` waits for it; `kill` ends the worker. As in a Ray
 actor, a worker's calls run one at a time on a thread of its own, and `weights` on a second one (its concurrency
 group), while the training runs on the trainer's thread. What differs: nothing crosses a process boundary, so a
-crash takes the server with it, and Keras' global state is the server's own, so the worker never clears it.
+crash takes the server with it, and Keras' global state is the server's own, so the worker never clears it. And a
+thread cannot be killed: `kill` tells the worker's job to stop (now, or as soon as a call under way has started it),
+so a job stuck inside a step ends only when that step does.
 
 For a server that one person uses on a small machine (no Ray to start: a training begins seconds sooner, and no
 worker process of ~700 MB), and for the tests of the pages, which test what a page does with a training; the
@@ -16,8 +18,8 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from typing import Callable
 
 
 class CallTimeout(TimeoutError):
@@ -37,8 +39,12 @@ def get(ref: Future, timeout: float | None = None):
     """
     try:
         return ref.result(timeout)
-    except FutureTimeout:
-        raise CallTimeout(f"no answer within {timeout} s") from None
+    except CancelledError:  # queued when the worker was ended
+        raise CallFailed("the worker was ended") from None
+    except TimeoutError as err:
+        if not ref.done():  # not a TimeoutError the method itself raised
+            raise CallTimeout(f"no answer within {timeout} s") from None
+        raise CallFailed(f"{type(err).__name__}: {err}") from err
     except Exception as err:
         raise CallFailed(f"{type(err).__name__}: {err}") from err
 
@@ -58,13 +64,14 @@ class _Method:
 
 
 class InlineWorker:
-    """One worker: an instance of `cls` made on the worker's thread (as a Ray actor makes it in its process)."""
+    """One worker: the object `make()` returns, made on the worker's thread (as a Ray actor is made in its process)."""
 
-    def __init__(self, cls: type):
+    def __init__(self, make: Callable[[], object]):
         self._calls = ThreadPoolExecutor(1, thread_name_prefix="rnn-inline-worker")
         self._side = ThreadPoolExecutor(1, thread_name_prefix="rnn-inline-weights")
         self._ended = threading.Event()
-        self._made: Future = self._calls.submit(cls)
+        self._lock = threading.Lock()  # a call is queued, or refused, wholly before or after `kill`
+        self._made: Future = self._calls.submit(make)
 
     def __getattr__(self, name: str) -> _Method:
         if name.startswith("_"):
@@ -72,22 +79,34 @@ class InlineWorker:
         return _Method(self, name, self._calls)
 
     def _submit(self, lane: ThreadPoolExecutor, name: str, args: tuple) -> Future:
-        if self._ended.is_set():
-            gone: Future = Future()
-            gone.set_exception(CallFailed("the worker was ended"))
-            return gone
-        return lane.submit(self._call, name, args)
+        with self._lock:
+            if not self._ended.is_set():
+                return lane.submit(self._call, name, args)
+        gone: Future = Future()  # as Ray answers a call to a killed actor: a reference that fails
+        gone.set_exception(CallFailed("the worker was ended"))
+        return gone
 
     def _call(self, name: str, args: tuple):
         if self._ended.is_set():
             raise CallFailed("the worker was ended")
-        return getattr(self._made.result(), name)(*args)
+        try:
+            value = getattr(self._made.result(), name)(*args)
+        finally:
+            if self._ended.is_set():  # ended while this call ran: a job it started stops too
+                self._stop_job()
+        if self._ended.is_set():  # and its caller hears the worker is gone, as from a Ray actor killed mid-call
+            raise CallFailed("the worker was ended")
+        return value
 
     def kill(self) -> None:
         """End the worker: its job is told to stop, and every later call fails (as with `ray.kill`)."""
-        self._ended.set()
-        self._calls.shutdown(wait=False, cancel_futures=True)
-        self._side.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._ended.set()
+            self._calls.shutdown(wait=False, cancel_futures=True)
+            self._side.shutdown(wait=False, cancel_futures=True)
+        self._stop_job()
+
+    def _stop_job(self) -> None:
         if self._made.done() and self._made.exception() is None:
             job = getattr(self._made.result(), "job", None)
             if job is not None:

@@ -8,6 +8,7 @@ process (`core.workers.inline`), no Ray is started, and the gate is sized by thi
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -84,7 +85,8 @@ class WorkerPool:
         from core.workers.actor import TrainWorker
 
         if inline_workers():
-            self._new = lambda: inline.InlineWorker(worker_cls or TrainWorker)
+            make = functools.partial(TrainWorker, shares_process=True) if worker_cls is None else worker_cls
+            self._new = lambda: inline.InlineWorker(make)
         else:
             import ray
 

@@ -58,24 +58,56 @@ def test_pause_fetch_the_weights_of_the_moment_and_a_killed_inline_worker_is_los
         inline.get(worker.ready.remote(), 5)
 
 
+class Fake:
+    """A worker without TensorFlow: `wait` sleeps, `fail` raises, `start` starts a job after a moment."""
+
+    def __init__(self):
+        self.job = None
+
+    def ready(self):
+        return 1
+
+    def wait(self, seconds):
+        import time
+
+        time.sleep(seconds)
+
+    def fail(self, error):
+        raise error
+
+    def start(self, seconds):
+        import threading
+        import time
+
+        time.sleep(seconds)
+        self.job = threading.Event()  # its `set` stands for the job's stop
+        self.job.stop = self.job.set
+
+
 def test_an_inline_call_that_raises_or_does_not_answer_is_a_failed_call_or_a_timeout():
-    class Slow:
-        def ready(self):
-            return 1
-
-        def wait(self, seconds):
-            import time
-
-            time.sleep(seconds)
-
-        def fail(self):
-            raise ValueError("no such job")
-
-    worker = inline.InlineWorker(Slow)
+    worker = inline.InlineWorker(Fake)
     assert pool.result(worker.ready.remote(), 5) == 1
     with pytest.raises(pool.CallFailed, match="ValueError: no such job"):
-        pool.result(worker.fail.remote(), 5)
+        pool.result(worker.fail.remote(ValueError("no such job")), 5)
+    with pytest.raises(pool.CallFailed, match="TimeoutError: its own"):  # a method's TimeoutError is not a wait's
+        pool.result(worker.fail.remote(TimeoutError("its own")), 5)
     with pytest.raises(pool.CallTimeout):
         pool.result(worker.wait.remote(0.5), 0.05)
     assert pool.result(worker.wait.options(concurrency_group=pool.WEIGHTS_GROUP).remote(0), 5) is None  # second thread
     pool.kill(worker)
+
+
+def test_a_killed_inline_worker_stops_the_job_a_running_call_starts_and_fails_the_calls_queued_or_sent_later():
+    worker = inline.InlineWorker(Fake)
+    pool.result(worker.ready.remote(), 5)
+    starting = worker.start.remote(0.3)  # under way when the worker is killed
+    queued = worker.ready.remote()
+    until(lambda: starting.running(), 5, "the call to start")
+    pool.kill(worker)
+    for ref in (queued, worker.ready.remote()):
+        with pytest.raises(pool.CallFailed, match="the worker was ended"):
+            pool.result(ref, 5)
+    with pytest.raises(pool.CallFailed):
+        pool.result(starting, 5)  # it returned after the kill
+    until(lambda: worker._made.result().job is not None and worker._made.result().job.is_set(), 5,
+          "the job that call started to be told to stop")
