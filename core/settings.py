@@ -81,16 +81,15 @@ def _address(raw: str) -> str | None:
     return raw or None  # empty means unset, as for Ray itself; the format is checked on connecting (a sentence on Train)
 
 
-def _workers(raw: str) -> str:
-    if raw.lower() not in WORKERS:
+def _one_of(values: tuple[str, ...]) -> Callable[[str], str]:
+    """A parser for one of `values`, in any case, returned as `values` spells it."""
+    def parse(raw: str) -> str:
+        for value in values:
+            if raw.lower() == value.lower():
+                return value
         raise ValueError(raw)
-    return raw.lower()
 
-
-def _level(raw: str) -> str:
-    if raw.upper() not in LOG_LEVELS:
-        raise ValueError(raw)
-    return raw.upper()
+    return parse
 
 
 VARIABLES = (
@@ -126,11 +125,11 @@ VARIABLES = (
              "trials one sweep may have (the Sweeps page refuses more with a sentence)"),
     Variable("RNN_PLAYGROUND_MAX_STUDENTS", "max_students", 60, "a whole number from 1 to 1000", _whole(1, 1000),
              "students one class may have (joining a full class is refused with a sentence)"),
-    Variable("RNN_PLAYGROUND_WORKERS", "workers", "ray", "ray or inline", _workers,
+    Variable("RNN_PLAYGROUND_WORKERS", "workers", "ray", "ray or inline", _one_of(WORKERS),
              "where trainings run: `ray`, in Ray worker processes; `inline`, in threads of the server itself (no Ray "
              "and no worker to start, for one user on a small machine; a crash of a training is then the server's; "
              "sweeps still start Ray)"),
-    Variable("RNN_PLAYGROUND_LOG_LEVEL", "log_level", "INFO", "one of " + ", ".join(LOG_LEVELS), _level,
+    Variable("RNN_PLAYGROUND_LOG_LEVEL", "log_level", "INFO", "one of " + ", ".join(LOG_LEVELS), _one_of(LOG_LEVELS),
              "how much the server logs to its stderr"),
 )
 

@@ -41,11 +41,9 @@ def get(ref: Future, timeout: float | None = None):
         return ref.result(timeout)
     except CancelledError:  # queued when the worker was ended
         raise CallFailed("the worker was ended") from None
-    except TimeoutError as err:
-        if not ref.done():  # not a TimeoutError the method itself raised
-            raise CallTimeout(f"no answer within {timeout} s") from None
-        raise CallFailed(f"{type(err).__name__}: {err}") from err
     except Exception as err:
+        if isinstance(err, TimeoutError) and not ref.done():  # the wait's, not one the method itself raised
+            raise CallTimeout(f"no answer within {timeout} s") from None
         raise CallFailed(f"{type(err).__name__}: {err}") from err
 
 

@@ -14,4 +14,3 @@ def test_make_test_sends_each_file_to_one_worker_and_the_files_that_start_ray_to
         assert sched._split_scope(f"{other}::test_a[1]") == sched._split_scope(f"{other}::test_b") == other
     monkeypatch.setattr(pytestconfig.option, "dist", "worksteal")
     assert conftest.pytest_xdist_make_scheduler(pytestconfig, None) is None  # make check: xdist's own
-
