@@ -124,7 +124,8 @@ def test_train_then_generate_a_tiny_model():
     at.button(key="g_generate").click().run()
     assert not at.exception
     result = at.session_state["g_result"]
-    assert len(result.text) == 50 and at.code[0].value == result.prompt + result.text
+    # st.code drops one newline at either end of what it shows; the model may well have written one there
+    assert len(result.text) == 50 and at.code[0].value.strip("\n") == (result.prompt + result.text).strip("\n")
 
 
 def test_new_sizes_after_training_start_a_new_run_and_the_old_one_stays():
