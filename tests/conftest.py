@@ -20,6 +20,7 @@ if "RNN_PLAYGROUND_DATA" not in os.environ:  # runs the tests save go to a folde
     os.environ["RNN_PLAYGROUND_DATA"] = tempfile.mkdtemp(prefix="rnn-playground-test-data-")
 
 import pytest  # noqa: E402
+from streamlit.components.v2 import manifest_scanner  # noqa: E402
 from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 
 _pages_manager_init = PagesManager.__init__
@@ -33,6 +34,23 @@ def _init_as_a_server_does(self, *args, **kwargs):
 
 
 PagesManager.__init__ = _init_as_a_server_does
+
+
+def _scan_once(scan):
+    """Streamlit scans every installed package's metadata for components once per server start, but AppTest does it
+    once per AppTest, that is, per test: 0.15-0.4 CPU-s each, a tenth of the pages' tests (py-spy). The packages do not
+    change while the suite runs, so one scan per process answers them all."""
+    found = []
+
+    def scanned(*args, **kwargs):
+        if not found:
+            found.append(scan(*args, **kwargs))
+        return list(found[0])
+
+    return scanned
+
+
+manifest_scanner.scan_component_manifests = _scan_once(manifest_scanner.scan_component_manifests)
 
 # A test's folder says what it needs; its markers follow, so nobody can forget one. The pages train in this process
 # (tests/pages/conftest.py), the browser tests' servers and tests/workers on Ray.
