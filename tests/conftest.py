@@ -63,12 +63,13 @@ _MARKS = {"unit": (), "workers": ("ray",), "pages": ("apptest",), "browser": ("b
 OWN_RAY = ("workers/test_remote.py", "workers/test_worker_faults.py", "workers/test_sweep.py")
 
 
-# The files that take longest (each 40-180 s of `make test`'s 6 minutes) start first, the longest first; the rest follow
+# The files that take longest (each 25-180 s of `make test`'s 6 minutes) start first, the longest first; the rest follow
 # in collection order (`make test` passes --no-loadscope-reorder, which otherwise sends the files with the most tests
 # first: then the browser stories started last, and the suite ended with one of them running alone for 45 s).
 FIRST = ("browser/test_home_flow.py", "browser/test_run_store.py", "workers/test_remote.py", "workers/test_cluster.py",
          "pages/test_pages.py", "unit/test_export_runs.py", "unit/test_fastrnn.py", "workers/test_worker_faults.py",
-         "pages/test_pages_inspect.py", "pages/test_pages_runs.py")
+         "pages/test_pages_inspect.py", "pages/test_pages_runs.py", "unit/test_trainer.py", "unit/test_connectivity.py",
+         "unit/test_inspect.py")
 
 
 def pytest_configure(config):
