@@ -35,7 +35,8 @@ def get(ref: Future, timeout: float | None = None):
 
     Raises:
         CallTimeout: not done within `timeout` seconds.
-        CallFailed: the call raised (the worker's exception is its cause) or the worker was ended.
+        CallFailed: the call raised (the worker's exception is its cause; the message is its first line, at most 300
+            characters, as `core.workers.pool.result` makes Ray's) or the worker was ended.
     """
     try:
         return ref.result(timeout)
@@ -44,7 +45,7 @@ def get(ref: Future, timeout: float | None = None):
     except Exception as err:
         if isinstance(err, TimeoutError) and not ref.done():  # the wait's, not one the method itself raised
             raise CallTimeout(f"no answer within {timeout} s") from None
-        raise CallFailed(f"{type(err).__name__}: {err}") from err
+        raise CallFailed(f"{type(err).__name__}: {err}".splitlines()[0][:300]) from err
 
 
 class _Method:

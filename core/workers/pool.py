@@ -139,8 +139,7 @@ class WorkerPool:
             except CallFailed as err:  # it died while starting, or a warm one was retired: end it, try a fresh one
                 self._end(actor)
                 failures += fresh
-                log.warning("A training worker failed before it was ready (%d of %d): %s", failures, START_TRIES,
-                            str(err).splitlines()[0][:300])
+                log.warning("A training worker failed before it was ready (%d of %d): %s", failures, START_TRIES, err)
                 if failures >= START_TRIES:
                     with self._lock:
                         self._out -= 1
@@ -186,7 +185,8 @@ def result(ref, timeout: float):
 
     Raises:
         CallTimeout: no answer yet.
-        CallFailed: the call raised, or the worker died; the cause is the original error.
+        CallFailed: the call raised, or the worker died; its message is the error's first line (at most 300
+            characters), its cause the original error.
     """
     if isinstance(ref, inline.Future):
         return inline.get(ref, timeout)
