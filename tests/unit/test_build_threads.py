@@ -43,13 +43,14 @@ def test_two_builds_at_once_give_the_weights_of_one_alone():
 
 def test_a_slow_build_does_not_hold_up_another(monkeypatch):
     """While one session's orthogonal initializer is still drawing, another session's model gets built."""
-    slow_inside, other_built, waited = threading.Event(), threading.Event(), []
+    slow_inside, other_built, waited, slow_thread = threading.Event(), threading.Event(), [], []
     orthogonal = keras.initializers.Orthogonal
 
     class Slow(orthogonal):
         def __call__(self, shape, dtype=None):
-            slow_inside.set()
-            waited.append(other_built.wait(timeout=15))  # False: the other build could not start meanwhile
+            if threading.get_ident() in slow_thread:  # only the slow build's thread: a test before may leave another
+                slow_inside.set()
+                waited.append(other_built.wait(timeout=15))  # False: the other build could not start meanwhile
             return super().__call__(shape, dtype)
 
     monkeypatch.setattr(keras.initializers, "Orthogonal", Slow)
@@ -60,6 +61,10 @@ def test_a_slow_build_does_not_hold_up_another(monkeypatch):
         other_built.set()
         return model
 
-    slow, fast = _in_threads(lambda: build_model(ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4)), other)
+    def slow_build():
+        slow_thread.append(threading.get_ident())
+        return build_model(ModelConfig(vocab_size=7, embedding_dim=3, rnn_units=4))
+
+    slow, fast = _in_threads(slow_build, other)
     assert waited == [True]
     assert slow.count_params() == fast.count_params()
