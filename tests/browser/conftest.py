@@ -5,17 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.servers import CHROMIUM, start_server
+from tests.browser.servers import CHROMIUM, sigterm_leaves_nothing, start_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """One server that the page-flow tests share; no test may stop it."""
+    """One server that the page-flow tests share; no test may stop it. At the end, SIGTERM (as Ctrl-C or a service
+    manager sends) ends it, its Ray and every worker it started (checked here, after its flows trained on Ray)."""
     # the default two warm workers: the flows take turns on them, and no training starts another
     proc, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log")
     yield url
-    proc.terminate()
-    proc.wait(30)
+    sigterm_leaves_nothing(proc)
 
 
 @pytest.fixture(scope="module")

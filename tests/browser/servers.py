@@ -2,10 +2,13 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+
+import psutil
 
 from tests.helpers import ROOT, free_port, until
 
@@ -46,6 +49,36 @@ def start_server(log: Path, env: dict | None = None) -> tuple[subprocess.Popen, 
     proc, url = launch_server(log, env)
     wait_healthy(proc, url, log)
     return proc, url
+
+
+def names(procs) -> list[str]:
+    """Each process as "pid name command line" (cut), for a failure's message; processes already gone are left out."""
+    out = []
+    for p in procs:
+        try:
+            out.append(f"{p.pid} {p.name()} {' '.join(p.cmdline())[:80]}")
+        except psutil.Error:
+            pass
+    return out
+
+
+def ray_is_up(proc) -> list[psutil.Process]:
+    """Wait until the server runs Ray's raylet, its agents and a training worker; every process it started."""
+    def up() -> bool:
+        found = " ".join(names(psutil.Process(proc.pid).children(recursive=True)))
+        return "ray::TrainWorker" in found and "raylet" in found and "agent" in found.lower()
+
+    until(up, 120, "the server to run Ray's raylet, agents and a training worker", every=0.5)
+    return psutil.Process(proc.pid).children(recursive=True)
+
+
+def sigterm_leaves_nothing(proc) -> None:
+    """SIGTERM (as Ctrl-C or a service manager sends) ends the server, its Ray and every worker it started."""
+    started = ray_is_up(proc)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(30)
+    _, alive = psutil.wait_procs(started, timeout=15)
+    assert alive == [], f"still running after SIGTERM of the server: {names(alive)}"
 
 
 def no_exception(pg) -> None:

@@ -1,7 +1,9 @@
-"""The run store's story in a real browser, and the server's own end: a run survives a reload and a crash of the server
-(`kill -9`, after which nothing the server started runs 15 s later), every page works as the restarted server's first
-requests (the tabs reconnecting at once), and Runs overlays the next run; a SIGTERM then stops Ray and every process
-the second server started. One story, so that the suite starts two servers, not six."""
+"""The run store's story in a real browser, and the server's crash: a run trained on Ray survives a reload and a crash
+of the server (`kill -9`, after which nothing the server started runs 15 s later); the server started again on the same
+data folder, with its trainings inline (`RNN_PLAYGROUND_WORKERS=inline`: the store is the same whichever trains, and no
+other browser test runs the app without Ray), answers every page as its first requests (the tabs reconnecting at once),
+and Runs overlays the next run. One story, so that the suite starts two servers, not six. (That SIGTERM ends a server's
+Ray and every worker it started is checked when the home flow's server stops, tests/browser/conftest.py.)"""
 
 import re
 import signal
@@ -11,7 +13,7 @@ import psutil
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.servers import POLL_MS, goto, no_exception, start_server
+from tests.browser.servers import POLL_MS, goto, names, no_exception, ray_is_up, start_server
 from tests.helpers import until
 
 pytestmark = pytest.mark.browser
@@ -24,26 +26,6 @@ PAGES = {"": "RNN Playground", "text": "Text", "model": "Model", "train": "Train
          "generate": "Generate", "hidden_states": "Hidden states", "connectivity": "Connectivity",
          "gradients": "Gradients", "race": "Long-range race", "series": "Time series", "sweeps": "Sweeps",
          "class": "Class"}
-
-
-def _names(procs) -> list[str]:
-    out = []
-    for p in procs:
-        try:
-            out.append(f"{p.pid} {p.name()} {' '.join(p.cmdline())[:80]}")
-        except psutil.Error:
-            pass
-    return out
-
-
-def _ray_is_up(proc) -> list[psutil.Process]:
-    """Wait until the server runs Ray's raylet, its agents and a training worker; every process it started."""
-    def up() -> bool:
-        names = " ".join(_names(psutil.Process(proc.pid).children(recursive=True)))
-        return "ray::TrainWorker" in names and "raylet" in names and "agent" in names.lower()
-
-    until(up, 120, "the server to run Ray's raylet, agents and a training worker", every=0.5)
-    return psutil.Process(proc.pid).children(recursive=True)
 
 
 def _stopped_at(pg) -> str:
@@ -66,23 +48,14 @@ def _stopped_at(pg) -> str:
 def _kill_9_leaves_nothing(proc, log) -> None:
     """Issue 17 item 7: Ray's raylet and GCS die with the server, its agents and workers did not; the server's watchdog
     (`core.workers.watchdog`) ends them and says so in the log."""
-    _ray_is_up(proc)
+    ray_is_up(proc)
     time.sleep(2)  # the watchdog notes the descendants once a second
     started = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     _, alive = psutil.wait_procs(started, timeout=15)
-    assert alive == [], f"still running 15 s after kill -9 of the server: {_names(alive)}"
+    assert alive == [], f"still running 15 s after kill -9 of the server: {names(alive)}"
     assert "ended without stopping Ray" in log.read_text(errors="replace")
-
-
-def _sigterm_leaves_nothing(proc) -> None:
-    """SIGTERM (as Ctrl-C or a service manager sends) ends Ray and every worker the server started."""
-    started = _ray_is_up(proc)
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(30)
-    _, alive = psutil.wait_procs(started, timeout=15)
-    assert alive == [], f"still running after SIGTERM of the server: {_names(alive)}"
 
 
 def _routed(pg, heading: str, address: str) -> None:
@@ -138,8 +111,8 @@ def _every_other_page(tab) -> None:
 def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_no_server_leaves_a_process(tmp_path,
                                                                                                            browser):
     """Train a small model and reload; kill -9 the server (nothing it started survives); start it again on the same
-    data folder: every page opens as one of its first requests, and the same address shows the run; change the units
-    and train again: the Runs page overlays both runs. Then SIGTERM the server: nothing it started survives."""
+    data folder, inline: every page opens as one of its first requests, and the same address shows the run; change the
+    units and train again: the Runs page overlays both runs; that server started no Ray, and SIGTERM ends it."""
     # one training at a time here: one slot and one warm worker (each server imports TensorFlow twice, not 3 times)
     env = {"RNN_PLAYGROUND_DATA": str(tmp_path / "data"), "RNN_PLAYGROUND_MAX_TRAININGS": "1",
            "RNN_PLAYGROUND_WARM_WORKERS": "1"}
@@ -163,7 +136,7 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
         no_exception(pg)
 
         _kill_9_leaves_nothing(proc, tmp_path / "first.log")
-        proc, url = start_server(tmp_path / "second.log", env=env)
+        proc, url = start_server(tmp_path / "second.log", env={**env, "RNN_PLAYGROUND_WORKERS": "inline"})
         context, tabs = _tabs_reconnect(browser, url, address.split("?", 1)[1])
         pg.goto(url + address[address.index("/", len("http://")):] + "&stale=1")  # Train: this tab, reconnecting too
         try:
@@ -195,8 +168,8 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
         chart.wait_for()
         legend = chart.locator(".legendtext")
         legend.first.wait_for()
-        names = legend.evaluate_all("els => els.map(e => e.textContent)")
-        assert sorted(names) == ["run 1 · SimpleRNN 16u", "run 2 · SimpleRNN 64u"]
+        shown = legend.evaluate_all("els => els.map(e => e.textContent)")
+        assert sorted(shown) == ["run 1 · SimpleRNN 16u", "run 2 · SimpleRNN 64u"]  # Ray's run, then the inline one
         assert chart.locator(".scatterlayer .trace").count() >= 2
         no_exception(pg)
         told = True
@@ -208,4 +181,9 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
             for name in ("first.log", "second.log"):
                 if (tmp_path / name).exists():
                     print(f"--- the end of {name}:\n{(tmp_path / name).read_text(errors='replace')[-4000:]}")
-    _sigterm_leaves_nothing(proc)
+    started = psutil.Process(proc.pid).children(recursive=True)
+    assert not any("ray" in name.lower() for name in names(started)), names(started)  # inline: no Ray at all
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(30)
+    _, alive = psutil.wait_procs(started, timeout=15)
+    assert alive == [], f"still running after SIGTERM of the server: {names(alive)}"
