@@ -55,9 +55,10 @@ def head(tmp_path):
 def test_the_app_trains_on_the_cluster_named_by_ray_address(head, tmp_path):
     address, head_proc = head
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-    # one warm worker: it trains one model (a second would import TensorFlow for nothing)
+    # one warm worker and one slot: it trains one model (with two slots, taking the warm worker starts another, and a
+    # second worker would import TensorFlow for nothing)
     env |= {"RAY_ADDRESS": address, "RAY_AUTH_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1",
-            "RNN_PLAYGROUND_WARM_WORKERS": "1"}
+            "RNN_PLAYGROUND_WARM_WORKERS": "1", "RNN_PLAYGROUND_MAX_TRAININGS": "1"}
     out = subprocess.run([sys.executable, str(ROOT / "tests" / "workers" / "cluster_client.py")], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=400)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
