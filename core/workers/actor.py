@@ -191,7 +191,7 @@ class TrainWorker:
             if job.alive():
                 log.error("A job did not stop within %d s; this worker retires (pid %d)", JOIN_S, os.getpid())
                 raise WorkerRetired(f"the last job did not stop within {JOIN_S} s")
-        if self.shares_process:
+        if self.shares_process or "keras" not in sys.modules:  # the server's Keras, or none loaded here to clear
             return
         from core.nn.tf import keras
 
