@@ -72,13 +72,17 @@ def ray_is_up(proc) -> list[psutil.Process]:
     return psutil.Process(proc.pid).children(recursive=True)
 
 
-def sigterm_leaves_nothing(proc) -> None:
-    """SIGTERM (as Ctrl-C or a service manager sends) ends the server, its Ray and every worker it started."""
-    started = ray_is_up(proc)
+def sigterm_ends(proc, started: list[psutil.Process]) -> None:
+    """SIGTERM (as Ctrl-C or a service manager sends) ends the server and every process in `started`."""
     proc.send_signal(signal.SIGTERM)
     proc.wait(30)
     _, alive = psutil.wait_procs(started, timeout=15)
     assert alive == [], f"still running after SIGTERM of the server: {names(alive)}"
+
+
+def sigterm_leaves_nothing(proc) -> None:
+    """SIGTERM ends a server that runs Ray, its Ray and every worker it started."""
+    sigterm_ends(proc, ray_is_up(proc))
 
 
 def no_exception(pg) -> None:

@@ -13,7 +13,7 @@ import psutil
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.servers import POLL_MS, goto, names, no_exception, ray_is_up, start_server
+from tests.browser.servers import POLL_MS, goto, names, no_exception, ray_is_up, sigterm_ends, start_server
 from tests.helpers import until
 
 pytestmark = pytest.mark.browser
@@ -183,7 +183,4 @@ def test_a_run_survives_a_reload_and_a_crash_and_runs_overlays_the_next_one_and_
                     print(f"--- the end of {name}:\n{(tmp_path / name).read_text(errors='replace')[-4000:]}")
     started = psutil.Process(proc.pid).children(recursive=True)
     assert not any("ray" in name.lower() for name in names(started)), names(started)  # inline: no Ray at all
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(30)
-    _, alive = psutil.wait_procs(started, timeout=15)
-    assert alive == [], f"still running after SIGTERM of the server: {names(alive)}"
+    sigterm_ends(proc, started)

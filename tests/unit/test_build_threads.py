@@ -48,7 +48,8 @@ def test_a_slow_build_does_not_hold_up_another(monkeypatch):
 
     class Slow(orthogonal):
         def __call__(self, shape, dtype=None):
-            if threading.get_ident() in slow_thread:  # only the slow build's thread: a test before may leave another
+            # only in the slow build's thread: another thread of this process may draw an orthogonal matrix meanwhile
+            if threading.get_ident() in slow_thread:
                 slow_inside.set()
                 waited.append(other_built.wait(timeout=15))  # False: the other build could not start meanwhile
             return super().__call__(shape, dtype)
