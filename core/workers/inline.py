@@ -30,13 +30,17 @@ class CallFailed(RuntimeError):
     """A call to a worker raised, or the worker had been ended."""
 
 
+def brief(error: str) -> str:
+    """A failed call's message: the error's first line, at most 300 characters (Ray's carry a whole traceback)."""
+    return error.splitlines()[0][:300] if error else error
+
+
 def get(ref: Future, timeout: float | None = None):
     """The result of a call (`ray.get` for an inline worker's reference).
 
     Raises:
         CallTimeout: not done within `timeout` seconds.
-        CallFailed: the call raised (the worker's exception is its cause; the message is its first line, at most 300
-            characters, as `core.workers.pool.result` makes Ray's) or the worker was ended.
+        CallFailed: the call raised (the worker's exception is its cause, its message `brief`) or the worker was ended.
     """
     try:
         return ref.result(timeout)
@@ -45,7 +49,7 @@ def get(ref: Future, timeout: float | None = None):
     except Exception as err:
         if isinstance(err, TimeoutError) and not ref.done():  # the wait's, not one the method itself raised
             raise CallTimeout(f"no answer within {timeout} s") from None
-        raise CallFailed(f"{type(err).__name__}: {err}".splitlines()[0][:300]) from err
+        raise CallFailed(brief(f"{type(err).__name__}: {err}")) from err
 
 
 class _Method:

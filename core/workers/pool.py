@@ -185,8 +185,8 @@ def result(ref, timeout: float):
 
     Raises:
         CallTimeout: no answer yet.
-        CallFailed: the call raised, or the worker died; its message is the error's first line (at most 300
-            characters), its cause the original error.
+        CallFailed: the call raised, or the worker died; its message is `inline.brief` of the error, its cause the
+            original error.
     """
     if isinstance(ref, inline.Future):
         return inline.get(ref, timeout)
@@ -198,7 +198,7 @@ def result(ref, timeout: float):
     except GetTimeoutError:
         raise CallTimeout(f"no answer within {timeout} s") from None
     except RayError as err:
-        raise CallFailed(str(err).splitlines()[0][:300]) from err
+        raise CallFailed(inline.brief(str(err))) from err
 
 
 def kill(actor) -> None:
