@@ -6,16 +6,17 @@ Keras 3 needs `keras.Input(batch_shape=...)` for a stateful RNN and resets each 
 
 from __future__ import annotations
 
+import contextvars
 import io
 import os
-import threading
+import types
 from dataclasses import dataclass
 
 from core.cells import cell_spec
 from core.config import ModelConfig
 from core.nn.tf import keras
 
-_SUMMARY_LOCK = threading.Lock()
+_SUMMARY_WIDTH = contextvars.ContextVar("summary_width", default=None)
 
 
 def _recurrent_initializer(config: ModelConfig, seed: int):
@@ -104,19 +105,41 @@ def twin(model: keras.Model, config: ModelConfig, **overrides) -> keras.Model:
     return other
 
 
+def _console_at_summary_width() -> None:
+    """Keras makes a rich Console inside `summary()` with no width, so rich sizes it from $COLUMNS or the server's
+    terminal and cuts the table's right-hand columns. Give Keras's summary module a Console that takes the width
+    `summary_text` set in this thread's context; anywhere else (no width set) it is rich's own Console unchanged."""
+    from keras.src.utils import summary_utils
+
+    rich = summary_utils.rich
+    if getattr(rich, "sized_by_summary_text", False):
+        return
+
+    class Console(rich.console.Console):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("width", _SUMMARY_WIDTH.get())
+            super().__init__(*args, **kwargs)
+
+    class Forward(types.ModuleType):
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    console, package = Forward("rich.console"), Forward("rich")
+    console.real, console.Console = rich.console, Console
+    package.real, package.console, package.sized_by_summary_text = rich, console, True
+    summary_utils.rich = package
+
+
 def summary_text(model: keras.Model, line_length: int = 100) -> str:
-    """`model.summary()` as plain text at full width (Keras cuts it to 80 columns off a terminal)."""
+    """`model.summary()` as plain text, `line_length` wide whatever the server's terminal or $COLUMNS (N23: this
+    once set $COLUMNS for the whole process while it ran)."""
+    _console_at_summary_width()
     out = io.StringIO()
-    with _SUMMARY_LOCK:  # rich sizes its capture console from $COLUMNS (80 when unset)
-        old = os.environ.get("COLUMNS")
-        os.environ["COLUMNS"] = str(line_length)
-        try:
-            model.summary(line_length=line_length, print_fn=lambda s, line_break=True: out.write(s + ("\n" if line_break else "")))
-        finally:
-            if old is None:
-                os.environ.pop("COLUMNS", None)
-            else:
-                os.environ["COLUMNS"] = old
+    token = _SUMMARY_WIDTH.set(line_length)
+    try:
+        model.summary(line_length=line_length, print_fn=lambda s, line_break=True: out.write(s + ("\n" if line_break else "")))
+    finally:
+        _SUMMARY_WIDTH.reset(token)
     return out.getvalue()
 
 

@@ -1,6 +1,7 @@
 """core.nn.language_model and core.config: the Keras 3 model, checked against NumPy and hand-counted parameters."""
 
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -152,3 +153,21 @@ def test_zero_weight_build_has_the_same_summary(cell):
     fast = build_model(config, zeros=True)
     assert summary_text(fast) == summary_text(build_model(config))
     assert all(not np.any(w) for w in fast.get_weights() if w.ndim == 2)  # (an LSTM keeps its forget bias of 1)
+
+
+def test_summary_is_whole_at_any_terminal_width_and_leaves_the_environment_alone(monkeypatch):
+    """N23: summary_text set $COLUMNS for the whole process while Keras drew the table (rich reads it, and without
+    it rich cut the table at 80 columns). Now the width is its own, and every other thread sees $COLUMNS unchanged."""
+    import rich.console
+
+    seen = []
+    end_capture = rich.console.Console.end_capture
+    monkeypatch.setattr(rich.console.Console, "end_capture", lambda self: seen.append(os.environ.get("COLUMNS"))
+                        or end_capture(self))
+    monkeypatch.setenv("COLUMNS", "40")
+    text = summary_text(build_model(TINY), line_length=90)
+    assert seen == ["40"]
+    lines = text.splitlines()
+    assert "Param #" in text and "Total params" in text
+    assert max(len(line) for line in lines) == 90 and len(lines[1]) == 90
+    assert rich.console.Console().width == 40  # a Console made anywhere else still follows $COLUMNS
