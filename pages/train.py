@@ -73,7 +73,7 @@ st.caption("Restart: a new run from the weights the seed gives, so two students 
 @controls.live_fragment(trainer, active, paused)
 def live_status(p) -> None:
     """Redraw the status and the numbers from the trainer's latest snapshot, twice a second."""
-    training_views.status(p, trainer.config.vocab_size)
+    training_views.status(p, trainer.config.vocab_size, trainer.tokens_per_step)
 
 
 @controls.live_fragment(trainer, active, paused, every=1.0, watch=False, queue=False)

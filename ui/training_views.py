@@ -12,9 +12,9 @@ from ui.controls import training_message
 from ui.store_access import store, token
 
 
-def status(p, vocab_size: int) -> None:
+def status(p, vocab_size: int, tokens_per_step: int = 0) -> None:
     """The status sentence (and one when the loss diverged), the progress bar and the latest loss, accuracy, perplexity
-    and speed."""
+    and speed (while it trains, the recent speed; once it paused or ended, the run's average, as on the Runs page)."""
     diverged = p.divergence(vocab_size)
     training_message(p, "" if diverged else " Try the Generate page.")
     if diverged:
@@ -31,9 +31,11 @@ def status(p, vocab_size: int) -> None:
     m[3].metric("Perplexity", "–" if not ppl else f"{ppl:,.1f}" if ppl < 1e6 else f"{ppl:.1e}",
                 help="exp(loss): how many tokens the model is choosing between, on average; guessing scores the "
                      "vocabulary's size.")
-    rate = p.tokens_per_s
+    rate, how = p.tokens_per_s, "Training speed over the last 30 batches, pauses and epoch ends left out."
+    if not rate and p.status != "running" and p.elapsed_s > 0:
+        rate, how = p.step * tokens_per_step / p.elapsed_s, "The run's average so far, pauses and epoch ends left out."
     m[4].metric("Tokens / s", ("–" if not rate else f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}"),
-                help="Training speed over the last 30 batches, pauses and epoch ends left out.")
+                help=how)
 
 
 STATEFUL_EPOCHS = ("Stateful: each batch goes on from the hidden state the previous one left, and every epoch starts "

@@ -118,6 +118,9 @@ def test_train_then_generate_a_tiny_model():
     assert any("Training finished" in s.value for s in at.success)
     progress = at.session_state["run"].trainer.progress()
     assert progress.step == 15 and progress.loss[-1] < progress.loss[0]
+    rate = 15 * 8 * 16 / progress.elapsed_s  # once finished, the run's average speed, as the Runs page has it
+    speed = next(m for m in at.metric if m.label == "Tokens / s")
+    assert speed.value == (f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}")
     assert STATEFUL_EPOCHS not in [c.value for c in at.caption]  # one epoch: no epoch start to explain
     at.switch_page("pages/generate.py").run()
     at.slider(key="g_length").set_value(50).run()
