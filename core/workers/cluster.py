@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -35,6 +36,10 @@ def address() -> str | None:
 def _ray_environment() -> None:
     """Ray's own variables, read when Ray is imported: set right before this module imports it (never at import)."""
     os.environ.setdefault("RAY_AUTH_MODE", "token")  # token authentication, also for a cluster's client
+    if address() is None:
+        # Embedded: a token of this server's own, which Ray's processes inherit with the environment. Without one,
+        # Ray wrote a token to ~/.ray/auth_token (readable by everyone, 0644) and every later Ray of this user reused it.
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
     # No idle Python workers started ahead for tasks: the app runs actors only (trainings, sweeps), each in a process
     # of its own, so the ones Ray prestarts stayed idle (two per embedded Ray, ~1 CPU-s and ~100 MB each)
     os.environ.setdefault("RAY_prestart_worker_first_driver", "0")

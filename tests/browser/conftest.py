@@ -11,11 +11,14 @@ from tests.browser.servers import CHROMIUM, sigterm_leaves_nothing, start_server
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One server that the page-flow tests share; no test may stop it. At the end, SIGTERM (as Ctrl-C or a service
-    manager sends) ends it, its Ray and every worker it started (checked here, after its flows trained on Ray)."""
+    manager sends) ends it, its Ray and every worker it started (checked here, after its flows trained on Ray). Its
+    Ray's token stays in its processes' environment, never in the (here empty) home folder."""
     # the default two warm workers: the flows take turns on them, and no training starts another
-    proc, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log")
+    home = tmp_path_factory.mktemp("home")
+    proc, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log", {"HOME": str(home)})
     yield url
     sigterm_leaves_nothing(proc)
+    assert not (home / ".ray").exists(), "the embedded Ray wrote its token into the home folder"
 
 
 @pytest.fixture(scope="module")
