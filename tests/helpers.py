@@ -6,8 +6,9 @@ Test modules import from here (and from tests/reference.py), never from each oth
 from __future__ import annotations
 
 import socket
+import sqlite3
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -21,6 +22,14 @@ TIMEOUT = 120  # AppTest's default_timeout: importing TensorFlow alone takes sev
 # suite's busiest, with three test files starting workers at once, one took 101 s (Ray's worker log: the client joined
 # at 06:08:07, the worker ran its first op at 06:09:48), and three tests failed at 120 s. A deadline only guards a hang.
 WORKER_START_S = 240
+
+def sql(folder: Path, query: str, args: tuple = ()) -> list[tuple]:
+    """`query` on the run store's database in `folder`, through a connection of the test's own (the store's code and
+    its connection stay out of what is checked), with foreign keys enforced as the store has them."""
+    with closing(sqlite3.connect(Path(folder) / "store.sqlite")) as db, db:
+        db.execute("PRAGMA foreign_keys = ON")
+        return db.execute(query, args).fetchall()
+
 
 # The one tiny model: 7 tokens, embedding 3, 4 units, batch 2, length 5. A test that needs another size says which
 # with dataclasses.replace(TINY, ...), so the difference shows where it matters.

@@ -1,13 +1,10 @@
 """A bad setting stops the app at once with its sentence on the first page (never a traceback later)."""
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import settings
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+from tests.helpers import APP
 
 
 def test_a_bad_setting_is_a_sentence_on_the_first_page(monkeypatch, caplog):

@@ -3,6 +3,7 @@ saving keeps failing (N12), and a page's flush that writes only its own workspac
 TensorFlow, no Ray."""
 
 import errno
+import sqlite3
 import threading
 import time
 from types import SimpleNamespace
@@ -15,7 +16,7 @@ from core.runs import recorder as recorder_module
 from core.runs.recorder import TRIES, Recorder
 from core.runs.sqlite_store import Limits, RunStore
 from core.runs.store import StoreError
-from tests.helpers import until
+from tests.helpers import sql, until
 
 
 class FakeTrainer:
@@ -108,14 +109,14 @@ def test_n11_a_deleted_run_is_forgotten_and_nothing_of_it_comes_back(two, monkey
     monkeypatch.undo()
     rec.flush()
     assert rec.live(ra) is None and store.run(a, ra) is None
-    assert store._sql("SELECT COUNT(*) FROM rows WHERE run = ?", (ra,)) == [(0,)]
+    assert sql(store.folder, "SELECT COUNT(*) FROM rows WHERE run = ?", (ra,)) == [(0,)]
     store.append_rows(a, ra, 0, dict(steps=[1], loss=[1.0], accuracy=[1.0], seconds=[1.0], norms=[[1.0]]))
-    assert store._sql("SELECT COUNT(*) FROM rows WHERE run = ?", (ra,)) == [(0,)]  # a late write reaches nothing
+    assert sql(store.folder, "SELECT COUNT(*) FROM rows WHERE run = ?", (ra,)) == [(0,)]  # a late write reaches nothing
     with pytest.raises(StoreError, match="no longer|not in this workspace|deleted"):
         store.save_weights(a, ra, 5, 1, 0, 1.0, lambda path: open(path, "wb").write(b"w"))
     assert not (store.folder / "weights" / str(ra)).exists()
-    with pytest.raises(StoreError):  # and the database itself refuses rows of a run that is gone
-        store._sql("INSERT INTO rows VALUES (?, 0, 1, 1.0, 1.0, 1.0, NULL)", (ra,))
+    with pytest.raises(sqlite3.IntegrityError):  # and the database itself refuses rows of a run that is gone
+        sql(store.folder, "INSERT INTO rows VALUES (?, 0, 1, 1.0, 1.0, 1.0, NULL)", (ra,))
 
 
 def test_n11_a_file_landing_while_a_run_is_deleted_does_not_raise(tmp_path, monkeypatch):

@@ -14,6 +14,7 @@ from core.runs import sqlite_classes, sqlite_store
 from core.runs.sqlite_store import RunStore
 from core.runs.store import (NAME_CHARS, BadName, ClassClosed, ClassError, ClassFull, NameTaken, StoreError, new_token,
                              valid_token)
+from tests.helpers import sql
 
 TEXT = "a class learns from one text.\n" * 10
 MODEL = asdict(ModelConfig(vocab_size=12, embedding_dim=3, rnn_units=4, batch_size=2, seq_len=5))
@@ -30,7 +31,7 @@ def teacher(store: RunStore) -> tuple[str, dict]:
 
 
 def count(store: RunStore, table: str) -> int:
-    return store._sql(f"SELECT COUNT(*) FROM {table}")[0][0]
+    return sql(store.folder, f"SELECT COUNT(*) FROM {table}")[0][0]
 
 
 def new_run(store: RunStore, ws: str, setup: dict) -> int:

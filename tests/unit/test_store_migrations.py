@@ -16,6 +16,7 @@ from core.runs import reopen, schema
 from core.runs.sqlite_store import RunStore
 from core.runs.store import SchemaError, StoreError
 from core.workers.remote_trainer import RemoteSeriesTrainer, RemoteTrainer
+from tests.helpers import sql
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -72,8 +73,8 @@ def test_a_data_folder_of_an_earlier_release_opens_with_every_run_intact(tmp_pat
         assert [{k: s[k] for k in ("id", "spec", "status", "message", "best_run")} for s in store.sweeps(ws)] == \
             expected["sweeps"] and [r["id"] for r in store.sweep_runs(ws, 1)] == [2]
     assert store.classes(ws) == [] and store.class_of(ws) is None
-    assert store._sql("PRAGMA user_version") == [(schema.LATEST,)]
-    assert store._sql("PRAGMA foreign_key_check") == [] and store._sql("PRAGMA integrity_check") == [("ok",)]
+    assert sql(store.folder, "PRAGMA user_version") == [(schema.LATEST,)]
+    assert sql(store.folder, "PRAGMA foreign_key_check") == [] and sql(store.folder, "PRAGMA integrity_check") == [("ok",)]
 
 
 @pytest.mark.parametrize("name", OLD)
@@ -100,13 +101,13 @@ def test_an_upgraded_store_keeps_working_and_deleting_takes_history_and_weights_
     store = RunStore(folder)
     ws = expected["workspace"]
     store.delete_run(ws, 1)
-    assert store._sql("SELECT COUNT(*) FROM rows WHERE run = 1") == [(0,)]
-    assert store._sql("SELECT COUNT(*) FROM weights WHERE run = 1") == [(0,)]
+    assert sql(store.folder, "SELECT COUNT(*) FROM rows WHERE run = 1") == [(0,)]
+    assert sql(store.folder, "SELECT COUNT(*) FROM weights WHERE run = 1") == [(0,)]
     new = store.create_run(ws, store.next_run_name(ws, "GRU 4u"), store.put_text("new text"), "t",
                            json.loads(store.runs(ws)[0]["model"]), TrainConfig(), "{}")
     assert new > 2 and store.run(ws, new)["name"].startswith("run 3 ")  # "run 2" is still there
     again = RunStore(folder)  # opening an upgraded folder again changes nothing
-    assert len(again.runs(ws)) == 2 and again._sql("PRAGMA user_version") == [(schema.LATEST,)]
+    assert len(again.runs(ws)) == 2 and sql(again.folder, "PRAGMA user_version") == [(schema.LATEST,)]
 
 
 def test_a_store_from_a_newer_release_says_so_and_is_left_alone(tmp_path):
