@@ -33,7 +33,8 @@ def status(p, vocab_size: int, tokens_per_step: int = 0) -> None:
                      "vocabulary's size.")
     rate, how = p.tokens_per_s, "Training speed over the last 30 batches, pauses and epoch ends left out."
     if not rate and p.status != "running" and p.elapsed_s > 0:
-        rate, how = p.step * tokens_per_step / p.elapsed_s, "The run's average so far, pauses and epoch ends left out."
+        rate = p.step * tokens_per_step / p.elapsed_s
+        how = f"The run's average{' so far' if p.status == 'paused' else ''}, pauses and epoch ends left out."
     m[4].metric("Tokens / s", ("–" if not rate else f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}"),
                 help=how)
 
