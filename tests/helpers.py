@@ -23,6 +23,7 @@ TIMEOUT = 120  # AppTest's default_timeout: importing TensorFlow alone takes sev
 # at 06:08:07, the worker ran its first op at 06:09:48), and three tests failed at 120 s. A deadline only guards a hang.
 WORKER_START_S = 240
 
+
 def sql(folder: Path, query: str, args: tuple = ()) -> list[tuple]:
     """`query` on the run store's database in `folder`, through a connection of the test's own (the store's code and
     its connection stay out of what is checked), with foreign keys enforced as the store has them."""

@@ -12,7 +12,7 @@ from ui.controls import training_message
 from ui.store_access import store, token
 
 
-def status(p, vocab_size: int, tokens_per_step: int = 0) -> None:
+def status(p, vocab_size: int, tokens_per_step: int) -> None:
     """The status sentence (and one when the loss diverged), the progress bar and the latest loss, accuracy, perplexity
     and speed (while it trains, the recent speed; once it paused or ended, the run's average, as on the Runs page)."""
     diverged = p.divergence(vocab_size)
@@ -33,7 +33,7 @@ def status(p, vocab_size: int, tokens_per_step: int = 0) -> None:
                      "vocabulary's size.")
     rate, how = p.tokens_per_s, "Training speed over the last 30 batches, pauses and epoch ends left out."
     if not rate and p.status != "running" and p.elapsed_s > 0:
-        rate = p.step * tokens_per_step / p.elapsed_s
+        rate = p.average_rate(tokens_per_step)
         how = f"The run's average{' so far' if p.status == 'paused' else ''}, pauses and epoch ends left out."
     m[4].metric("Tokens / s", ("–" if not rate else f"{rate / 1000:,.0f}k" if rate >= 10_000 else f"{rate:,.0f}"),
                 help=how)

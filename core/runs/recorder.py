@@ -50,7 +50,7 @@ def run_extras(p) -> dict:
 def run_summary(p, tokens_per_step: int) -> dict:
     """The columns of the Runs table that a snapshot decides."""
     return dict(status=p.status, message=p.message, step=p.step, epoch=p.epoch, elapsed_s=p.elapsed_s,
-                tokens_per_s=p.step * tokens_per_step / p.elapsed_s if p.elapsed_s > 0 else 0.0,
+                tokens_per_s=p.average_rate(tokens_per_step),
                 best_val=min(p.val_loss) if p.val_loss else None, final_loss=float(p.loss[-1]) if len(p.loss) else None)
 
 

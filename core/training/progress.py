@@ -59,6 +59,11 @@ class Progress:
         """exp(last training loss): how many tokens the model is choosing between, on average."""
         return math.exp(min(float(self.loss[-1]), 700)) if len(self.loss) else None  # 700: exp() overflows past 709
 
+    def average_rate(self, per_step: int) -> float:
+        """The run's average speed so far: `per_step` (tokens, or a forecaster's values) times the steps trained, per
+        second of training (pauses and epoch ends left out); 0 before any training time."""
+        return self.step * per_step / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
     def divergence(self, vocab_size: int) -> str | None:
         """A sentence while the training loss, over its last points, is above what guessing scores (ln V: every token
         equally likely), once it has had DIVERGE_AFTER steps to fall: the learning rate is too high for the model (a

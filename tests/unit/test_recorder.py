@@ -16,6 +16,7 @@ from core.runs import recorder as recorder_module
 from core.runs.recorder import TRIES, Recorder
 from core.runs.sqlite_store import Limits, RunStore
 from core.runs.store import StoreError
+from core.training.progress import Progress
 from tests.helpers import sql, until
 
 
@@ -25,9 +26,8 @@ class FakeTrainer:
     def __init__(self, steps: int = 3, running: bool = False):
         self.running, self.checkpoint, self.tokens_per_step = running, None, 10
         z = np.arange(1, steps + 1, dtype=np.float64)
-        self.p = SimpleNamespace(steps=z, loss=z, accuracy=z, seconds=z, layer_norms=np.ones((steps, 1)), status="finished",
-                                 message="", step=steps, epoch=1, elapsed_s=1.0, val_steps=[], val_loss=[],
-                                 val_accuracy=[], samples=[], grad_curves=[], layer_names=("rnn",), fast_path=False)
+        self.p = Progress(steps=z, loss=z, accuracy=z, seconds=z, layer_norms=np.ones((steps, 1)), status="finished",
+                          step=steps, epoch=1, elapsed_s=1.0, layer_names=("rnn",))
 
     def progress(self):
         return self.p
